@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Sets up chaoslab on this machine: npm dependencies (and the build), Toxiproxy and Prometheus.
+# Installs only what is missing; safe to run again. Nothing here downloads a prebuilt binary:
+# Toxiproxy is built from its Go module, Prometheus comes from Debian's package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+say() { printf '\033[1m==>\033[0m %s\n' "$*"; }
+die() { printf 'setup: %s\n' "$*" >&2; exit 3; }
+
+TOXIPROXY_VERSION=v2.12.0
+
+# 1. Node and the npm dependencies (npm ci also builds, through the prepare script).
+command -v node >/dev/null || die "Node.js 20.11 or newer is needed (https://nodejs.org or your package manager)"
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=11)?0:1)' \
+  || die "Node.js 20.11 or newer is needed; this is $(node --version)"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dependencies"
+  npm ci --no-audit --no-fund
+else
+  say "npm dependencies present; building"
+  npm run build --silent
+fi
+
+# 2. Toxiproxy: on PATH, or built into .tools/bin with go install.
+if [ -n "${CHAOSLAB_TOXIPROXY:-}" ] && [ -x "$CHAOSLAB_TOXIPROXY" ]; then
+  say "toxiproxy: $CHAOSLAB_TOXIPROXY"
+elif command -v toxiproxy-server >/dev/null; then
+  say "toxiproxy: $(command -v toxiproxy-server)"
+elif [ -x .tools/bin/toxiproxy-server ]; then
+  say "toxiproxy: .tools/bin/toxiproxy-server"
+else
+  command -v go >/dev/null || die "Toxiproxy is missing and Go is not installed to build it: install Go (apt-get install golang) or put toxiproxy-server on PATH"
+  say "building toxiproxy ${TOXIPROXY_VERSION} with go install (a minute the first time)"
+  mkdir -p .tools/bin
+  tmp=$(mktemp -d)
+  GOBIN="$tmp" GOFLAGS=-mod=mod go install "github.com/Shopify/toxiproxy/v2/cmd/server@${TOXIPROXY_VERSION}" \
+    || die "go install of toxiproxy failed (see above)"
+  mv "$tmp/server" .tools/bin/toxiproxy-server   # go install names the binary after its folder: server
+  rmdir "$tmp"
+  say "toxiproxy: .tools/bin/toxiproxy-server"
+fi
+
+# 3. Prometheus: on PATH, or Debian's package.
+if [ -n "${CHAOSLAB_PROMETHEUS:-}" ] && [ -x "$CHAOSLAB_PROMETHEUS" ]; then
+  say "prometheus: $CHAOSLAB_PROMETHEUS"
+elif command -v prometheus >/dev/null; then
+  say "prometheus: $(command -v prometheus)"
+elif [ -x /usr/bin/prometheus ]; then
+  say "prometheus: /usr/bin/prometheus"
+elif command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  say "installing Debian's prometheus package"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  # The package may start a system service; the lab runs its own Prometheus per run.
+  (command -v systemctl >/dev/null && systemctl disable --now prometheus >/dev/null 2>&1) || true
+  pkill -x prometheus 2>/dev/null || true
+  say "prometheus: /usr/bin/prometheus"
+else
+  die "Prometheus is missing: install it (Debian/Ubuntu: sudo apt-get install prometheus) or put prometheus on PATH, then run this again"
+fi
+
+say "ready. Try: npx chaoslab run scenarios/hello-latency.yaml"

@@ -1,0 +1,29 @@
+import type { ErrorData } from './lab-error.js';
+
+/** The catalog of error identities. Codes are permanent: tools and docs refer to them. */
+export const Errors = {
+  // Bad input (exit 2)
+  FileNotFound: { code: 'CHAOSLAB_FILE_NOT_FOUND', kind: 'input', title: 'File not found.' },
+  FileTooLarge: { code: 'CHAOSLAB_FILE_TOO_LARGE', kind: 'input', title: 'File too large.' },
+  YamlSyntax: { code: 'CHAOSLAB_YAML_SYNTAX', kind: 'input', title: 'Malformed YAML.' },
+  YamlAliasBomb: { code: 'CHAOSLAB_YAML_ALIASES', kind: 'input', title: 'Too many YAML aliases.' },
+  InvalidField: { code: 'CHAOSLAB_INVALID_FIELD', kind: 'input', title: 'Invalid field.' },
+  UnknownKey: { code: 'CHAOSLAB_UNKNOWN_KEY', kind: 'input', title: 'Unknown key.' },
+  InvalidDuration: { code: 'CHAOSLAB_INVALID_DURATION', kind: 'input', title: 'Invalid duration.' },
+  UnknownReference: { code: 'CHAOSLAB_UNKNOWN_REFERENCE', kind: 'input', title: 'Unknown reference.' },
+  OverlappingFaults: { code: 'CHAOSLAB_OVERLAPPING_FAULTS', kind: 'input', title: 'Overlapping faults on one target.' },
+  InvalidPromQL: { code: 'CHAOSLAB_INVALID_PROMQL', kind: 'input', title: 'PromQL does not parse.' },
+  InvalidScenario: { code: 'CHAOSLAB_INVALID_SCENARIO', kind: 'input', title: 'Invalid scenario.' },
+  InvalidArgument: { code: 'CHAOSLAB_INVALID_ARGUMENT', kind: 'input', title: 'Invalid command-line argument.' },
+  // A real part failed (exit 3)
+  ToxiproxyMissing: { code: 'CHAOSLAB_TOXIPROXY_MISSING', kind: 'part', title: 'Toxiproxy not found.' },
+  ToxiproxyFailed: { code: 'CHAOSLAB_TOXIPROXY_FAILED', kind: 'part', title: 'Toxiproxy failed.' },
+  PrometheusMissing: { code: 'CHAOSLAB_PROMETHEUS_MISSING', kind: 'part', title: 'Prometheus not found.' },
+  PrometheusFailed: { code: 'CHAOSLAB_PROMETHEUS_FAILED', kind: 'part', title: 'Prometheus failed.' },
+  PortTaken: { code: 'CHAOSLAB_PORT_TAKEN', kind: 'part', title: 'Port already taken.' },
+  NodeFailed: { code: 'CHAOSLAB_NODE_FAILED', kind: 'part', title: 'A cluster node failed.' },
+  WorkloadFailed: { code: 'CHAOSLAB_WORKLOAD_FAILED', kind: 'part', title: 'The load generator failed.' },
+  Interrupted: { code: 'CHAOSLAB_INTERRUPTED', kind: 'part', title: 'Run interrupted.' },
+} as const satisfies Record<string, ErrorData>;
+
+export type ErrorName = keyof typeof Errors;

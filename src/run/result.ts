@@ -1,0 +1,62 @@
+/** The shape of a run's outcome: what `--json` prints and report files are made from. Keep it stable. */
+import type { Series } from '../observe/prometheus-client.js';
+
+export type Outcome = 'holds' | 'violated' | 'no-data';
+
+export interface AssertionResult {
+  name: string;
+  description?: string;
+  query: string;
+  window: { label: string; startMs: number; endMs: number };
+  condition: string;
+  over: string;
+  expected: 'holds' | 'violated';
+  outcome: Outcome;
+  /** The outcome matched the expectation (no-data never does). */
+  passed: boolean;
+  observed: { samples: number; min: number | null; max: number | null; mean: number | null; last: number | null };
+  reason: string;
+  /** Seconds from the window's start until the condition held for good; null if it never did. */
+  timeToRecoverSec?: number | null;
+  series: Series[];
+}
+
+export interface FaultRecord {
+  step: string;
+  description: string;
+  scheduledMs: number;
+  appliedMs: number | null;
+  healScheduledMs: number | null;
+  healedMs: number | null;
+  error?: string;
+}
+
+export interface VariantResult {
+  name: string;
+  expect: 'reproduce' | 'recover';
+  mitigations: string[];
+  params: Record<string, Record<string, unknown>>;
+  /** completed: ran to the end; failed: a real part broke; interrupted: Ctrl-C. */
+  status: 'completed' | 'failed' | 'interrupted';
+  passed: boolean;
+  /** Unix ms of the load's start (t = 0 of the timeline). */
+  t0: number;
+  assertions: AssertionResult[];
+  faults: FaultRecord[];
+  load: Record<string, unknown> | null;
+  checkers?: Record<string, unknown>;
+  error?: { code: string; message: string; hint?: string };
+}
+
+export interface RunResult {
+  scenario: string;
+  title: string;
+  seed: number;
+  control: boolean;
+  passed: boolean;
+  runDir: string;
+  startedAt: string;
+  endedAt: string;
+  command: string;
+  variants: VariantResult[];
+}

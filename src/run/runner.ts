@@ -1,0 +1,587 @@
+/**
+ * The run skeleton: start the real parts → for each variant (start cluster → wait healthy →
+ * load + timeline → heal → judge → stop cluster) → stop the parts. Heals, stops and reaping all
+ * happen in `finally`, also on Ctrl-C (Chaos Toolkit's rollback-in-finally).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createRng } from '../common/rng.js';
+import { freePort, isPortFree } from '../common/ports.js';
+import { sleep } from '../common/time.js';
+import { formatDuration } from '../common/duration.js';
+import { Errors } from '../errors/catalog.js';
+import { LabError, isLabError } from '../errors/lab-error.js';
+import { applyLinkFault, describeFault, type AppliedFault, type LinkFaultSpec } from '../fault/link-faults.js';
+import { findToxiproxyBinary, startToxiproxy, type StartedToxiproxy } from '../fault/toxiproxy-server.js';
+import { createLabMetrics, startLabMetricsServer, type LabMetricsServer, type Phase } from '../observe/lab-metrics.js';
+import { findPrometheusBinary, startPrometheus, type ScrapeTarget, type StartedPrometheus } from '../observe/prometheus-server.js';
+import { evaluateAssertion } from '../check/evaluate.js';
+import { LoadGenerator, type LoadSummary, type RequestResult } from '../workload/load-generator.js';
+import { ProcessRuntime } from '../runtime/process-runtime.js';
+import { startReaper, cleanStale, type Reaper } from '../runtime/reaper.js';
+import type { StartedNode } from '../runtime/runtime.js';
+import { CLIENT } from '../scenario/load.js';
+import type { FaultSpec, NodeFaultSpec, ScenarioPlan, StepPlan, VariantPlan } from '../scenario/plan.js';
+import { Journal } from './journal.js';
+import { SlidingStats } from './live-stats.js';
+import type { Reporter } from './reporter.js';
+import type { AssertionResult, FaultRecord, RunResult, VariantResult } from './result.js';
+import { realClock, runSchedule, scheduleActions, type ScheduledAction } from './timeline.js';
+import { writeJunit } from '../report/junit.js';
+import { runCheckers } from './checkers.js';
+
+export interface RunOptions {
+  projectRoot: string;
+  seed: number;
+  /** Variant names to run; all by default. */
+  variants?: string[];
+  control: boolean;
+  /** Where runs/<time>-<id>/ goes (default `<cwd>/runs`), or the exact run folder. */
+  runsDir: string;
+  runDir?: string;
+  envPath: string;
+  stateDir: string;
+  reporter: Reporter;
+  signal: AbortSignal;
+  scrapeIntervalMs?: number;
+  toxiproxyBinary?: string;
+  prometheusBinary?: string;
+  /** Fixed ports (e.g. to point Grafana at a known Prometheus address); free ones by default. */
+  toxiproxyPort?: number;
+  prometheusPort?: number;
+  /** The command line that replays this run, recorded in the result. */
+  command: string;
+}
+
+interface Parts {
+  toxiproxy: StartedToxiproxy;
+  prometheus: StartedPrometheus;
+  lab: LabMetricsServer;
+  reaper: Reaper;
+  addresses: Addresses;
+}
+
+/**
+ * Every node port and proxy address is chosen once per run and reused by each variant, so the
+ * scrape targets never change: Prometheus (v2) passes discovered targets on only every 5 s, and a
+ * target list that is fixed before it starts costs that delay once per run, in parallel with the
+ * first cluster's start, instead of once per variant.
+ */
+interface Addresses {
+  addrOf(instance: string, port: string): string;
+  proxyAddr: Map<string, string>;
+  targets: ScrapeTarget[];
+}
+
+async function allocateAddresses(plan: ScenarioPlan, labAddress: string, toxiproxyHost: string, toxiproxyMetricsPath: string): Promise<Addresses> {
+  const ports = new Map<string, number>();
+  for (const n of plan.nodes) for (const p of n.ports) ports.set(`${n.name}/${p}`, await freePort());
+  const addrOf = (instance: string, port: string) => `127.0.0.1:${ports.get(`${instance}/${port}`)}`;
+  const proxyAddr = new Map<string, string>();
+  for (const l of plan.links) proxyAddr.set(l.name, `127.0.0.1:${await freePort()}`);
+  const targets: ScrapeTarget[] = [
+    { address: labAddress, labels: { job: 'lab' } },
+    { address: toxiproxyHost, metricsPath: toxiproxyMetricsPath, labels: { job: 'toxiproxy' } },
+    ...plan.nodes.map((n) => ({ address: addrOf(n.name, n.metricsPort), metricsPath: n.metricsPath, labels: { job: 'node', node: n.name, group: n.group } })),
+  ];
+  return { addrOf, proxyAddr, targets };
+}
+
+function stamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise<RunResult> {
+  // Binaries are looked up before anything starts: a missing one starts nothing and writes nothing.
+  const toxiproxyBinary = findToxiproxyBinary({ projectRoot: opts.projectRoot, envPath: opts.envPath, ...(opts.toxiproxyBinary ? { override: opts.toxiproxyBinary } : {}) });
+  const prometheusBinary = findPrometheusBinary({ envPath: opts.envPath, ...(opts.prometheusBinary ? { override: opts.prometheusBinary } : {}) });
+  for (const [part, port] of [['Toxiproxy', opts.toxiproxyPort], ['Prometheus', opts.prometheusPort]] as const) {
+    if (port !== undefined && !(await isPortFree(port))) {
+      throw new LabError(Errors.PortTaken, `the ${part} port 127.0.0.1:${port} is already taken`, { hint: `choose another --${part.toLowerCase()}-port, or stop what holds it (ss -ltnp | grep :${port})` });
+    }
+  }
+
+  const started = new Date();
+  const runId = `${stamp(started)}-${plan.id}-${opts.seed}`;
+  const runDir = opts.runDir ?? path.join(opts.runsDir, `${stamp(started)}-${plan.id}`);
+  mkdirSync(path.join(runDir, 'logs'), { recursive: true });
+  const journal = new Journal(runDir);
+  const reporter = opts.reporter;
+  const variants = plan.variants.filter((v) => !opts.variants || opts.variants.includes(v.name));
+  const scrapeIntervalMs = opts.scrapeIntervalMs ?? 1000;
+
+  journal.append('run-start', { scenario: plan.id, seed: opts.seed, control: opts.control, variants: variants.map((v) => v.name), command: opts.command });
+  reporter.onRunStart?.({ scenario: plan.id, title: plan.title, seed: opts.seed, runDir, variants: variants.map((v) => v.name), control: opts.control });
+
+
+  // Whatever an earlier crashed run left behind goes first.
+  const stale = await cleanStale(opts.stateDir);
+  if (stale.killed.length) reporter.onMessage?.(`cleaned ${stale.killed.length} process(es) left by an earlier run`);
+
+  const results: VariantResult[] = [];
+  let parts: Partial<Parts> = {};
+  let fatal: unknown;
+  try {
+    parts.reaper = await startReaper({ stateDir: opts.stateDir, runId });
+    const metrics = createLabMetrics();
+    const [toxiproxy, lab] = await Promise.all([
+      startToxiproxy({ binary: toxiproxyBinary, logFile: path.join(runDir, 'logs', 'toxiproxy.log'), seed: opts.seed, ...(opts.toxiproxyPort !== undefined ? { port: opts.toxiproxyPort } : {}) }).then((t) => {
+        parts.toxiproxy = t;
+        parts.reaper!.register(t.pid, 'toxiproxy');
+        return t;
+      }),
+      startLabMetricsServer(metrics).then((l) => (parts.lab = l)),
+    ]);
+    const addresses = await allocateAddresses(plan, lab.address, new URL(toxiproxy.url).host, toxiproxy.metricsPath);
+    const prometheus = await startPrometheus({
+      binary: prometheusBinary,
+      dir: path.join(runDir, 'prometheus'),
+      scrapeIntervalMs,
+      logFile: path.join(runDir, 'logs', 'prometheus.log'),
+      initialTargets: addresses.targets,
+      ...(opts.prometheusPort !== undefined ? { port: opts.prometheusPort } : {}),
+    });
+    parts.prometheus = prometheus;
+    parts.reaper.register(prometheus.pid, 'prometheus');
+    journal.append('part-started', { part: 'toxiproxy', url: toxiproxy.url, pid: toxiproxy.pid });
+    journal.append('part-started', { part: 'prometheus', url: prometheus.url, pid: prometheus.pid });
+    journal.append('part-started', { part: 'lab-metrics', address: lab.address });
+    reporter.onMessage?.(`toxiproxy ${toxiproxy.url} · prometheus ${prometheus.url}`);
+
+    for (const variant of variants) {
+      if (opts.signal.aborted) break;
+      const r = await runVariant(plan, variant, opts, { toxiproxy, prometheus, lab, reaper: parts.reaper, addresses }, journal, runDir, scrapeIntervalMs);
+      results.push(r);
+      reporter.onVariantEnd?.(r);
+      if (r.status === 'failed' && r.error && r.error.code !== Errors.NodeFailed.code) break;
+    }
+  } catch (e) {
+    fatal = e;
+    journal.append('error', { error: errorFields(e) });
+  } finally {
+    const stops: Promise<unknown>[] = [];
+    if (parts.lab) stops.push(parts.lab.stop());
+    if (parts.toxiproxy) stops.push(parts.toxiproxy.stop());
+    if (parts.prometheus) stops.push(parts.prometheus.stop());
+    await Promise.allSettled(stops);
+    await parts.reaper?.close();
+    parts = {};
+  }
+
+  const ended = new Date();
+  const interrupted = opts.signal.aborted;
+  if (interrupted) journal.append('interrupted', {});
+  const result: RunResult = {
+    scenario: plan.id,
+    title: plan.title,
+    seed: opts.seed,
+    control: opts.control,
+    passed: !fatal && !interrupted && results.length === variants.length && results.every((r) => r.passed),
+    runDir,
+    startedAt: started.toISOString(),
+    endedAt: ended.toISOString(),
+    command: opts.command,
+    variants: results,
+  };
+  journal.append('run-end', { passed: result.passed });
+  journal.write(path.join(runDir, 'journal.json'), { scenario: plan.id, title: plan.title, seed: opts.seed, control: opts.control, runDir, startedAt: result.startedAt, endedAt: result.endedAt });
+  writeFileSync(path.join(runDir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeJunit(path.join(runDir, 'junit.xml'), result);
+  reporter.onRunEnd?.(result);
+  if (fatal) throw fatal;
+  return result;
+}
+
+function errorFields(e: unknown): { code: string; message: string; hint?: string } {
+  if (isLabError(e)) return { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+  return { code: 'CHAOSLAB_INTERNAL', message: e instanceof Error ? e.message : String(e) };
+}
+
+/** Peers a node may call: through the proxy of a declared link, else directly. Keyed by group, ordered by index. */
+export function peersFor(plan: ScenarioPlan, nodeName: string, addrOf: (instance: string, port: string) => string, proxyAddr: Map<string, string>): Record<string, string[]> {
+  const me = plan.nodes.find((n) => n.name === nodeName)!;
+  const peers: Record<string, string[]> = {};
+  for (const other of plan.nodes) {
+    if (other.name === nodeName) continue;
+    const link = plan.links.find((l) => l.from === nodeName && l.to === other.name);
+    const linkedGroup = plan.links.some((l) => l.fromGroup === me.group && l.toGroup === other.group);
+    const addr = link ? proxyAddr.get(link.name)! : linkedGroup ? undefined : addrOf(other.name, other.ports[0]!);
+    if (addr === undefined) continue;
+    (peers[other.group] ??= []).push(addr);
+  }
+  return peers;
+}
+
+async function runVariant(
+  plan: ScenarioPlan,
+  variant: VariantPlan,
+  opts: RunOptions,
+  parts: Parts,
+  journal: Journal,
+  runDir: string,
+  scrapeIntervalMs: number,
+): Promise<VariantResult> {
+  const { toxiproxy, prometheus, lab, reaper } = parts;
+  const reporter = opts.reporter;
+  const rng = createRng(opts.seed).fork(`variant:${variant.name}`);
+  const vj = (kind: Parameters<Journal['append']>[0], f: Record<string, unknown> = {}) => journal.append(kind, { variant: variant.name, ...f });
+  const setPhase = (p: Phase) => {
+    phase = p;
+    lab.metrics.setPhase(p);
+    vj('phase', { phase: p });
+    reporter.onPhase?.(variant.name, p);
+  };
+  let phase: Phase = 'setup';
+  reporter.onVariantStart?.(variant.name);
+  vj('variant-start', { mitigations: variant.mitigations, params: variant.params, control: opts.control });
+  setPhase('setup');
+
+  const result: VariantResult = {
+    name: variant.name,
+    expect: variant.expect,
+    mitigations: variant.mitigations,
+    params: variant.params,
+    status: 'completed',
+    passed: false,
+    t0: 0,
+    assertions: [],
+    faults: [],
+    load: null,
+  };
+  const runtime = new ProcessRuntime({ reaper });
+  const nodes = new Map<string, StartedNode>();
+  const active = new Map<string, { heal: () => Promise<void>; description: string; fault: FaultSpec }>();
+  let load: LoadGenerator | undefined;
+  let loadSummary: LoadSummary | undefined;
+  let targetsReady: Promise<unknown> = Promise.resolve(undefined);
+  const variantDir = path.join(runDir, opts.control ? `${variant.name}-control` : variant.name);
+  mkdirSync(path.join(variantDir, 'logs'), { recursive: true });
+
+  try {
+    const { addrOf, proxyAddr, targets } = parts.addresses;
+    await toxiproxy.client.reset();
+    for (const p of await toxiproxy.client.listProxies()) await toxiproxy.client.deleteProxy(p.name);
+    if (plan.links.length) {
+      await toxiproxy.client.populate(plan.links.map((l) => ({ name: l.name, listen: proxyAddr.get(l.name)!, upstream: addrOf(l.to, l.port), enabled: true })));
+    }
+
+    const toysDir = path.join(opts.projectRoot, 'dist', 'toys');
+    await Promise.all(
+      plan.nodes.map(async (n) => {
+        const config = {
+          name: n.name,
+          group: n.group,
+          index: n.index,
+          host: '127.0.0.1',
+          ports: Object.fromEntries(n.ports.map((p) => [p, Number(addrOf(n.name, p).split(':')[1])])),
+          peers: peersFor(plan, n.name, addrOf, proxyAddr),
+          params: variant.params[n.group] ?? {},
+          seed: rng.fork(`node:${n.name}`).seed,
+          runId: path.basename(runDir),
+        };
+        const node = await runtime.start({
+          name: n.name,
+          group: n.group,
+          // `node` means the Node.js running the lab, whatever PATH says.
+          command: n.command.map((c, i) => (i === 0 && c === 'node' ? process.execPath : c.replaceAll('{toys}', toysDir))),
+          cwd: opts.projectRoot,
+          env: { CHAOSLAB_NODE: JSON.stringify(config) },
+          logFile: path.join(variantDir, 'logs', `${n.name}.log`),
+          healthUrl: `http://${addrOf(n.name, n.healthPort)}${n.healthPath}`,
+          healthTimeoutMs: n.healthTimeoutMs,
+        });
+        nodes.set(n.name, node);
+        await node.waitHealthy();
+      }),
+    );
+    vj('cluster-up', { nodes: plan.nodes.map((n) => ({ name: n.name, address: addrOf(n.name, n.ports[0]!) })), proxies: Object.fromEntries(proxyAddr) });
+    // The load does not wait for Prometheus's first scrape (up to 5 s on a fresh server): the
+    // steady-state window starts after the warmup, and judging waits for the targets below.
+    targetsReady = prometheus.waitForTargets(targets.map((t) => t.address), 20_000).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    // Load and timeline share t0.
+    const targetNode = plan.workload.target;
+    const targetInstances = plan.nodes.filter((n) => n.group === targetNode.node);
+    const baseUrls = targetInstances.map((n) => {
+      const viaProxy = plan.links.find((l) => l.from === CLIENT && l.to === n.name);
+      return `http://${viaProxy ? proxyAddr.get(viaProxy.name)! : addrOf(n.name, targetNode.port ?? n.ports[0]!)}`;
+    });
+    const stats = new SlidingStats(3);
+    let baseRate = plan.workload.rate;
+    lab.metrics.setTargetRate(baseRate);
+    const t0Perf = performance.now();
+    const onResult = (r: RequestResult) => {
+      lab.metrics.observeRequest(r.op, r.outcome, r.latencyMs / 1000);
+      stats.add(performance.now() - t0Perf, r.outcome === 'ok', r.latencyMs);
+    };
+    load = new LoadGenerator(
+      {
+        targets: baseUrls,
+        rate: baseRate,
+        arrival: plan.workload.arrival,
+        operations: plan.workload.operations,
+        keys: plan.workload.keys,
+        timeoutMs: plan.workload.timeout,
+        maxInFlight: plan.workload.maxInFlight,
+        durationMs: plan.durationMs,
+        seed: rng.fork('load').seed,
+        recordHistory: plan.workload.history,
+      },
+      { onResult },
+    );
+    result.t0 = Date.now();
+    load.start();
+    vj('load-start', { t0: result.t0, rate: baseRate, targets: baseUrls });
+    setPhase('steady');
+
+    const ticker = setInterval(() => {
+      const s = stats.snapshot(performance.now() - t0Perf);
+      reporter.onTick?.({ variant: variant.name, phase, elapsedMs: performance.now() - t0Perf, totalMs: plan.durationMs, activeFaults: [...active.values()].map((a) => a.description), requestRate: s.rate, errorRatio: s.errorRatio, p99Ms: s.p99Ms });
+    }, 500);
+
+    const faultRecords = new Map<string, FaultRecord>();
+    const actions = scheduleActions(plan.steps, { control: opts.control });
+    const stepAbort = new AbortController();
+    const onAbort = () => stepAbort.abort();
+    opts.signal.addEventListener('abort', onAbort, { once: true });
+    const endTimer = sleep(plan.durationMs, stepAbort.signal);
+    try {
+      await runSchedule(actions, realClock(t0Perf), stepAbort.signal, async (a: ScheduledAction, actualMs: number) => {
+        await perform(a, actualMs);
+      });
+      await endTimer;
+    } finally {
+      clearInterval(ticker);
+      opts.signal.removeEventListener('abort', onAbort);
+      stepAbort.abort();
+    }
+
+    async function perform(a: ScheduledAction, actualMs: number): Promise<void> {
+      const s = a.step;
+      if (s.load) {
+        if (a.kind === 'apply') {
+          const rate = s.load.rate ?? (s.load.multiply !== undefined ? plan.workload.rate * s.load.multiply : baseRate);
+          load!.setRate(rate, s.load.rampMs);
+          if (s.load.weights) load!.setWeights(s.load.weights);
+          baseRate = rate;
+        } else {
+          baseRate = plan.workload.rate;
+          load!.setRate(baseRate, s.load.rampMs);
+          if (s.load.weights) load!.setWeights(Object.fromEntries(plan.workload.operations.map((o) => [o.name, o.weight])));
+        }
+        lab.metrics.setTargetRate(baseRate);
+        vj('load-change', { step: s.name, action: a.kind, rate: baseRate, scheduledMs: a.atMs, actualMs: Math.round(actualMs) });
+        return;
+      }
+      const fault = s.fault!;
+      const description = describeAnyFault(fault);
+      const rec = faultRecords.get(s.name) ?? { step: s.name, description, scheduledMs: s.atMs, appliedMs: null, healScheduledMs: s.forMs !== undefined ? s.atMs + s.forMs : null, healedMs: null };
+      faultRecords.set(s.name, rec);
+      if (a.kind === 'apply') {
+        // Written to the journal before it is applied: a crash mid-apply still shows what was attempted.
+        vj('fault-apply', { step: s.name, fault, description, scheduledMs: a.atMs });
+        try {
+          const healer = await applyFault(fault, s, nodes, toxiproxy, plan, addrOf);
+          const appliedMs = performance.now() - t0Perf;
+          rec.appliedMs = Math.round(appliedMs * 10) / 10;
+          active.set(s.name, { heal: healer, description, fault });
+          for (const t of faultLabels(fault)) lab.metrics.setFaultActive(fault.type, t, true);
+          if (phase === 'steady' || phase === 'recovery') setPhase('fault');
+          vj('fault-applied', { step: s.name, scheduledMs: a.atMs, actualMs: rec.appliedMs, skewMs: Math.round((actualMs - a.atMs) * 10) / 10 });
+          reporter.onFault?.({ variant: variant.name, step: s.name, action: 'apply', description, skewMs: actualMs - a.atMs });
+        } catch (e) {
+          rec.error = errorFields(e).message;
+          vj('fault-error', { step: s.name, action: 'apply', error: errorFields(e) });
+          reporter.onFault?.({ variant: variant.name, step: s.name, action: 'apply', description, skewMs: actualMs - a.atMs, error: rec.error });
+          throw e;
+        }
+      } else {
+        const entry = active.get(s.name);
+        if (!entry) return;
+        vj('fault-heal', { step: s.name, scheduledMs: a.atMs });
+        await entry.heal();
+        active.delete(s.name);
+        rec.healedMs = Math.round((performance.now() - t0Perf) * 10) / 10;
+        for (const t of faultLabels(fault)) lab.metrics.setFaultActive(fault.type, t, false);
+        if (active.size === 0) setPhase('recovery');
+        vj('fault-healed', { step: s.name, scheduledMs: a.atMs, actualMs: rec.healedMs, skewMs: Math.round((actualMs - a.atMs) * 10) / 10 });
+        reporter.onFault?.({ variant: variant.name, step: s.name, action: 'heal', description, skewMs: actualMs - a.atMs });
+      }
+    }
+    result.faults = [...faultRecords.values()];
+    if (opts.signal.aborted) result.status = 'interrupted';
+  } catch (e) {
+    result.status = opts.signal.aborted ? 'interrupted' : 'failed';
+    result.error = errorFields(e);
+    vj('error', { error: result.error });
+    reporter.onMessage?.(`variant ${variant.name} failed: ${result.error.message}`);
+  } finally {
+    setPhase('teardown');
+    // Heal everything still active, then stop the load, whatever happened above.
+    for (const [name, a] of active) {
+      try {
+        await a.heal();
+        for (const t of faultLabels(a.fault)) lab.metrics.setFaultActive(a.fault.type, t, false);
+        vj('fault-healed', { step: name, final: true });
+      } catch (e) {
+        vj('fault-error', { step: name, action: 'heal', error: errorFields(e) });
+      }
+    }
+    active.clear();
+    if (load) {
+      loadSummary = await load.stop();
+      result.load = loadSummary as unknown as Record<string, unknown>;
+      vj('load-end', { summary: loadSummary });
+      if (plan.workload.history) {
+        writeFileSync(path.join(variantDir, 'history.jsonl'), load.history?.toJsonLines() ?? '');
+        writeFileSync(path.join(variantDir, 'history.edn'), load.history?.toEdn() ?? '');
+      }
+    }
+  }
+
+  try {
+    if (result.status === 'completed') {
+      // Checkers read what the run recorded (history, final reads) before the cluster goes away.
+      const checked = await runCheckers(plan, { nodes: [...nodes.keys()], history: load?.history, variantDir, lab: lab.metrics });
+      if (checked) result.checkers = checked;
+      const notScraped = await targetsReady;
+      if (notScraped) {
+        vj('error', { error: errorFields(notScraped) });
+        reporter.onMessage?.(`not every target was scraped: ${errorFields(notScraped).message}`);
+      }
+      // Let the last scrape land inside the final window.
+      await sleep(scrapeIntervalMs * 2 + 200);
+      result.assertions = await judgeAll(plan, variant, opts.control, prometheus, result.t0, scrapeIntervalMs);
+      for (const a of result.assertions) vj('assertion', { ...a, series: undefined });
+    }
+  } finally {
+    await Promise.allSettled([...nodes.values()].map((n) => n.stop()));
+    vj('cluster-down', {});
+  }
+  result.passed = result.status === 'completed' && result.assertions.length > 0 && result.assertions.every((a) => a.passed);
+  vj('variant-end', { passed: result.passed, status: result.status });
+  return result;
+}
+
+function faultLabels(f: FaultSpec): string[] {
+  if ('links' in f) return f.links;
+  if ('nodes' in f) return f.nodes;
+  return f.groups.map((g) => g.join('+'));
+}
+
+export function describeAnyFault(f: FaultSpec): string {
+  switch (f.type) {
+    case 'kill':
+      return `kill (${f.signal}) ${f.nodes.join(', ')}`;
+    case 'restart':
+      return `restart ${f.nodes.join(', ')}`;
+    case 'pause':
+      return `pause ${f.nodes.join(', ')}`;
+    case 'clock':
+      return `clock ${f.offsetMs >= 0 ? '+' : '-'}${formatDuration(Math.abs(f.offsetMs))} on ${f.nodes.join(', ')}`;
+    default:
+      return describeFault(f as LinkFaultSpec);
+  }
+}
+
+async function applyFault(
+  fault: FaultSpec,
+  step: StepPlan,
+  nodes: Map<string, StartedNode>,
+  toxiproxy: StartedToxiproxy,
+  plan: ScenarioPlan,
+  addrOf: (instance: string, port: string) => string,
+): Promise<() => Promise<void>> {
+  if (isNodeFault(fault)) return applyNodeFault(fault, nodes, plan, addrOf);
+  const applied: AppliedFault = await applyLinkFault(toxiproxy.client, fault, {
+    faultId: `${step.index}-${step.name}`,
+    links: plan.links.map((l) => ({ name: l.name, from: l.from, to: l.to })),
+  });
+  return () => applied.heal();
+}
+
+function isNodeFault(f: FaultSpec): f is NodeFaultSpec {
+  return f.type === 'kill' || f.type === 'restart' || f.type === 'pause' || f.type === 'clock';
+}
+
+async function applyNodeFault(f: NodeFaultSpec, nodes: Map<string, StartedNode>, plan: ScenarioPlan, addrOf: (instance: string, port: string) => string): Promise<() => Promise<void>> {
+  const targets = f.nodes.map((n) => {
+    const node = nodes.get(n);
+    if (!node) throw new LabError(Errors.NodeFailed, `node ${n} is not running`, { hint: 'check the node logs in the run folder' });
+    return node;
+  });
+  switch (f.type) {
+    case 'kill':
+      await Promise.all(targets.map((t) => t.kill(f.signal)));
+      return async () => {
+        await Promise.all(targets.map((t) => t.restart()));
+      };
+    case 'restart':
+      await Promise.all(targets.map((t) => t.restart()));
+      return async () => {};
+    case 'pause':
+      await Promise.all(targets.map((t) => t.pause()));
+      return async () => {
+        await Promise.all(targets.map((t) => t.resume()));
+      };
+    case 'clock': {
+      const setOffset = async (offsetMs: number) => {
+        await Promise.all(
+          f.nodes.map(async (name) => {
+            const inst = plan.nodes.find((n) => n.name === name)!;
+            const res = await fetch(`http://${addrOf(name, inst.ports[0]!)}/admin/clock`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ offsetMs }),
+              signal: AbortSignal.timeout(3000),
+            });
+            if (!res.ok) throw new LabError(Errors.NodeFailed, `node ${name} refused the clock offset (HTTP ${res.status})`, { hint: 'the toy must serve POST /admin/clock (toys/lib/toy-node.ts)' });
+          }),
+        );
+      };
+      await setOffset(f.offsetMs);
+      return () => setOffset(0);
+    }
+  }
+}
+
+async function judgeAll(plan: ScenarioPlan, variant: VariantPlan, control: boolean, prometheus: StartedPrometheus, t0: number, scrapeIntervalMs: number): Promise<AssertionResult[]> {
+  const out: AssertionResult[] = [];
+  for (const a of plan.assertions) {
+    if (!a.variants.includes(variant.name)) continue;
+    const expected = control ? (a.expect.control ?? 'holds') : (a.expect[variant.name] ?? 'holds');
+    const startSec = (t0 + a.window.startMs) / 1000;
+    const endSec = (t0 + a.window.endMs) / 1000;
+    const j = await evaluateAssertion(prometheus.client, {
+      query: a.query,
+      startSec,
+      endSec,
+      stepSec: scrapeIntervalMs / 1000,
+      comparator: a.comparator,
+      threshold: a.threshold,
+      over: a.over,
+      windowStartSec: startSec,
+      windowEndSec: endSec,
+      ...(a.recoverWithinMs !== undefined ? { recoverWithinMs: a.recoverWithinMs } : {}),
+    });
+    out.push({
+      name: a.name,
+      ...(a.description ? { description: a.description } : {}),
+      query: a.query,
+      window: a.window,
+      condition: `${a.comparator} ${a.threshold}`,
+      over: a.over,
+      expected,
+      outcome: j.outcome,
+      passed: j.outcome !== 'no-data' && j.outcome === expected,
+      observed: j.observed,
+      reason: j.reason,
+      ...(j.timeToRecoverSec !== undefined ? { timeToRecoverSec: j.timeToRecoverSec } : {}),
+      series: j.series,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,67 @@
+/**
+ * The reaper process (cf. testcontainers' Ryuk, for processes). Started detached by the lab with
+ * `node reaper-main.js <stateFile> <ownerPid> <ownerStartTime>`; the lab holds our stdin.
+ * Lines on stdin: {"op":"register","pid","startTime","label"} | {"op":"unregister","pid"}.
+ * When stdin closes (the lab exited, crashed or was SIGKILLed) or the owner disappears, we kill every registered
+ * process group that is still the same process, delete the state file and exit.
+ */
+import { unlinkSync } from 'node:fs';
+import { isSameProcessAlive, killGroups, type ProcessEntry } from './proc.js';
+
+const [stateFile, ownerPidText, ownerStartText] = process.argv.slice(2);
+if (!stateFile || !ownerPidText) {
+  process.stderr.write('usage: reaper-main.js <stateFile> <ownerPid> [ownerStartTime]\n');
+  process.exit(2);
+}
+const ownerPid = Number(ownerPidText);
+const ownerStartTime = ownerStartText && ownerStartText !== 'null' ? ownerStartText : null;
+
+const registered = new Map<number, ProcessEntry>();
+let reaping = false;
+
+async function reap(reason: string): Promise<void> {
+  if (reaping) return;
+  reaping = true;
+  clearInterval(ownerWatch);
+  const killed = await killGroups([...registered.values()]);
+  try {
+    unlinkSync(stateFile!);
+  } catch {
+    // already removed (normal teardown or `chaoslab clean`)
+  }
+  if (killed.length > 0) process.stderr.write(`reaper (${reason}): killed ${killed.map((e) => `${e.label}[${e.pid}]`).join(', ')}\n`);
+  process.exit(0);
+}
+
+let buffered = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk: string) => {
+  buffered += chunk;
+  let nl: number;
+  while ((nl = buffered.indexOf('\n')) >= 0) {
+    const line = buffered.slice(0, nl);
+    buffered = buffered.slice(nl + 1);
+    try {
+      const msg = JSON.parse(line) as { op: string; pid: number; startTime?: string | null; label?: string };
+      if (msg.op === 'register') registered.set(msg.pid, { pid: msg.pid, startTime: msg.startTime ?? null, label: msg.label ?? '' });
+      else if (msg.op === 'unregister') registered.delete(msg.pid);
+    } catch {
+      // a torn line from a dying lab; ignore
+    }
+  }
+});
+process.stdin.on('end', () => void reap('lab closed the pipe'));
+process.stdin.on('close', () => void reap('lab closed the pipe'));
+process.stdin.on('error', () => void reap('pipe error'));
+
+// Belt and braces: if the pipe's write end leaked somewhere, still notice the lab's death.
+const ownerWatch = setInterval(() => {
+  if (!isSameProcessAlive(ownerPid, ownerStartTime)) void reap('lab is gone');
+}, 1000);
+
+// Terminal hangups and Ctrl-C are for the lab, which tears down itself; SIGTERM means "reap now".
+process.on('SIGINT', () => {});
+process.on('SIGHUP', () => {});
+process.on('SIGTERM', () => void reap('SIGTERM'));
+
+process.stdout.write('ready\n');

@@ -1,0 +1,221 @@
+/**
+ * Crash-proof cleanup of the processes a run starts, modelled on testcontainers' Ryuk. A detached reaper process
+ * watches a pipe held by the lab: when the lab dies, however it dies, the pipe closes and the reaper kills every
+ * registered process group. A state file per run (`<stateDir>/<runId>.json`) lets `cleanStale` finish the job
+ * if even the reaper was lost.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Errors } from '../errors/catalog.js';
+import { LabError } from '../errors/lab-error.js';
+import { isSameProcessAlive, killGroups, readStartTime, type ProcessEntry } from './proc.js';
+
+export interface Reaper {
+  readonly runId: string;
+  /** Records `pid` (a process-group leader) for killing if the lab dies. Resolves once the reaper has it. */
+  register(pid: number, label: string): Promise<void>;
+  /** For processes that exited normally. */
+  unregister(pid: number): Promise<void>;
+  /** Normal teardown: the reaper kills whatever is still registered, removes the state file and exits. */
+  close(): Promise<void>;
+}
+
+export interface ReaperOptions {
+  stateDir: string;
+  runId: string;
+  /** Compiled `reaper-main.js`; defaults to the one beside this module (or in dist/ when run from source). */
+  mainPath?: string;
+}
+
+/** The state file: enough to clean up without the reaper. */
+export interface ReaperState {
+  version: 1;
+  runId: string;
+  owner: { pid: number; startTime: string | null };
+  reaper: { pid: number; startTime: string | null } | null;
+  processes: ProcessEntry[];
+}
+
+/** The null object, for `--no-reaper` and tests that clean up by themselves. */
+export class DisabledReaper implements Reaper {
+  constructor(readonly runId = 'disabled') {}
+  async register(): Promise<void> {}
+  async unregister(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+const READY_TIMEOUT_MS = 5000;
+
+export async function startReaper(opts: ReaperOptions): Promise<Reaper> {
+  const mainPath = opts.mainPath ?? defaultMainPath();
+  if (!existsSync(mainPath)) {
+    throw new LabError(Errors.NodeFailed, `the process reaper is not built (${mainPath} is missing)`, { hint: 'Run `npm run build`.' });
+  }
+  mkdirSync(opts.stateDir, { recursive: true });
+  const stateFile = join(opts.stateDir, `${opts.runId}.json`);
+  const owner = { pid: process.pid, startTime: readStartTime(process.pid) };
+
+  // Detached: its own session, so Ctrl-C and terminal hangups reach the lab, not the reaper.
+  const child = spawn(process.execPath, [mainPath, stateFile, String(owner.pid), String(owner.startTime)], {
+    detached: true,
+    stdio: ['pipe', 'pipe', 'ignore'],
+    cwd: opts.stateDir,
+  });
+  try {
+    await waitReady(child);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw new LabError(Errors.NodeFailed, `the process reaper did not start: ${(e as Error).message}`, { cause: e, hint: 'Run `npm run build`, or pass --no-reaper.' });
+  }
+  const reaper = new ProcessReaper(opts.runId, stateFile, child, {
+    version: 1,
+    runId: opts.runId,
+    owner,
+    reaper: { pid: child.pid!, startTime: readStartTime(child.pid!) },
+    processes: [],
+  });
+  reaper.writeState();
+  return reaper;
+}
+
+class ProcessReaper implements Reaper {
+  #closed = false;
+  readonly #exited: Promise<void>;
+
+  constructor(
+    readonly runId: string,
+    private readonly stateFile: string,
+    private readonly child: ChildProcess,
+    private readonly state: ReaperState,
+  ) {
+    this.#exited = new Promise((r) => child.once('exit', () => r()));
+    // The reaper must never keep the lab alive, and a dead reaper must not crash the lab (EPIPE).
+    child.stdout!.destroy();
+    child.stdin!.on('error', () => {});
+    (child.stdin as unknown as { unref?: () => void }).unref?.();
+    child.unref();
+  }
+
+  async register(pid: number, label: string): Promise<void> {
+    const startTime = readStartTime(pid);
+    const entry: ProcessEntry = { pid, startTime, label };
+    this.state.processes = [...this.state.processes.filter((p) => p.pid !== pid), entry];
+    this.writeState();
+    await this.#send({ op: 'register', ...entry });
+  }
+
+  async unregister(pid: number): Promise<void> {
+    this.state.processes = this.state.processes.filter((p) => p.pid !== pid);
+    this.writeState();
+    await this.#send({ op: 'unregister', pid });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.child.stdin!.end();
+    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000).unref());
+    if ((await Promise.race([this.#exited, timeout])) === 'timeout' || existsSync(this.stateFile)) {
+      // The reaper is stuck or gone: do its job here.
+      await killGroups(this.state.processes);
+      removeFile(this.stateFile);
+    }
+  }
+
+  /** Atomic (write then rename), so a crash never leaves a torn file. */
+  writeState(): void {
+    if (this.#closed) return;
+    const tmp = `${this.stateFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.state, null, 2));
+    renameSync(tmp, this.stateFile);
+  }
+
+  #send(msg: object): Promise<void> {
+    if (this.#closed || !this.child.stdin!.writable) return Promise.resolve();
+    return new Promise((resolve) => this.child.stdin!.write(`${JSON.stringify(msg)}\n`, () => resolve()));
+  }
+}
+
+/**
+ * For `chaoslab clean` and the start of every run: for every state file whose owner (the lab) is dead,
+ * kill what still lives, then remove the file. Files of live labs are left alone.
+ */
+export async function cleanStale(stateDir: string): Promise<{ killed: { pid: number; label: string }[] }> {
+  let names: string[];
+  try {
+    names = readdirSync(stateDir).filter((n) => n.endsWith('.json'));
+  } catch {
+    return { killed: [] };
+  }
+  const results = await Promise.all(
+    names.map(async (name) => {
+      const file = join(stateDir, name);
+      const state = readState(file);
+      if (!state || isSameProcessAlive(state.owner.pid, state.owner.startTime)) return [];
+      const killed = await killGroups(state.processes);
+      // An orphaned reaper still running has nothing left to do.
+      if (state.reaper && isSameProcessAlive(state.reaper.pid, state.reaper.startTime)) {
+        try {
+          process.kill(state.reaper.pid, 'SIGKILL');
+        } catch {
+          // exited meanwhile
+        }
+      }
+      removeFile(file);
+      return killed.map(({ pid, label }) => ({ pid, label }));
+    }),
+  );
+  return { killed: results.flat() };
+}
+
+function readState(file: string): ReaperState | undefined {
+  try {
+    const state = JSON.parse(readFileSync(file, 'utf8')) as ReaperState;
+    return state.version === 1 && Array.isArray(state.processes) && typeof state.owner?.pid === 'number' ? state : undefined;
+  } catch {
+    // Unreadable, or removed by its reaper meanwhile.
+    return undefined;
+  }
+}
+
+function removeFile(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // already gone
+  }
+}
+
+function defaultMainPath(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return join(dirname(here), 'reaper-main.js');
+  // Running from TypeScript source (vitest): the reaper is a separate node process, so it needs the build.
+  return resolve(dirname(here), '..', '..', 'dist', 'src', 'runtime', 'reaper-main.js');
+}
+
+function waitReady(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => done(new Error(`no ready signal within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+    function done(err?: Error): void {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.off('exit', onExit);
+      child.off('error', done);
+      if (err) reject(err);
+      else resolve();
+    }
+    function onData(chunk: Buffer): void {
+      out += chunk.toString('utf8');
+      if (out.includes('ready\n')) done();
+    }
+    function onExit(code: number | null): void {
+      done(new Error(`it exited with code ${code}`));
+    }
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
+    child.once('error', done);
+  });
+}

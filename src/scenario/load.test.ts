@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { invalidCases, invalidClusters, validBase, validCluster } from '../../test/fixtures/invalid-scenarios.js';
+import { LabError } from '../errors/lab-error.js';
+import { loadCluster, loadScenario } from './load.js';
+import { MAX_FILE_BYTES } from './load-yaml.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'chaoslab-load-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+writeFileSync(path.join(dir, 'cluster.yaml'), validCluster);
+
+function write(name: string, text: string): string {
+  const f = path.join(dir, `${name.replace(/\W+/g, '-')}.yaml`);
+  writeFileSync(f, text);
+  return f;
+}
+
+function failure(fn: () => unknown): LabError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof LabError) return e.details.length === 1 ? e.details[0]! : e;
+    throw e;
+  }
+  throw new Error('expected a LabError, but it loaded');
+}
+
+describe('the valid base', () => {
+  it('loads into a plan', () => {
+    const plan = loadScenario(write('valid', validBase));
+    expect(plan.nodes.map((n) => n.name)).toEqual(['backend', 'frontend']);
+    expect(plan.links.map((l) => l.name)).toEqual(['frontend_to_backend']);
+    expect(plan.steps[0]).toMatchObject({ name: 'slow', atMs: 10_000, forMs: 10_000, fault: { type: 'latency', latencyMs: 500, links: ['frontend_to_backend'] } });
+    expect(plan.assertions[0]!.window).toEqual({ startMs: 10_000, endMs: 20_000, label: 'during slow' });
+    expect(plan.variants.find((v) => v.name === 'mitigated')!.params.frontend).toEqual({ backendTimeoutMs: 150, fallback: true });
+    expect(plan.variants.find((v) => v.name === 'baseline')!.params.frontend).toEqual({ backendTimeoutMs: 0, fallback: false });
+  });
+  it('--set overrides apply after mitigations', () => {
+    const plan = loadScenario(write('valid2', validBase), { overrides: { frontend: { backendTimeoutMs: 999 } } });
+    expect(plan.variants.every((v) => v.params.frontend!.backendTimeoutMs === 999)).toBe(true);
+  });
+  it('an unknown --set parameter is an input error', () => {
+    const e = failure(() => loadScenario(write('valid3', validBase), { overrides: { frontend: { nope: 1 } } }));
+    expect(e.code).toBe('CHAOSLAB_INVALID_ARGUMENT');
+    expect(e.exitCode).toBe(2);
+  });
+});
+
+describe('each invalid scenario gets its own clear error', () => {
+  for (const c of invalidCases) {
+    it(c.name, () => {
+      const file = write(c.name, c.yaml);
+      const e = failure(() => loadScenario(file));
+      expect(e.code, e.format()).toBe(c.code);
+      expect(e.kind).toBe('input');
+      expect(e.exitCode).toBe(2);
+      expect(e.location?.file).toBe(file);
+      if (c.line !== undefined) expect(e.location?.line, e.format()).toBe(c.line);
+      if (c.field !== undefined) expect(e.location?.field ?? '', e.format()).toContain(c.field);
+      if (c.message) expect(e.message).toMatch(c.message);
+      expect(e.hint ?? e.message, 'every error says what to do or what was expected').toBeTruthy();
+      expect(e.format()).toMatch(new RegExp(`${path.basename(file)}(:\\d+:\\d+)?`));
+    });
+  }
+  it('a file over the size limit is refused before it is read', () => {
+    const file = path.join(dir, 'huge.yaml');
+    writeFileSync(file, Buffer.alloc(MAX_FILE_BYTES + 1, 'a'));
+    expect(failure(() => loadScenario(file)).code).toBe('CHAOSLAB_FILE_TOO_LARGE');
+  });
+  it('a missing scenario file', () => {
+    expect(failure(() => loadScenario(path.join(dir, 'missing.yaml'))).code).toBe('CHAOSLAB_FILE_NOT_FOUND');
+  });
+  it('several problems are reported together', () => {
+    const text = validBase.replace('duration: 30s', 'duration: 5 seconds').replace('timeline:', 'tmeline:');
+    const e = (() => { try { loadScenario(write('two', text)); } catch (x) { return x as LabError; } throw new Error('loaded'); })();
+    expect(e.details.map((d) => d.code).sort()).toEqual(['CHAOSLAB_INVALID_DURATION', 'CHAOSLAB_UNKNOWN_KEY']);
+  });
+});
+
+describe('each invalid cluster gets its own clear error', () => {
+  for (const c of invalidClusters) {
+    it(c.name, () => {
+      const file = write(`cluster-${c.name}`, c.yaml);
+      const e = failure(() => loadCluster(file));
+      expect(e.code, e.format()).toBe(c.code);
+      if (c.line !== undefined) expect(e.location?.line, e.format()).toBe(c.line);
+      if (c.field !== undefined) expect(e.location?.field ?? '', e.format()).toContain(c.field);
+    });
+  }
+});

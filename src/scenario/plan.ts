@@ -1,0 +1,106 @@
+/**
+ * A validated scenario and its cluster, resolved into a plan the runner can follow without
+ * second-guessing: node instances, proxied links, steps with their faults in milliseconds,
+ * and assertion windows in milliseconds from the start of the load.
+ */
+import type { LinkFaultSpec } from '../fault/link-faults.js';
+import type { ParamValueT, ScenarioFileT, ClusterFileT } from './schema.js';
+
+export type Params = Record<string, ParamValueT>;
+
+export interface NodeInstance {
+  name: string;
+  group: string;
+  index: number;
+  command: string[];
+  ports: string[];
+  healthPath: string;
+  healthPort: string;
+  healthTimeoutMs: number;
+  metricsPath: string;
+  metricsPort: string;
+}
+
+export interface LinkPlan {
+  /** Proxy name, `<from>_to_<to>`. */
+  name: string;
+  from: string;
+  to: string;
+  fromGroup: string;
+  toGroup: string;
+  port: string;
+}
+
+export type NodeFaultSpec =
+  | { type: 'kill'; nodes: string[]; signal: 'SIGKILL' | 'SIGTERM' }
+  | { type: 'restart'; nodes: string[] }
+  | { type: 'pause'; nodes: string[] }
+  | { type: 'clock'; nodes: string[]; offsetMs: number };
+
+export type FaultSpec = LinkFaultSpec | NodeFaultSpec;
+
+export interface LoadChangeSpec {
+  rate?: number;
+  multiply?: number;
+  rampMs: number;
+  weights?: Record<string, number>;
+}
+
+export interface StepPlan {
+  name: string;
+  index: number;
+  atMs: number;
+  /** Undefined: lasts to the end of the run (or is instantaneous, for restart). */
+  forMs: number | undefined;
+  fault?: FaultSpec;
+  load?: LoadChangeSpec;
+  /** Kept in a control run? */
+  inControl: boolean;
+}
+
+export interface WindowMs {
+  startMs: number;
+  endMs: number;
+  /** Human label, e.g. `after slow-backend`. */
+  label: string;
+}
+
+export interface AssertionPlan {
+  name: string;
+  description: string | undefined;
+  query: string;
+  window: WindowMs;
+  comparator: '<' | '<=' | '>' | '>=' | '==' | '!=';
+  threshold: number;
+  over: 'all' | 'any' | 'mean' | 'max' | 'min' | 'last';
+  recoverWithinMs: number | undefined;
+  expect: Record<string, 'holds' | 'violated'>;
+  variants: string[];
+}
+
+export interface VariantPlan {
+  name: string;
+  description: string | undefined;
+  expect: 'reproduce' | 'recover';
+  mitigations: string[];
+  /** Final parameters per node group, after cluster → scenario → mitigations → variant overrides. */
+  params: Record<string, Params>;
+}
+
+export interface ScenarioPlan {
+  file: string;
+  id: string;
+  title: string;
+  description: string | undefined;
+  incident: ScenarioFileT['incident'];
+  clusterFile: string;
+  cluster: ClusterFileT;
+  nodes: NodeInstance[];
+  links: LinkPlan[];
+  variants: VariantPlan[];
+  workload: ScenarioFileT['workload'];
+  durationMs: number;
+  warmupMs: number;
+  steps: StepPlan[];
+  assertions: AssertionPlan[];
+}

@@ -1,0 +1,81 @@
+/**
+ * hello/frontend: `GET /item/:key` asks `peers.backend[0]` and returns its answer.
+ * Params:
+ * - `backendTimeoutMs` (default 0 = none): with 0 the frontend waits as long as the backend takes,
+ *   which is the baseline's flaw a slow or partitioned backend exposes.
+ * - `fallback` (default false): on backend timeout or error, answer 200 with the last known value for the key
+ *   (or `defaultValue`) and header `x-fallback: 1`; without it answer 504 (timeout) or 502 (error).
+ * - `defaultValue` (default "default").
+ */
+import { Counter, Histogram } from 'prom-client';
+import { LATENCY_BUCKETS, TimeoutError, runToyIfMain, type PeerReply, type Reply, type ToySetup } from '../lib/toy-node.js';
+
+/** Bounds memory under a load generator that draws many keys. */
+const MAX_REMEMBERED = 10_000;
+
+export const frontend: ToySetup = (toy) => {
+  const timeoutMs = toy.params.num('backendTimeoutMs', 0);
+  const fallback = toy.params.bool('fallback', false);
+  const defaultValue = toy.params.str('defaultValue', 'default');
+  const backend = toy.peer('backend', 0);
+
+  const calls = new Counter({
+    name: 'hello_backend_calls_total',
+    help: 'Calls from the frontend to the backend, by outcome (ok, timeout, error).',
+    labelNames: ['outcome'],
+    registers: [toy.registry],
+  });
+  for (const outcome of ['ok', 'timeout', 'error']) calls.inc({ outcome }, 0);
+  const callDuration = new Histogram({
+    name: 'hello_backend_call_duration_seconds',
+    help: 'Time the frontend spent on a backend call, whatever its outcome.',
+    buckets: LATENCY_BUCKETS,
+    registers: [toy.registry],
+  });
+  const fallbacks = new Counter({
+    name: 'hello_fallbacks_total',
+    help: 'Answers served from the fallback value because the backend failed.',
+    registers: [toy.registry],
+  });
+
+  const lastKnown = new Map<string, unknown>();
+  function remember(key: string, value: unknown): void {
+    lastKnown.delete(key);
+    lastKnown.set(key, value);
+    if (lastKnown.size > MAX_REMEMBERED) lastKnown.delete(lastKnown.keys().next().value!);
+  }
+
+  function degrade(key: string, outcome: 'timeout' | 'error', reason: string): Reply {
+    if (!fallback) return { status: outcome === 'timeout' ? 504 : 502, body: { error: `backend ${outcome}: ${reason}` } };
+    fallbacks.inc();
+    const known = lastKnown.has(key);
+    return {
+      body: { key, value: known ? lastKnown.get(key) : defaultValue, degraded: true, stale: known },
+      headers: { 'x-fallback': '1' },
+    };
+  }
+
+  toy.route('GET', '/item/:key', async (req) => {
+    const key = req.params.key!;
+    const endTimer = callDuration.startTimer();
+    let reply: PeerReply;
+    try {
+      reply = await backend.get(`/item/${encodeURIComponent(key)}`, { timeoutMs });
+    } catch (e) {
+      endTimer();
+      const outcome = e instanceof TimeoutError ? 'timeout' : 'error';
+      calls.inc({ outcome });
+      return degrade(key, outcome, e instanceof Error ? e.message : String(e));
+    }
+    endTimer();
+    if (reply.status !== 200) {
+      calls.inc({ outcome: 'error' });
+      return degrade(key, 'error', `status ${reply.status}`);
+    }
+    calls.inc({ outcome: 'ok' });
+    remember(key, (reply.body as { value?: unknown } | undefined)?.value);
+    return { body: reply.body };
+  });
+};
+
+runToyIfMain(import.meta.url, frontend);

@@ -1,0 +1,102 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ToyConfigError, startToy, type NodeConfig, type RunningToy, type ToySetup } from './toy-node.js';
+
+function config(over: Partial<NodeConfig> = {}): NodeConfig {
+  return { name: 'n-0', group: 'g', index: 0, host: '127.0.0.1', ports: { http: 0 }, peers: {}, params: {}, seed: 1, runId: 'r', ...over };
+}
+
+const running: RunningToy[] = [];
+async function start(setup: ToySetup, over: Partial<NodeConfig> = {}): Promise<RunningToy> {
+  const r = await startToy(config(over), setup);
+  running.push(r);
+  return r;
+}
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((r) => r.close(100)));
+});
+
+describe('startToy', () => {
+  it('serves health, routes with params and prefixes, 404 and 405', async () => {
+    const t = await start((toy) => {
+      toy.route('GET', '/item/:key', (req) => ({ body: { key: req.params.key, q: req.query.get('q') } }));
+      toy.route('GET', '/files/*', (req) => ({ body: { rest: req.params['*'] } }));
+      toy.route('POST', '/echo', async (req) => ({ status: 201, body: await req.json() }));
+    });
+    expect((await fetch(`${t.url}/health`)).status).toBe(200);
+    expect(await (await fetch(`${t.url}/item/a%20b?q=1`)).json()).toEqual({ key: 'a b', q: '1' });
+    expect(await (await fetch(`${t.url}/files/x/y/z`)).json()).toEqual({ rest: 'x/y/z' });
+    const echo = await fetch(`${t.url}/echo`, { method: 'POST', body: '{"a":1}' });
+    expect(echo.status).toBe(201);
+    expect(await echo.json()).toEqual({ a: 1 });
+    expect((await fetch(`${t.url}/echo`, { method: 'POST', body: '{bad' })).status).toBe(400);
+    expect((await fetch(`${t.url}/nope`)).status).toBe(404);
+    expect((await fetch(`${t.url}/echo`)).status).toBe(405);
+  });
+
+  it('answers 503 on /health while the toy is not ready', async () => {
+    const t = await start((toy) => {
+      toy.ready = false;
+    });
+    expect((await fetch(`${t.url}/health`)).status).toBe(503);
+    t.toy.ready = true;
+    expect((await fetch(`${t.url}/health`)).status).toBe(200);
+  });
+
+  it('exposes request metrics with node and group labels, not counting built-ins', async () => {
+    const t = await start(
+      (toy) => {
+        toy.route('GET', '/item/:key', () => ({ body: {} }));
+        toy.route('GET', '/boom', () => {
+          throw new Error('boom');
+        });
+      },
+      { name: 'storage-2', group: 'storage' },
+    );
+    await fetch(`${t.url}/item/a`);
+    await fetch(`${t.url}/item/b`);
+    expect((await fetch(`${t.url}/boom`)).status).toBe(500);
+    await fetch(`${t.url}/health`);
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    expect(text).toContain('toy_requests_total{route="/item/:key",code="200",node="storage-2",group="storage"} 2');
+    expect(text).toContain('toy_requests_total{route="/boom",code="500",node="storage-2",group="storage"} 1');
+    expect(text).toContain('toy_request_duration_seconds_count{node="storage-2",group="storage",route="/item/:key"} 2');
+    expect(text).not.toContain('route="/health"');
+    expect(text).not.toContain('process_cpu');
+  });
+
+  it('moves the clock with POST /admin/clock and reports it', async () => {
+    const t = await start(() => {});
+    const before = t.toy.clock.now() - Date.now();
+    expect(Math.abs(before)).toBeLessThan(5);
+    const res = await fetch(`${t.url}/admin/clock`, { method: 'POST', body: JSON.stringify({ offsetMs: -500 }) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ offsetMs: -500 });
+    expect(t.toy.clock.now() - Date.now()).toBeGreaterThanOrEqual(-502);
+    expect(t.toy.clock.now() - Date.now()).toBeLessThanOrEqual(-498);
+    expect(await (await fetch(`${t.url}/metrics`)).text()).toContain('toy_clock_offset_seconds{node="n-0",group="g"} -0.5');
+    expect((await (await fetch(`${t.url}/admin/config`)).json()) as object).toMatchObject({ name: 'n-0', clockOffsetMs: -500 });
+    expect((await fetch(`${t.url}/admin/clock`, { method: 'POST', body: '{"offsetMs":"x"}' })).status).toBe(400);
+    // Absolute, not cumulative: 0 heals.
+    await fetch(`${t.url}/admin/clock`, { method: 'POST', body: '{"offsetMs":0}' });
+    expect(t.toy.clock.offsetMs).toBe(0);
+  });
+
+  it('refuses params the toy never reads, and missing peers', async () => {
+    await expect(start((toy) => void toy.params.num('workMs', 1), { params: { workMs: 2, wrokMs: 3 } })).rejects.toThrow(
+      /unknown param "wrokMs" for g; it reads: workMs/,
+    );
+    await expect(start((toy) => void toy.peer('backend'))).rejects.toBeInstanceOf(ToyConfigError);
+  });
+
+  it('closes with a request in flight within the grace period', async () => {
+    const t = await startToy(config(), (toy) => {
+      toy.route('GET', '/hang', () => new Promise(() => {}));
+    });
+    const hung = fetch(`${t.url}/hang`).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    await t.close(200);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await hung).toBeInstanceOf(Error);
+  });
+});

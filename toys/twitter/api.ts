@@ -1,0 +1,237 @@
+/**
+ * twitter/api: the tweet API and the timeline read API (the load generator's target).
+ *
+ * - `POST /tweet/:author` stores the tweet and, unless it is merged at read time, enqueues its fanout.
+ *   `POST /celebrity/:n/tweet` is the same for the n-th celebrity (`n % celebrities`), so a workload can address them.
+ * - `GET /timeline/:user` reads the user's cached timeline from its cache shard and merges in, at read time, the
+ *   tweets of followees that were not fanned out (hybrid fanout).
+ * - `GET /trends` (non-essential) asks every cache shard for its trend counts, a costly scan.
+ *
+ * Params (defaults are the 2010-era design: fanout-on-write for everyone, no timeouts, no breaker, no shedding):
+ * graph params (wire.ts); `hybridThreshold` (0 = off: followers above which tweets are merged at read time);
+ * `adaptiveThreshold` (0 = off) and `adaptiveLagMs`: a lower threshold used while the fanout queue lags;
+ * `timelineLength` (50, tweets kept per author: at least the cache's timeline length); `readLimit` (20);
+ * `cacheTimeoutMs` (0 = wait as long as the cache takes); `readMergeFallback` (false): on a failed cache read,
+ * rebuild the timeline from the tweet store; `breaker` (false) with `breakerWindow`, `breakerMinCalls`,
+ * `breakerFailureRatio`, `breakerCooldownMs`, `breakerProbes`; `storeReadMs` (1, simulated tweet-store read time
+ * of a read-time merge); `shedding` (false) with `shedLagMs` and `shedCacheLatencyMs`; `queueTimeoutMs` (1000).
+ */
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { HttpError, TimeoutError, ToyConfigError, runToyIfMain, sleep, type Reply, type ToySetup } from '../lib/toy-node.js';
+import { BREAKER_STATE_VALUE, CircuitBreaker } from './breaker.js';
+import { deliveryPath, shardOf, type FanoutPolicy } from './fanout.js';
+import { hybridTimeline, mergeSources, readMergeTimeline } from './read-merge.js';
+import { Ewma, shouldShed, type SheddingPolicy } from './shedding.js';
+import { TweetStore, type DeliveryPath } from './tweet-store.js';
+import type { TweetRef } from './timeline.js';
+import { READ_BUCKETS, graphFromParams, intParam, parseTweets } from './wire.js';
+
+export const api: ToySetup = (toy) => {
+  const p = toy.params;
+  const graph = graphFromParams(toy);
+  const policy: FanoutPolicy = {
+    hybridThreshold: p.num('hybridThreshold', 0),
+    adaptiveThreshold: p.num('adaptiveThreshold', 0),
+    adaptiveLagMs: p.num('adaptiveLagMs', 2000),
+  };
+  const timelineLength = p.num('timelineLength', 50);
+  const readLimit = p.num('readLimit', 20);
+  const cacheTimeoutMs = p.num('cacheTimeoutMs', 0);
+  const readMergeFallback = p.bool('readMergeFallback', false);
+  const breakerOn = p.bool('breaker', false);
+  const breakerOptions = {
+    window: p.num('breakerWindow', 20),
+    minCalls: p.num('breakerMinCalls', 10),
+    failureRatio: p.num('breakerFailureRatio', 0.5),
+    cooldownMs: p.num('breakerCooldownMs', 2000),
+    probes: p.num('breakerProbes', 3),
+  };
+  const storeReadMs = p.num('storeReadMs', 1);
+  const shedding: SheddingPolicy = {
+    enabled: p.bool('shedding', false),
+    lagMs: p.num('shedLagMs', 2000),
+    cacheLatencyMs: p.num('shedCacheLatencyMs', 100),
+  };
+  const queueTimeoutMs = p.num('queueTimeoutMs', 1000);
+  if (readLimit > timelineLength) throw new ToyConfigError(`readLimit (${readLimit}) must not exceed timelineLength (${timelineLength})`);
+
+  const queue = toy.peer('queue');
+  const shards = toy.peerGroup('cache');
+  if (shards.length === 0) throw new ToyConfigError(`${toy.config.name} needs peers.cache (the timeline cache shards)`);
+  const store = new TweetStore(timelineLength);
+
+  const tweets = new Counter({
+    name: 'twitter_tweets_total',
+    help: 'Tweets written, by delivery path: fanout (pushed to followers) or read-merge (merged at read time).',
+    labelNames: ['path'],
+    registers: [toy.registry],
+  });
+  tweets.inc({ path: 'fanout' }, 0);
+  tweets.inc({ path: 'read-merge' }, 0);
+  const readMergedDeliveries = new Counter({
+    name: 'twitter_read_merge_deliveries_total',
+    help: 'Followers reached by tweets merged at read time (visible to them as soon as stored).',
+    registers: [toy.registry],
+  });
+  const readDuration = new Histogram({
+    name: 'twitter_timeline_read_duration_seconds',
+    help: 'Timeline reads as the API served them, by source: cache, hybrid (cache + read-time merge), read-merge (fallback), error.',
+    labelNames: ['source'],
+    buckets: READ_BUCKETS,
+    registers: [toy.registry],
+  });
+  const cacheReads = new Counter({
+    name: 'twitter_cache_reads_total',
+    help: 'Timeline reads sent to the cache, by outcome: ok, timeout, error, rejected (breaker open: not sent).',
+    labelNames: ['outcome'],
+    registers: [toy.registry],
+  });
+  for (const outcome of ['ok', 'timeout', 'error', 'rejected']) cacheReads.inc({ outcome }, 0);
+  const breakerState = new Gauge({
+    name: 'circuit_breaker_state',
+    help: 'State of the breaker in front of a dependency: 0 closed, 1 half-open, 2 open.',
+    labelNames: ['dep'],
+    registers: [toy.registry],
+  });
+  breakerState.set({ dep: 'cache' }, 0);
+  const transitions = new Counter({
+    name: 'circuit_breaker_transitions_total',
+    help: 'Breaker state changes, by dependency and new state.',
+    labelNames: ['dep', 'to'],
+    registers: [toy.registry],
+  });
+  const shed = new Counter({
+    name: 'twitter_shed_total',
+    help: 'Requests for non-essential work refused to protect the core path, by work.',
+    labelNames: ['work'],
+    registers: [toy.registry],
+  });
+  shed.inc({ work: 'trends' }, 0);
+  const enqueueFailures = new Counter({
+    name: 'twitter_enqueue_failures_total',
+    help: 'Tweets stored but whose fanout could not be enqueued (the client got a 503).',
+    registers: [toy.registry],
+  });
+
+  const breaker = new CircuitBreaker(breakerOptions, (to) => {
+    breakerState.set({ dep: 'cache' }, BREAKER_STATE_VALUE[to]);
+    transitions.inc({ dep: 'cache', to });
+    toy.log(`cache breaker ${to}`);
+  });
+  const cacheLatency = new Ewma(0.1);
+  let fanoutLagMs = 0;
+  new Gauge({
+    name: 'twitter_api_fanout_lag_seen_seconds',
+    help: 'The fanout lag the queue last reported to this API (its input to adaptive fanout and shedding).',
+    registers: [toy.registry],
+    collect() {
+      this.set(fanoutLagMs / 1000);
+    },
+  });
+  new Gauge({
+    name: 'twitter_api_cache_latency_ewma_seconds',
+    help: 'Smoothed latency of cache reads as this API sees them (an input to shedding).',
+    registers: [toy.registry],
+    collect() {
+      this.set(cacheLatency.value / 1000);
+    },
+  });
+
+  async function postTweet(author: number): Promise<Reply> {
+    if (!graph.has(author)) throw new HttpError(404, `no user ${author} (users are 0..${graph.users - 1})`);
+    const followers = graph.followerCount(author);
+    const path: DeliveryPath = deliveryPath(followers, policy, fanoutLagMs);
+    const tweet = store.add(author, toy.clock.now(), path);
+    tweets.inc({ path });
+    if (path === 'read-merge') {
+      readMergedDeliveries.inc(followers);
+      return { status: 201, body: { ...tweet, path } };
+    }
+    try {
+      const reply = await queue.post('/enqueue', { ...tweet, fanout: followers }, { timeoutMs: queueTimeoutMs });
+      if (reply.status !== 200) throw new Error(`queue answered ${reply.status}`);
+      const lag = (reply.body as { lagMs?: unknown }).lagMs;
+      if (typeof lag === 'number') fanoutLagMs = lag;
+    } catch (e) {
+      enqueueFailures.inc();
+      throw new HttpError(503, `tweet ${tweet.id} stored but its fanout was not enqueued: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return { status: 201, body: { ...tweet, path } };
+  }
+
+  toy.route('POST', '/tweet/:author', (req) => postTweet(intParam(req.params.author, 'author')));
+  toy.route('POST', '/celebrity/:n/tweet', (req) => {
+    const n = intParam(req.params.n, 'n');
+    if (graph.spec.celebrities === 0) throw new HttpError(404, 'this graph has no celebrities');
+    return postTweet(n % graph.spec.celebrities);
+  });
+
+  /** The cache part of a read; undefined when the cache failed or the breaker kept us away. */
+  async function readCache(user: number): Promise<{ timeline?: TweetRef[]; failure?: 'timeout' | 'error' | 'rejected'; detail?: string }> {
+    const now = performance.now();
+    if (breakerOn && !breaker.allow(now)) {
+      cacheReads.inc({ outcome: 'rejected' });
+      return { failure: 'rejected', detail: 'cache breaker open' };
+    }
+    const shard = shards[shardOf(user, shards.length)]!;
+    const started = performance.now();
+    try {
+      const reply = await shard.get(`/timeline/${user}?limit=${readLimit}`, { timeoutMs: cacheTimeoutMs });
+      cacheLatency.add(performance.now() - started);
+      if (reply.status !== 200) throw new Error(`cache answered ${reply.status}`);
+      const timeline = parseTweets(reply.body);
+      cacheReads.inc({ outcome: 'ok' });
+      if (breakerOn) breaker.success(performance.now());
+      return { timeline };
+    } catch (e) {
+      cacheLatency.add(performance.now() - started);
+      const failure = e instanceof TimeoutError ? 'timeout' : 'error';
+      cacheReads.inc({ outcome: failure });
+      if (breakerOn) breaker.failure(performance.now());
+      return { failure, detail: e instanceof Error ? e.message : String(e) };
+    }
+  }
+
+  toy.route('GET', '/timeline/:user', async (req) => {
+    const user = intParam(req.params.user, 'user');
+    if (!graph.has(user)) throw new HttpError(404, `no user ${user}`);
+    const end = readDuration.startTimer();
+    const cached = await readCache(user);
+    if (cached.timeline) {
+      const merging = mergeSources(user, graph, store) > 0;
+      if (merging) await sleep(storeReadMs);
+      const timeline = merging ? hybridTimeline(cached.timeline, user, graph, store, readLimit) : cached.timeline;
+      end({ source: merging ? 'hybrid' : 'cache' });
+      return { body: { user, source: merging ? 'hybrid' : 'cache', timeline } };
+    }
+    if (readMergeFallback) {
+      await sleep(storeReadMs);
+      const timeline = readMergeTimeline(user, graph, store, readLimit);
+      end({ source: 'read-merge' });
+      return { body: { user, source: 'read-merge', timeline }, headers: { 'x-fallback': '1' } };
+    }
+    end({ source: 'error' });
+    const status = cached.failure === 'timeout' ? 504 : cached.failure === 'rejected' ? 503 : 502;
+    return { status, body: { error: `timeline unavailable: ${cached.detail ?? cached.failure}` } };
+  });
+
+  toy.route('GET', '/trends', async () => {
+    const signals = { fanoutLagMs, cacheLatencyMs: cacheLatency.value, breaker: breakerOn ? breaker.state(performance.now()) : 'closed' as const };
+    if (shouldShed(shedding, signals)) {
+      shed.inc({ work: 'trends' });
+      return { status: 503, body: { error: 'trends are switched off while timelines are under pressure', shed: true }, headers: { 'x-shed': '1' } };
+    }
+    const scores = new Map<number, number>();
+    const replies = await Promise.all(shards.map((s) => s.get('/trends', { timeoutMs: cacheTimeoutMs }).catch((e: unknown) => e as Error)));
+    for (const r of replies) {
+      if (r instanceof Error || r.status !== 200) throw new HttpError(502, `trends unavailable: ${r instanceof Error ? r.message : `cache answered ${r.status}`}`);
+      for (const t of (r.body as { trends?: { author: number; score: number }[] }).trends ?? []) {
+        scores.set(t.author, (scores.get(t.author) ?? 0) + t.score);
+      }
+    }
+    const trends = [...scores].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 10).map(([author, score]) => ({ author, score }));
+    return { body: { trends } };
+  });
+};
+
+runToyIfMain(import.meta.url, api);
