@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Two layers: `unit` runs in seconds with nothing external; `e2e` replays real scenarios
+// Layers: `unit` runs in seconds; `integration` drives single real servers; `e2e` replays real scenarios
 // with the real Toxiproxy and Prometheus and runs one file at a time (2-core machines).
 export default defineConfig({
   test: {
@@ -9,7 +9,16 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts', 'toys/**/*.test.ts'],
+          exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           testTimeout: 20_000,
+        },
+      },
+      {
+        // Slower tests beside their code that drive a real server (Prometheus's first scrape takes ~5 s).
+        test: {
+          name: 'integration',
+          include: ['src/**/*.int.test.ts', 'toys/**/*.int.test.ts'],
+          testTimeout: 60_000,
         },
       },
       {

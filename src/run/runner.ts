@@ -159,6 +159,7 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
     fatal = e;
     journal.append('error', { error: errorFields(e) });
   } finally {
+    const stopping = performance.now();
     const stops: Promise<unknown>[] = [];
     if (parts.lab) stops.push(parts.lab.stop());
     if (parts.toxiproxy) stops.push(parts.toxiproxy.stop());
@@ -166,6 +167,7 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
     await Promise.allSettled(stops);
     await parts.reaper?.close();
     parts = {};
+    journal.append('parts-stopped', { stopMs: Math.round(performance.now() - stopping) });
   }
 
   const ended = new Date();
@@ -294,7 +296,7 @@ async function runVariant(
         await node.waitHealthy();
       }),
     );
-    vj('cluster-up', { nodes: plan.nodes.map((n) => ({ name: n.name, address: addrOf(n.name, n.ports[0]!) })), proxies: Object.fromEntries(proxyAddr) });
+    vj('cluster-up', { nodes: plan.nodes.map((n) => ({ name: n.name, pid: nodes.get(n.name)?.pid, address: addrOf(n.name, n.ports[0]!) })), proxies: Object.fromEntries(proxyAddr) });
     // The load does not wait for Prometheus's first scrape (up to 5 s on a fresh server): the
     // steady-state window starts after the warmup, and judging waits for the targets below.
     targetsReady = prometheus.waitForTargets(targets.map((t) => t.address), 20_000).then(
@@ -458,8 +460,9 @@ async function runVariant(
       for (const a of result.assertions) vj('assertion', { ...a, series: undefined });
     }
   } finally {
+    const stopping = performance.now();
     await Promise.allSettled([...nodes.values()].map((n) => n.stop()));
-    vj('cluster-down', {});
+    vj('cluster-down', { stopMs: Math.round(performance.now() - stopping) });
   }
   result.passed = result.status === 'completed' && result.assertions.length > 0 && result.assertions.every((a) => a.passed);
   vj('variant-end', { passed: result.passed, status: result.status });

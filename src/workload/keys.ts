@@ -36,26 +36,46 @@ export function uniformKeys(count: number, rngOrSeed: Rng | number): KeyChooser 
   return { count, next: () => Math.floor(rng.next() * count) };
 }
 
-// CDFs are pure functions of (count, exponent); several generators in one run share them.
-const cdfCache = new Map<string, Float64Array>();
-const CDF_CACHE_LIMIT = 8;
+interface ZipfTable {
+  cdf: Float64Array;
+  /** guide[j] = first index with cdf > j/G: narrows each search to a few neighbouring keys (Chen–Asau guide table). */
+  guide: Int32Array;
+}
+
+// Tables are pure functions of (count, exponent); several generators in one run share them.
+const tableCache = new Map<string, ZipfTable>();
+const TABLE_CACHE_LIMIT = 8;
+const MAX_GUIDE = 1 << 16;
 
 /** cdf[i] = P(key ≤ i). Built once, O(count); the last entry is exactly 1 so a search always lands. */
 export function zipfCdf(count: number, exponent: number): Float64Array {
+  return zipfTable(count, exponent).cdf;
+}
+
+function zipfTable(count: number, exponent: number): ZipfTable {
   const cacheKey = `${count}:${exponent}`;
-  const cached = cdfCache.get(cacheKey);
+  const cached = tableCache.get(cacheKey);
   if (cached) return cached;
   const cdf = new Float64Array(count);
   let sum = 0;
   for (let i = 0; i < count; i++) {
-    sum += 1 / Math.pow(i + 1, exponent);
+    sum += Math.pow(i + 1, -exponent);
     cdf[i] = sum;
   }
   for (let i = 0; i < count; i++) cdf[i]! /= sum;
   cdf[count - 1] = 1;
-  if (cdfCache.size >= CDF_CACHE_LIMIT) cdfCache.delete(cdfCache.keys().next().value!);
-  cdfCache.set(cacheKey, cdf);
-  return cdf;
+  const g = Math.min(MAX_GUIDE, 4 * count);
+  const guide = new Int32Array(g + 1);
+  let i = 0;
+  for (let j = 0; j < g; j++) {
+    while (cdf[i]! <= j / g) i++;
+    guide[j] = i;
+  }
+  guide[g] = count - 1;
+  const table = { cdf, guide };
+  if (tableCache.size >= TABLE_CACHE_LIMIT) tableCache.delete(tableCache.keys().next().value!);
+  tableCache.set(cacheKey, table);
+  return table;
 }
 
 export function zipfKeys(count: number, exponent: number, rngOrSeed: Rng | number): KeyChooser {
@@ -66,14 +86,16 @@ export function zipfKeys(count: number, exponent: number, rngOrSeed: Rng | numbe
     });
   }
   const rng = toRng(rngOrSeed);
-  const cdf = zipfCdf(count, exponent);
+  const { cdf, guide } = zipfTable(count, exponent);
+  const g = guide.length - 1;
   return {
     count,
     next: () => {
       const u = rng.next();
-      // First index with cdf[i] > u.
-      let lo = 0;
-      let hi = count - 1;
+      const j = Math.floor(u * g);
+      // The answer, the first index with cdf[i] > u, lies in [guide[j], guide[j+1]].
+      let lo = guide[j]!;
+      let hi = guide[j + 1]!;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
         if (cdf[mid]! > u) hi = mid;

@@ -7,6 +7,7 @@
 import { ConnectionMonitor } from './connection-monitor.js';
 import { MembershipClient, type MembershipPolicy, type FetchResult } from './membership-client.js';
 import { membershipCostMs, membershipFor, type Layout } from './partitioning.js';
+import { ReplicaSync } from './replica-sync.js';
 import { VirtualTimers } from './timers.js';
 import { WorkerPool, type WorkerPoolOptions } from './worker-pool.js';
 
@@ -14,11 +15,22 @@ import { WorkerPool, type WorkerPoolOptions } from './worker-pool.js';
 export type LinkState = 'ok' | 'replies-lost' | 'blackhole' | 'down';
 
 export interface SimFault {
-  /** Ordinals (1-based) of the storage nodes whose link to the metadata service breaks. */
+  /** Ordinals (1-based) of the storage nodes whose links to the metadata service break. */
   nodes: number[];
+  /** Which metadata hosts' links: the primary's only (default), or all of them. */
+  hosts?: 'primary' | 'all';
   state: Exclude<LinkState, 'ok'>;
   atMs: number;
   forMs: number;
+}
+
+/** Spare metadata hosts (AWS's added capacity): down until `upAtMs`, then they copy the table from the primary. */
+export interface SimSpares {
+  count: number;
+  upAtMs: number;
+  syncCostMs: number;
+  syncTimeoutMs: number;
+  syncRetryMs: number;
 }
 
 export interface SimOptions {
@@ -32,6 +44,7 @@ export interface SimOptions {
   pingTimeoutMs: number;
   durationMs: number;
   faults: SimFault[];
+  spares?: SimSpares;
   seed: number;
   /** Samples per second of the series. */
   sampleEveryMs?: number;
@@ -40,7 +53,10 @@ export interface SimOptions {
 export interface SimSample {
   t: number;
   serving: number;
+  /** Queue depth of the primary metadata host. */
   queueDepth: number;
+  /** Spare hosts that are up and have copied the table. */
+  sparesReady: number;
   /** Fetches sent in the last sample period, by result. */
   fetches: Record<FetchResult, number>;
   /** Answers the service wrote to a client that had already given up, in the last sample period. */
@@ -72,9 +88,9 @@ export function simulate(o: SimOptions): SimResult {
   // Nodes bootstrap for STARTUP ms before the load's t = 0; fault times count from t = 0.
   const STARTUP = 10_000;
   const faults = o.faults.map((f) => ({ ...f, atMs: f.atMs + STARTUP }));
-  const linkState = (ordinal: number): LinkState => {
+  const linkState = (ordinal: number, host: number): LinkState => {
     const t = timers.now();
-    const f = faults.find((x) => x.nodes.includes(ordinal) && t >= x.atMs && t < x.atMs + x.forMs);
+    const f = faults.find((x) => x.nodes.includes(ordinal) && (host === 0 || x.hosts === 'all') && t >= x.atMs && t < x.atMs + x.forMs);
     return f ? f.state : 'ok';
   };
   const empty = (): Record<FetchResult, number> => ({ ok: 0, timeout: 0, rejected: 0, error: 0 });
@@ -82,6 +98,36 @@ export function simulate(o: SimOptions): SimResult {
   let abandoned = 0;
   // Each fetch and ping takes 1 ms of network each way: enough to order events, small enough to ignore.
   const NET = 1;
+
+  // Host 0 is the primary; spares are down until upAtMs, then copy the table through the primary's queue.
+  interface Host {
+    pool: WorkerPool;
+    up: () => boolean;
+    ready: () => boolean;
+  }
+  const hosts: Host[] = [{ pool, up: () => true, ready: () => true }];
+  const syncs: ReplicaSync[] = [];
+  const sp = o.spares;
+  for (let i = 0; i < (sp?.count ?? 0); i++) {
+    const spare = sp!;
+    const upAt = spare.upAtMs + STARTUP;
+    const sync = new ReplicaSync(
+      { timeoutMs: spare.syncTimeoutMs, retryMs: spare.syncRetryMs },
+      {
+        timers,
+        copy: (timeoutMs, done) => {
+          let aborted = false;
+          timers.after(NET, () =>
+            pool.submit({ costMs: spare.syncCostMs, deadlineAt: timers.now() + timeoutMs - NET }, (r) => timers.after(NET, () => !aborted && done(r.outcome === 'done'))),
+          );
+          return { abort: () => void (aborted = true) };
+        },
+      },
+    );
+    syncs.push(sync);
+    timers.after(upAt, () => sync.start());
+    hosts.push({ pool: new WorkerPool(o.pool, timers), up: () => timers.now() >= upAt, ready: () => sync.synced });
+  }
 
   const clients: MembershipClient[] = [];
   const monitors: ConnectionMonitor[] = [];
@@ -97,15 +143,20 @@ export function simulate(o: SimOptions): SimResult {
         events: { onFetch: (r) => void fetches[r]++ },
         fetch: (attempt, done) => {
           let aborted = false;
-          const state = linkState(ordinal);
+          const host = hosts[attempt.host]!;
+          const state = host.up() ? linkState(ordinal, attempt.host) : 'down';
           if (state === 'down') {
             timers.after(NET, () => done({ kind: 'error', reason: 'ECONNREFUSED' }));
           } else if (state !== 'blackhole') {
             timers.after(NET, () => {
+              if (!host.ready()) {
+                timers.after(NET, () => !aborted && done({ kind: 'error', reason: 'spare not synced' }));
+                return;
+              }
               const deadlineAt = timers.now() + attempt.timeoutMs - NET;
-              pool.submit({ costMs: cost, deadlineAt }, (r) => {
+              host.pool.submit({ costMs: cost, deadlineAt }, (r) => {
                 timers.after(NET, () => {
-                  const lost = linkState(ordinal) !== 'ok';
+                  const lost = linkState(ordinal, attempt.host) !== 'ok';
                   if (aborted || lost) {
                     if (r.outcome === 'done') abandoned++;
                     return;
@@ -127,9 +178,10 @@ export function simulate(o: SimOptions): SimResult {
         timers,
         onLost: () => client.connectionLost(),
         ping: (_timeoutMs, done) => {
-          const state = linkState(ordinal);
+          const h = client.host;
+          const state = hosts[h]!.up() ? linkState(ordinal, h) : 'down';
           if (state === 'down') timers.after(NET, () => done(false));
-          else if (state === 'ok') timers.after(2 * NET, () => done(linkState(ordinal) === 'ok'));
+          else if (state === 'ok') timers.after(2 * NET, () => done(linkState(ordinal, h) === 'ok'));
           return { abort: () => {} };
         },
       },
@@ -149,11 +201,13 @@ export function simulate(o: SimOptions): SimResult {
   const samples: SimSample[] = [];
   for (let t = every; t <= o.durationMs; t += every) {
     timers.runUntil(STARTUP + t);
-    samples.push({ t, serving: clients.filter((c) => c.serving).length, queueDepth: pool.depth, fetches, abandoned });
+    const sparesReady = hosts.slice(1).filter((h) => h.up() && h.ready()).length;
+    samples.push({ t, serving: clients.filter((c) => c.serving).length, queueDepth: pool.depth, sparesReady, fetches, abandoned });
     fetches = empty();
     abandoned = 0;
   }
   for (const c of clients) c.stop();
   for (const m of monitors) m.stop();
+  for (const s of syncs) s.stop();
   return { samples, clients, pool };
 }

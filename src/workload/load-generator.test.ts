@@ -1,0 +1,239 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LoadGenerator, type LoadSpec, type RequestResult, type Sender } from './load-generator.js';
+
+const spec = (over: Partial<LoadSpec> = {}): LoadSpec => ({
+  targets: ['http://127.0.0.1:9'],
+  rate: 500,
+  arrival: 'poisson',
+  operations: [
+    { name: 'add', method: 'POST', path: '/set', weight: 2, body: '{"value":{seq}}' },
+    { name: 'get', method: 'GET', path: '/kv/{key}', weight: 1 },
+  ],
+  keys: { count: 50, distribution: 'zipf', exponent: 1 },
+  timeoutMs: 1000,
+  maxInFlight: 10_000,
+  durationMs: 300,
+  seed: 11,
+  recordHistory: false,
+  ...over,
+});
+
+const instant: Sender = async () => ({ status: 200, body: 'ok' });
+const never: Sender = () => new Promise(() => undefined);
+const busyWait = (ms: number): void => {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+};
+
+async function run(s: LoadSpec, send: Sender): Promise<{ results: RequestResult[]; gen: LoadGenerator }> {
+  const results: RequestResult[] = [];
+  const gen = new LoadGenerator(s, { onResult: (r) => results.push(r) }, { send });
+  gen.start();
+  await gen.done;
+  return { results, gen };
+}
+
+const generators: LoadGenerator[] = [];
+afterEach(async () => {
+  await Promise.all(generators.splice(0).map((g) => g.stop().catch(() => undefined)));
+});
+
+describe('LoadGenerator', () => {
+  it('same seed ⇒ same (op, key, scheduled time); another seed differs', async () => {
+    const sequence = async (seed: number): Promise<string[]> => {
+      const seen: string[] = [];
+      const send: Sender = async (req) => {
+        seen.push(`${req.op} ${req.key} ${req.seq} ${req.path} ${req.body ?? ''}`);
+        return { status: 200 };
+      };
+      const { results } = await run(spec({ seed }), send);
+      return results.map((r) => `${r.op} ${r.value} ${r.scheduledAtMs}`).sort().concat(seen);
+    };
+    const a = await sequence(3);
+    expect(a.length).toBeGreaterThan(200);
+    expect(await sequence(3)).toEqual(a);
+    expect(await sequence(4)).not.toEqual(a);
+  });
+
+  it('holds the asked rate with an instant sender (within 1% over 2 s)', async () => {
+    const { gen } = await run(spec({ rate: 1000, arrival: 'constant', durationMs: 2000 }), instant);
+    const s = await gen.done;
+    expect(s.sent).toBeGreaterThanOrEqual(1980);
+    expect(s.sent).toBeLessThanOrEqual(2020);
+    expect(s.ok).toBe(s.sent);
+    expect(s.dropped).toBe(0);
+    expect(Math.abs(s.achievedRate - 1000)).toBeLessThan(10);
+    expect(s.askedRate).toBeCloseTo(1000, 6);
+    expect(s.byOp.add!.sent + s.byOp.get!.sent).toBe(s.sent);
+  });
+
+  it('counts latency from the scheduled time: a 300 ms stall shows in later requests', async () => {
+    // The sender blocks the event loop once (a GC pause, a stalled machine): requests due meanwhile leave late.
+    let stalled = false;
+    const send: Sender = async (req) => {
+      if (!stalled && req.seq === 50) {
+        stalled = true;
+        busyWait(300);
+      }
+      return { status: 200 };
+    };
+    const { results } = await run(spec({ rate: 1000, arrival: 'constant', durationMs: 600 }), send);
+    const stallAt = results.find((r) => r.value === '50')!.scheduledAtMs;
+    const next = results.find((r) => r.scheduledAtMs > stallAt && r.scheduledAtMs <= stallAt + 2)!;
+    expect(next.latencyMs).toBeGreaterThanOrEqual(297);
+    // Server-side stall: every request answered at the end of a 300 ms pause reports the whole wait.
+    const pauseStart = 100;
+    let releaseAt = 0;
+    const paused: Sender = (req) => {
+      void req;
+      const now = performance.now();
+      if (releaseAt === 0) releaseAt = now + pauseStart + 300;
+      const wait = now < releaseAt - 300 ? 0 : Math.max(0, releaseAt - now);
+      return new Promise((resolve) => setTimeout(() => resolve({ status: 200 }), wait));
+    };
+    const second = await run(spec({ rate: 1000, arrival: 'constant', durationMs: 500 }), paused);
+    const inPause = second.results.filter((r) => r.scheduledAtMs > pauseStart + 5 && r.scheduledAtMs < pauseStart + 10);
+    expect(inPause.length).toBeGreaterThan(0);
+    for (const r of inPause) expect(r.latencyMs).toBeGreaterThanOrEqual(280);
+  });
+
+  it('drops arrivals over maxInFlight and counts them', async () => {
+    const gen = new LoadGenerator(spec({ rate: 1000, arrival: 'constant', durationMs: 100, maxInFlight: 5, timeoutMs: 60_000 }), {}, { send: never });
+    generators.push(gen);
+    gen.start();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(gen.outstanding).toBe(5);
+    const s = await gen.stop();
+    expect(s.sent).toBe(5);
+    expect(s.dropped).toBe(95);
+    expect(s.cancelled).toBe(5);
+    expect(s.timeout).toBe(5);
+    expect(s.sent + s.dropped).toBe(100);
+  });
+
+  it('times out a request that never answers, even if the sender ignores the signal', async () => {
+    const started = performance.now();
+    const { results, gen } = await run(spec({ rate: 100, arrival: 'constant', durationMs: 50, timeoutMs: 120, recordHistory: true }), never);
+    const s = await gen.done;
+    expect(s.timeout).toBe(5);
+    expect(s.cancelled).toBe(0);
+    // Node timers run off a cached loop clock and may fire up to ~1 ms early.
+    for (const r of results) expect([r.outcome, r.latencyMs >= 119]).toEqual(['timeout', true]);
+    expect(performance.now() - started).toBeLessThan(1000);
+    const types = gen.history!.ops.map((o) => o.type);
+    expect(types.filter((t) => t === 'info')).toHaveLength(5);
+  });
+
+  it('classifies statuses and errors for results and the history', async () => {
+    const byKind: Record<string, Sender> = {
+      ok: async () => ({ status: 201 }),
+      redirect: async () => ({ status: 302 }),
+      unavailable: async () => ({ status: 503 }),
+      crashed: async () => ({ status: 500 }),
+      refused: async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+      reset: async () => Promise.reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })),
+    };
+    const expected: Record<string, [string, string]> = {
+      ok: ['ok', 'ok'],
+      redirect: ['ok', 'info'],
+      unavailable: ['error', 'fail'],
+      crashed: ['error', 'info'],
+      refused: ['error', 'fail'],
+      reset: ['error', 'info'],
+    };
+    for (const [kind, send] of Object.entries(byKind)) {
+      const { results, gen } = await run(spec({ rate: 100, arrival: 'constant', durationMs: 10, recordHistory: true }), send);
+      expect(results.map((r) => r.outcome), kind).toEqual([expected[kind]![0]]);
+      expect(gen.history!.ops.map((o) => o.type), kind).toEqual(['invoke', expected[kind]![1]]);
+    }
+  });
+
+  it('retires the process after an indeterminate op and records values (seq or key)', async () => {
+    let n = 0;
+    const send: Sender = async (req) => {
+      n++;
+      if (n % 3 === 0) throw Object.assign(new Error('reset'), { code: 'ECONNRESET' });
+      return { status: req.op === 'get' ? 200 : 204 };
+    };
+    const { gen } = await run(spec({ rate: 200, arrival: 'constant', durationMs: 200, recordHistory: true }), send);
+    const ops = gen.history!.ops;
+    const infos = ops.filter((o) => o.type === 'info');
+    expect(infos.length).toBeGreaterThan(5);
+    for (const info of infos) {
+      expect(ops.slice(info.index + 1).some((o) => o.process === info.process)).toBe(false);
+    }
+    const invokes = ops.filter((o) => o.type === 'invoke');
+    const adds = invokes.filter((o) => o.f === 'add').map((o) => o.value as number);
+    expect(adds).toEqual([...adds].sort((a, b) => a - b));
+    expect(new Set(adds).size).toBe(adds.length);
+    expect(invokes.filter((o) => o.f === 'get').every((o) => typeof o.value === 'number' && o.value < 50)).toBe(true);
+    expect(gen.history!.toEdn().split('\n')[0]).toMatch(/^\{:type :invoke, :f :(add|get), :value \d+, :process 0, :time \d+, :index 0\}$/);
+  });
+
+  it('ramps the rate with setRate and changes the mix with setWeights', async () => {
+    const seen: string[] = [];
+    const gen = new LoadGenerator(spec({ rate: 0, arrival: 'constant', durationMs: 400 }), { onResult: (r) => seen.push(r.op) }, { send: instant });
+    generators.push(gen);
+    gen.start();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen).toHaveLength(0);
+    gen.setWeights({ add: 0 });
+    gen.setRate(1000, 0);
+    const s = await gen.done;
+    expect(s.sent).toBeGreaterThan(250);
+    expect(s.sent).toBeLessThan(320);
+    expect(s.byOp.add!.sent).toBe(0);
+  });
+
+  it('fails the run with a LabError when the onResult hook throws', async () => {
+    const gen = new LoadGenerator(spec({ durationMs: 2000 }), { onResult: () => { throw new Error('boom'); } }, { send: instant });
+    generators.push(gen);
+    gen.start();
+    await expect(gen.done).rejects.toMatchObject({ code: 'CHAOSLAB_WORKLOAD_FAILED' });
+  });
+
+  it('sends real HTTP with keep-alive, filling placeholders', async () => {
+    const seen: string[] = [];
+    const sockets = new Set<unknown>();
+    const server = http.createServer((req, res) => {
+      sockets.add(req.socket);
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        seen.push(`${req.method} ${req.url} ${body}`);
+        res.statusCode = req.url?.startsWith('/kv/') ? 404 : 200;
+        res.end('pong');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const results: RequestResult[] = [];
+      const gen = new LoadGenerator(spec({ targets: [`http://127.0.0.1:${port}`], rate: 100, arrival: 'constant', durationMs: 300 }), { onResult: (r) => results.push(r) });
+      generators.push(gen);
+      gen.start();
+      const s = await gen.done;
+      expect(s.sent).toBe(30);
+      expect(s.ok + s.error, JSON.stringify(s)).toBe(s.sent);
+      expect(s.byOp.get!.error).toBe(s.byOp.get!.sent);
+      expect(results.find((r) => r.outcome === 'ok')!.body).toBe('pong');
+      expect(seen.some((l) => /^POST \/set \{"value":\d+\}$/.test(l))).toBe(true);
+      expect(seen.some((l) => /^GET \/kv\/\d+ $/.test(l))).toBe(true);
+      expect(sockets.size, 'connections are reused').toBeLessThan(s.sent);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('reports connection refused as error and history fail', async () => {
+    const gen = new LoadGenerator(spec({ targets: ['http://127.0.0.1:1'], rate: 100, arrival: 'constant', durationMs: 30, recordHistory: true }));
+    generators.push(gen);
+    gen.start();
+    const s = await gen.done;
+    expect(s.error).toBe(3);
+    expect(gen.history!.ops.filter((o) => o.type !== 'invoke').map((o) => [o.type, o.error])).toEqual(Array(3).fill(['fail', 'ECONNREFUSED']));
+  });
+});

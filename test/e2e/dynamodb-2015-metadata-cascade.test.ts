@@ -1,0 +1,64 @@
+/**
+ * DynamoDB 2015, end to end with the real Toxiproxy and Prometheus: the baseline's retry storm outlives the
+ * disruption, the mitigated variant never lets clients notice, a control run stays healthy in both variants, and
+ * nothing a run started is left running. Each run is about 1m40s per variant.
+ */
+import { describe, expect, it } from 'vitest';
+import { assertion, isAlive, jsonOf, pidsOf, runCli, variant, type JsonResult } from '../utils/cli.js';
+
+const scenario = 'scenarios/dynamodb-2015-metadata-cascade.yaml';
+const A_MINUTE_AFTER = 'a minute after the heal - ';
+
+function noneLeft(r: JsonResult): void {
+  const pids = pidsOf(r.runDir);
+  expect(pids.length).toBeGreaterThanOrEqual(12);
+  expect(pids.filter((p) => isAlive(p.pid))).toEqual([]);
+}
+
+describe('dynamodb-2015-metadata-cascade', () => {
+  it('baseline: the storm outlives the fault; mitigated: clients never notice', async () => {
+    const run = await runCli(['run', scenario, '--json', '--seed', '11', '--out', 'runs/e2e']);
+    const r = jsonOf(run);
+    expect(run.code, run.stderr).toBe(0);
+    expect(r.passed).toBe(true);
+
+    const base = variant(r, 'baseline');
+    expect(base.passed).toBe(true);
+    for (const a of base.assertions) expect(a.passed, `${a.name}: ${a.reason}`).toBe(true);
+    // The incident's signature a minute after the heal, with the numbers.
+    expect(assertion(base, `${A_MINUTE_AFTER}more than half of the storage nodes serve`).observed.max!).toBeLessThanOrEqual(3);
+    expect(assertion(base, `${A_MINUTE_AFTER}client errors below 30%`).observed.min!).toBeGreaterThanOrEqual(0.3);
+    expect(assertion(base, `${A_MINUTE_AFTER}metadata queue under 20`).observed.min!).toBeGreaterThanOrEqual(20);
+    expect(assertion(base, `${A_MINUTE_AFTER}fetch rate under 3x steady state`).observed.min!).toBeGreaterThanOrEqual(3);
+    expect(assertion(base, `${A_MINUTE_AFTER}membership fetches succeed`).observed.max!).toBe(0);
+    expect(assertion(base, 'steady - every storage node serves').outcome).toBe('holds');
+
+    const mit = variant(r, 'mitigated');
+    expect(mit.passed).toBe(true);
+    for (const a of mit.assertions) expect(a.outcome, `${a.name}: ${a.reason}`).toBe('holds');
+    expect(assertion(mit, 'client errors under 1% throughout').observed.max!).toBeLessThan(0.01);
+    expect(assertion(mit, 'fetch rate within 2x steady state throughout').observed.max!).toBeLessThanOrEqual(2);
+    expect(assertion(mit, 'metadata queue drains within 30s of the heal').timeToRecoverSec!).toBeLessThanOrEqual(30);
+
+    // The disruption really was applied and healed on time, under the intended load.
+    for (const v of r.variants) {
+      const f = v.faults.find((x) => x.step === 'disruption')!;
+      expect(f.appliedMs! - f.scheduledMs).toBeLessThan(500);
+      expect(f.healedMs).not.toBeNull();
+      expect(v.load!.sent).toBeGreaterThan(15_000);
+    }
+    noneLeft(r);
+  });
+
+  it('control (same load, no fault) stays healthy in both variants', async () => {
+    const run = await runCli(['run', scenario, '--json', '--control', '--seed', '12', '--out', 'runs/e2e']);
+    const r = jsonOf(run);
+    expect(run.code, run.stderr).toBe(0);
+    expect(r.control).toBe(true);
+    for (const v of r.variants) {
+      expect(v.faults).toEqual([]);
+      for (const a of v.assertions) expect(a.outcome, `${v.name} / ${a.name}: ${a.reason}`).toBe('holds');
+    }
+    noneLeft(r);
+  });
+});

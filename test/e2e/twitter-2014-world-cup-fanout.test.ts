@@ -1,0 +1,90 @@
+/**
+ * Replays the World Cup fanout surge with the real parts (Toxiproxy, Prometheus, the toy's processes) through the
+ * CLI, as a user would: baseline reproduces the backed-up fanout, mitigated recovers, and a control run (no goal)
+ * stays healthy in both variants. CHAOSLAB_E2E_SEEDS=1,2,3,4,5 repeats it over several seeds (about 8 minutes each).
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const scenario = 'scenarios/twitter-2014-world-cup-fanout.yaml';
+const seeds = (process.env.CHAOSLAB_E2E_SEEDS ?? '1').split(',').map((s) => Number(s.trim()));
+
+interface JsonAssertion {
+  name: string;
+  passed: boolean;
+  expected: string;
+  outcome: string;
+  observed: { max: number | null; last: number | null; min: number | null };
+  reason: string;
+}
+interface JsonVariant {
+  name: string;
+  passed: boolean;
+  status: string;
+  assertions: JsonAssertion[];
+}
+interface JsonRun {
+  passed: boolean;
+  control: boolean;
+  runDir: string;
+  variants: JsonVariant[];
+}
+
+function run(args: string[]): Promise<{ code: number; result: JsonRun; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['bin/chaoslab.js', 'run', scenario, '--json', ...args], { cwd: root, maxBuffer: 64 << 20, timeout: 540_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      try {
+        resolve({ code, result: JSON.parse(stdout) as JsonRun, stderr });
+      } catch {
+        reject(new Error(`chaoslab exited ${code} without a JSON result:\n${stderr}\n${stdout.slice(0, 2000)}`));
+      }
+    });
+  });
+}
+
+const byName = (v: JsonVariant, name: string): JsonAssertion => {
+  const a = v.assertions.find((x) => x.name.startsWith(name));
+  if (!a) throw new Error(`no assertion "${name}" in ${v.name}`);
+  return a;
+};
+
+/** Processes whose environment names this scenario's toy files: the lab must leave none behind. */
+async function leftovers(): Promise<string[]> {
+  return new Promise((resolve) => {
+    execFile('ps', ['-eo', 'pid,args'], (_e, out) => resolve(String(out).split('\n').filter((l) => /toys\/twitter\/(api|cache|queue|worker)\.js/.test(l))));
+  });
+}
+
+const explain = (v: JsonVariant): string => v.assertions.map((a) => `${a.passed ? 'ok ' : 'BAD'} ${a.name}: ${a.reason}`).join('\n');
+
+describe.each(seeds)('twitter-2014-world-cup-fanout (seed %i)', (seed) => {
+  it('baseline backs up fanout and slows reads; mitigated keeps delivery under 5s and reads fast', async () => {
+    const { code, result } = await run(['--seed', String(seed)]);
+    const [baseline, mitigated] = [result.variants.find((v) => v.name === 'baseline')!, result.variants.find((v) => v.name === 'mitigated')!];
+    expect(baseline.status, explain(baseline)).toBe('completed');
+    expect(mitigated.status, explain(mitigated)).toBe('completed');
+    expect(baseline.passed, explain(baseline)).toBe(true);
+    expect(mitigated.passed, explain(mitigated)).toBe(true);
+    expect(code).toBe(0);
+
+    // The incident's numbers, not just the verdicts.
+    expect(byName(baseline, 'fanout lag stays under a minute').observed.max).toBeGreaterThan(60);
+    expect(byName(baseline, 'fanout queue drained by the end').observed.last).toBeGreaterThan(50);
+    expect(byName(baseline, 'timeline reads p99 under 300ms during').outcome).toBe('violated');
+    expect(byName(mitigated, 'delivery p99 under 5s').observed.max).toBeLessThan(5);
+    expect(byName(mitigated, 'timeline reads p99 under 300ms during').observed.max).toBeLessThan(0.3);
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it('control (no goal) stays healthy in both variants', async () => {
+    const { code, result } = await run(['--seed', String(seed), '--control']);
+    expect(result.control).toBe(true);
+    for (const v of result.variants) expect(v.passed, `${v.name}:\n${explain(v)}`).toBe(true);
+    expect(code).toBe(0);
+    expect(await leftovers()).toEqual([]);
+  });
+});
