@@ -1,18 +1,81 @@
 /**
- * Checkers that judge a run's recorded history rather than its scrapes (Jepsen: record, then judge).
- * None is configured for most scenarios; the hook exists so a checker's counts can feed assertions.
+ * Checkers judge a run's recorded history rather than its scrapes (Jepsen: record, then judge).
+ * They run after the load stopped and every fault healed, while the cluster is still up, and
+ * export their counts as lab metrics — only once they have judged, so a check that never ran
+ * leaves no series and its assertions come out no-data (never a false pass).
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Gauge } from 'prom-client';
+import { checkSet, type SetValue } from '../check/set-checker.js';
 import type { LabMetrics } from '../observe/lab-metrics.js';
 import type { ScenarioPlan } from '../scenario/plan.js';
 import type { HistoryRecorder } from '../workload/history.js';
 
 export interface CheckerContext {
-  nodes: string[];
   history: HistoryRecorder | undefined;
   variantDir: string;
   lab: LabMetrics;
+  /** host:port of a node instance's first port. */
+  nodeAddress(group: string): string;
+  journal(kind: 'checker' | 'checker-error', fields: Record<string, unknown>): void;
 }
 
-export async function runCheckers(_plan: ScenarioPlan, _ctx: CheckerContext): Promise<Record<string, unknown> | undefined> {
-  return undefined;
+export type CheckerSummary = Record<string, unknown>;
+
+export async function runCheckers(plan: ScenarioPlan, ctx: CheckerContext): Promise<CheckerSummary | undefined> {
+  const c = plan.checker;
+  if (!c) return undefined;
+  let values: SetValue[];
+  try {
+    const res = await fetch(`http://${ctx.nodeAddress(c.finalRead.node)}${c.finalRead.path}`, { signal: AbortSignal.timeout(c.finalRead.timeout) });
+    const body = (await res.json()) as unknown;
+    const list = Array.isArray(body) ? body : (body as { values?: unknown }).values;
+    if (!Array.isArray(list)) throw new Error(`the final read from ${c.finalRead.node}${c.finalRead.path} answered HTTP ${res.status} without a list of values`);
+    values = list.filter((v): v is SetValue => typeof v === 'number' || typeof v === 'string');
+  } catch (e) {
+    const error = e instanceof Error ? e.message : String(e);
+    ctx.journal('checker-error', { checker: 'set', error });
+    return { set: { valid: 'unknown', error } };
+  }
+  const result = checkSet(ctx.history?.ops ?? [], values, { f: c.adds });
+  writeFileSync(path.join(ctx.variantDir, 'checker-set.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const counts = {
+    valid: result.valid,
+    lost: result.lost.length,
+    unexpected: result.unexpected.length,
+    recovered: result.recovered.length,
+    acked: result.ackedCount,
+    attempted: result.attemptedCount,
+    read: values.length,
+  };
+  ctx.journal('checker', { checker: 'set', ...counts });
+  exportCounts(ctx.lab, counts);
+  return { set: counts };
+}
+
+const gauges = new WeakMap<LabMetrics, Record<string, Gauge<'checker'>>>();
+
+function exportCounts(lab: LabMetrics, counts: { valid: boolean; lost: number; unexpected: number; recovered: number; acked: number; attempted: number }): void {
+  let g = gauges.get(lab);
+  if (!g) {
+    const make = (name: string, help: string) => new Gauge({ name, help, labelNames: ['checker'] as const, registers: [lab.registry] });
+    g = {
+      lost: make('chaoslab_checker_lost_total', 'Acknowledged values missing from the final read (set checker), for the last variant checked.'),
+      unexpected: make('chaoslab_checker_unexpected_total', 'Values read that were never attempted.'),
+      recovered: make('chaoslab_checker_recovered_total', 'Indeterminate adds that the final read shows.'),
+      acked: make('chaoslab_checker_acked_total', 'Adds acknowledged to the client.'),
+      attempted: make('chaoslab_checker_attempted_total', 'Adds attempted.'),
+      valid: make('chaoslab_checker_valid', '1 when the checker found the history valid, 0 when not.'),
+    };
+    gauges.set(lab, g);
+  }
+  for (const k of ['lost', 'unexpected', 'recovered', 'acked', 'attempted'] as const) g[k]!.set({ checker: 'set' }, counts[k]);
+  g.valid!.set({ checker: 'set' }, counts.valid ? 1 : 0);
+}
+
+/** Between variants the previous variant's counts must not be judged again: remove the series. */
+export function resetCheckerMetrics(lab: LabMetrics): void {
+  const g = gauges.get(lab);
+  if (g) for (const gauge of Object.values(g)) gauge.reset();
 }

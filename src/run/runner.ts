@@ -28,7 +28,7 @@ import type { Reporter } from './reporter.js';
 import type { AssertionResult, FaultRecord, RunResult, VariantResult } from './result.js';
 import { realClock, runSchedule, scheduleActions, type ScheduledAction } from './timeline.js';
 import { writeJunit } from '../report/junit.js';
-import { runCheckers } from './checkers.js';
+import { resetCheckerMetrics, runCheckers } from './checkers.js';
 
 export interface RunOptions {
   projectRoot: string;
@@ -256,6 +256,7 @@ async function runVariant(
   let load: LoadGenerator | undefined;
   let loadSummary: LoadSummary | undefined;
   let targetsReady: Promise<unknown> = Promise.resolve(undefined);
+  let checkedAt = 0;
   const variantDir = path.join(runDir, opts.control ? `${variant.name}-control` : variant.name);
   mkdirSync(path.join(variantDir, 'logs'), { recursive: true });
 
@@ -447,8 +448,18 @@ async function runVariant(
   try {
     if (result.status === 'completed') {
       // Checkers read what the run recorded (history, final reads) before the cluster goes away.
-      const checked = await runCheckers(plan, { nodes: [...nodes.keys()], history: load?.history, variantDir, lab: lab.metrics });
+      const checked = await runCheckers(plan, {
+        history: load?.history,
+        variantDir,
+        lab: lab.metrics,
+        nodeAddress: (group) => {
+          const n = plan.nodes.find((x) => x.group === group)!;
+          return parts.addresses.addrOf(n.name, n.ports[0]!);
+        },
+        journal: (kind, f) => vj(kind, f),
+      });
       if (checked) result.checkers = checked;
+      checkedAt = Date.now();
       const notScraped = await targetsReady;
       if (notScraped) {
         vj('error', { error: errorFields(notScraped) });
@@ -456,10 +467,11 @@ async function runVariant(
       }
       // Let the last scrape land inside the final window.
       await sleep(scrapeIntervalMs * 2 + 200);
-      result.assertions = await judgeAll(plan, variant, opts.control, prometheus, result.t0, scrapeIntervalMs);
+      result.assertions = await judgeAll(plan, variant, opts.control, prometheus, result.t0, scrapeIntervalMs, checkedAt);
       for (const a of result.assertions) vj('assertion', { ...a, series: undefined });
     }
   } finally {
+    resetCheckerMetrics(lab.metrics);
     const stopping = performance.now();
     await Promise.allSettled([...nodes.values()].map((n) => n.stop()));
     vj('cluster-down', { stopMs: Math.round(performance.now() - stopping) });
@@ -551,13 +563,14 @@ async function applyNodeFault(f: NodeFaultSpec, nodes: Map<string, StartedNode>,
   }
 }
 
-async function judgeAll(plan: ScenarioPlan, variant: VariantPlan, control: boolean, prometheus: StartedPrometheus, t0: number, scrapeIntervalMs: number): Promise<AssertionResult[]> {
+async function judgeAll(plan: ScenarioPlan, variant: VariantPlan, control: boolean, prometheus: StartedPrometheus, t0: number, scrapeIntervalMs: number, checkedAt: number): Promise<AssertionResult[]> {
   const out: AssertionResult[] = [];
   for (const a of plan.assertions) {
     if (!a.variants.includes(variant.name)) continue;
     const expected = control ? (a.expect.control ?? 'holds') : (a.expect[variant.name] ?? 'holds');
-    const startSec = (t0 + a.window.startMs) / 1000;
-    const endSec = (t0 + a.window.endMs) / 1000;
+    // `final` windows cover what was scraped after the checkers exported their counts.
+    const startSec = a.window.final ? checkedAt / 1000 : (t0 + a.window.startMs) / 1000;
+    const endSec = a.window.final ? Date.now() / 1000 : (t0 + a.window.endMs) / 1000;
     const j = await evaluateAssertion(prometheus.client, {
       query: a.query,
       startSec,

@@ -40,8 +40,9 @@ export function realClock(t0: number): TimelineClock {
         const left = ms - (performance.now() - t0);
         if (left <= 0) return;
         await new Promise<void>((r) => {
-          const t = setTimeout(r, left > 20 ? left - 10 : Math.max(0, left - 1));
-          signal.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true });
+          const onAbort = () => { clearTimeout(t); r(); };
+          const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); r(); }, left > 20 ? left - 10 : Math.max(0, left - 1));
+          signal.addEventListener('abort', onAbort, { once: true });
         });
       }
     },

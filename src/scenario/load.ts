@@ -91,6 +91,7 @@ export function expandLinks(cluster: ClusterFileT, nodes: NodeInstance[]): LinkP
     const froms = l.from === CLIENT ? [{ name: CLIENT, group: CLIENT }] : nodes.filter((n) => n.group === l.from);
     const tos = nodes.filter((n) => n.group === l.to);
     for (const f of froms) for (const t of tos) {
+      if (f.name === t.name) continue; // `from: broker, to: broker` links each broker to the others
       out.push({ name: `${f.name}_to_${t.name}`, from: f.name, to: t.name, fromGroup: f.group, toGroup: t.group, port: l.port ?? t.ports[0]! });
     }
   }
@@ -221,6 +222,8 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
       if (firstFault <= sc.warmup) problems.push(refError(source, ['assertions', i, 'window'], `the steady-state window is empty: the first fault starts at ${formatDuration(firstFault)}, before the warmup ends (${formatDuration(sc.warmup)})`, 'start the first fault later or shorten warmup', Errors.InvalidField));
     } else if (w === 'whole') {
       window = { startMs: sc.warmup, endMs: sc.duration, label: 'whole run' };
+    } else if (w === 'final') {
+      window = { startMs: sc.duration, endMs: sc.duration, label: 'after the run (checkers)', final: true };
     } else if ('during' in w || 'after' in w) {
       const ref = 'during' in w ? w.during : w.after;
       const s = stepByName.get(ref);
@@ -236,7 +239,7 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
       window = { startMs: w.from, endMs: w.to, label: `${formatDuration(w.from)}–${formatDuration(w.to)}` };
       if (w.to > sc.duration) problems.push(refError(source, ['assertions', i, 'window', 'to'], `the window ends after the run (${formatDuration(sc.duration)})`, 'end it within `duration`', Errors.InvalidField));
     }
-    if (window && window.endMs - window.startMs < 1000) {
+    if (window && !window.final && window.endMs - window.startMs < 1000) {
       problems.push(refError(source, ['assertions', i, 'window'], `the window ${window.label} is ${formatDuration(Math.max(0, window.endMs - window.startMs))} long; at least 1s is needed to see a scrape`, 'widen the window (less skip, a longer step)', Errors.InvalidField));
     }
     const m = /^\s*(<=|>=|==|!=|<|>)\s*(.+?)\s*$/.exec(a.condition)!;
@@ -255,6 +258,14 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
       });
     }
   });
+  if (sc.checker) {
+    const c = sc.checker;
+    c.adds.forEach((op, i) => {
+      if (!sc.workload.operations.some((o) => o.name === op)) problems.push(refError(source, ['checker', 'adds', i], `no workload operation is named "${op}"`, `operations: ${sc.workload.operations.map((o) => o.name).join(', ')}`));
+    });
+    if (!cluster.nodes[c.finalRead.node]) problems.push(refError(source, ['checker', 'finalRead', 'node'], `"${c.finalRead.node}" is not a node of cluster ${cluster.name}`, `use one of: ${groups.join(', ')}`));
+    if (!sc.workload.history) problems.push(refError(source, ['checker'], 'a set checker needs the workload history', 'add `history: true` under workload', Errors.InvalidField));
+  }
   const assertionNames = new Set<string>();
   sc.assertions.forEach((a, i) => {
     if (assertionNames.has(a.name)) problems.push(refError(source, ['assertions', i, 'name'], `two assertions are named "${a.name}"`, 'names identify assertions in reports and junit.xml: make them unique', Errors.InvalidField));
@@ -277,6 +288,7 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
     durationMs: sc.duration,
     warmupMs: sc.warmup,
     steps,
+    checker: sc.checker,
     assertions,
   };
 }

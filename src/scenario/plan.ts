@@ -4,7 +4,7 @@
  * and assertion windows in milliseconds from the start of the load.
  */
 import type { LinkFaultSpec } from '../fault/link-faults.js';
-import type { ParamValueT, ScenarioFileT, ClusterFileT } from './schema.js';
+import type { CheckerT, ParamValueT, ScenarioFileT, ClusterFileT } from './schema.js';
 
 export type Params = Record<string, ParamValueT>;
 
@@ -63,6 +63,8 @@ export interface WindowMs {
   endMs: number;
   /** Human label, e.g. `after slow-backend`. */
   label: string;
+  /** Judged over the time after the load and the checkers, not a span of the timeline. */
+  final?: boolean;
 }
 
 export interface AssertionPlan {
@@ -102,5 +104,6 @@ export interface ScenarioPlan {
   durationMs: number;
   warmupMs: number;
   steps: StepPlan[];
+  checker: CheckerT | undefined;
   assertions: AssertionPlan[];
 }

@@ -163,7 +163,8 @@ export const Workload = z.strictObject({
 // ---------------------------------------------------------------- assertions
 
 export const Window = z.union([
-  z.enum(['steady', 'whole']),
+  /** `final`: after the load and the checkers, for series a checker exports once it has judged. */
+  z.enum(['steady', 'whole', 'final']),
   z.strictObject({ during: Name, skip: Duration.default(0) }),
   z.strictObject({ after: Name, skip: Duration.default(0), for: PositiveDuration.optional() }),
   z.strictObject({ from: Duration, to: PositiveDuration }),
@@ -214,6 +215,18 @@ export const Incident = z.strictObject({
   assumed: z.array(z.string()).default([]),
 });
 
+/**
+ * A checker judges the recorded history rather than the scrapes (Jepsen: record, then judge).
+ * `set`: the values of `adds` operations that were acknowledged must all be in the final read.
+ */
+export const Checker = z.strictObject({
+  type: z.literal('set'),
+  /** Workload operations whose `{seq}` values are the set's elements. */
+  adds: z.array(Name).min(1),
+  /** After the load, the runner GETs this from the node (directly, not through a proxy). */
+  finalRead: z.strictObject({ node: Name, path: z.string().startsWith('/'), timeout: PositiveDuration.default(20_000) }),
+});
+
 export const ScenarioFile = z.strictObject({
   $schema: z.string().optional(),
   id: Name,
@@ -228,6 +241,7 @@ export const ScenarioFile = z.strictObject({
   warmup: Duration.default(3000),
   workload: Workload,
   timeline: z.array(TimelineStep).default([]),
+  checker: Checker.optional(),
   assertions: z.array(Assertion).min(1),
 });
 
@@ -241,3 +255,4 @@ export type WindowT = z.output<typeof Window>;
 export type WorkloadT = z.output<typeof Workload>;
 export type VariantT = z.output<typeof Variant>;
 export type ParamValueT = z.output<typeof ParamValue>;
+export type CheckerT = z.output<typeof Checker>;

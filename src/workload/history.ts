@@ -52,9 +52,9 @@ export class HistoryRecorder {
   }
 
   invoke(f: string, value: HistoryValue): Invocation {
-    const process = this.takeProcess();
-    this.append('invoke', f, value, process);
-    return { f, value, process, completed: false };
+    const proc = this.takeProcess();
+    this.append('invoke', f, value, proc);
+    return { f, value, process: proc, completed: false };
   }
 
   /** Records the completion. A second completion of the same invocation is ignored. */
@@ -75,13 +75,13 @@ export class HistoryRecorder {
     return this.entries.map(toEdnLine).join('\n') + (this.entries.length > 0 ? '\n' : '');
   }
 
-  private append(type: HistoryType, f: string, value: HistoryValue, process: number, error?: string): void {
+  private append(type: HistoryType, f: string, value: HistoryValue, proc: number, error?: string): void {
     const op: HistoryOp = {
       index: this.entries.length,
       type,
       f,
       value,
-      process,
+      process: proc,
       time: Number(this.clockNs() - this.startNs),
     };
     if (error !== undefined) op.error = error;

@@ -194,7 +194,7 @@ describe('LoadGenerator', () => {
     await expect(gen.done).rejects.toMatchObject({ code: 'CHAOSLAB_WORKLOAD_FAILED' });
   });
 
-  it('sends real HTTP with keep-alive, filling placeholders', async () => {
+  it.each(['raw', 'node'] as const)('sends real HTTP with keep-alive (%s client), filling placeholders', async (client) => {
     const seen: string[] = [];
     const sockets = new Set<unknown>();
     const server = http.createServer((req, res) => {
@@ -211,7 +211,7 @@ describe('LoadGenerator', () => {
     try {
       const port = (server.address() as AddressInfo).port;
       const results: RequestResult[] = [];
-      const gen = new LoadGenerator(spec({ targets: [`http://127.0.0.1:${port}`], rate: 100, arrival: 'constant', durationMs: 300 }), { onResult: (r) => results.push(r) });
+      const gen = new LoadGenerator(spec({ targets: [`http://127.0.0.1:${port}`], rate: 100, arrival: 'constant', durationMs: 300 }), { onResult: (r) => results.push(r) }, { client });
       generators.push(gen);
       gen.start();
       const s = await gen.done;

@@ -239,6 +239,7 @@ export class MembershipClient {
     const host = this.#host;
     const started = now;
     let settled = false;
+    let handle: { abort(): void } | undefined;
     const settle = (result: FetchResult, membership?: Membership): void => {
       if (settled) return;
       settled = true;
@@ -249,14 +250,14 @@ export class MembershipClient {
       if (result === 'ok') this.#succeeded(membership!);
       else this.#failed();
     };
+    // The allowance is the client's own: a reply after it is ignored, whatever the network does.
     const cancelTimeout = this.#d.timers.after(timeoutMs, () => {
-      if (settled) return;
-      handle.abort();
+      handle?.abort();
       settle('timeout');
     });
     // Set before calling the fetcher: a fetcher may answer synchronously (e.g. connection refused).
     this.#inFlight = { abort: () => handle?.abort() };
-    const handle = this.#d.fetch({ timeoutMs, host, reason }, (reply) => {
+    handle = this.#d.fetch({ timeoutMs, host, reason }, (reply) => {
       if (reply.kind === 'ok') settle('ok', reply.membership);
       else settle(reply.kind);
     });

@@ -5,14 +5,14 @@
  * Params: `partitions` (must match the metadata service's), `storageTimeoutMs`.
  */
 import { Counter } from 'prom-client';
-import { TimeoutError, runToyIfMain, type ToySetup } from '../lib/toy-node.js';
+import { TimeoutError, ToyConfigError, runToyIfMain, type ToySetup } from '../lib/toy-node.js';
 import { ownerOrdinal, partitionOf } from './partitioning.js';
 
 export const router: ToySetup = (toy) => {
   const partitions = toy.params.num('partitions', 24);
   const timeoutMs = toy.params.num('storageTimeoutMs', 1000);
   const nodes = toy.peerGroup('storage');
-  if (nodes.length === 0) throw new Error('router needs peers.storage');
+  if (nodes.length === 0) throw new ToyConfigError('router needs peers.storage: declare a link from router to storage');
 
   const routed = new Counter({
     name: 'router_requests_total',

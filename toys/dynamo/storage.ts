@@ -88,6 +88,8 @@ export const storage: ToySetup = (toy) => {
         onBreakerSkip: () => breakerSkips.inc(),
         onBudgetWait: () => budgetWaits.inc(),
         onServingChange: (serving) => {
+          // Healthy once it has held a membership: the lab starts the load only when every node has one.
+          if (serving) toy.ready = true;
           toy.log(serving ? `in service (membership v${client.membership?.version}, ${client.membership?.partitions.length} partitions)` : `out of service after ${client.consecutiveFailures} failed fetch(es)`);
         },
         onBreakerChange: (state) => toy.log(`breaker ${state}`),
@@ -157,14 +159,7 @@ export const storage: ToySetup = (toy) => {
     },
   });
 
-  // Health = has served at least once: the lab starts the load only when every node holds a membership.
   toy.ready = false;
-  const readyTimer = setInterval(() => {
-    if (client.membership) {
-      toy.ready = true;
-      clearInterval(readyTimer);
-    }
-  }, 50);
 
   const data = new Map<string, string>();
   const check = (op: 'get' | 'put', key: string) => {
@@ -203,7 +198,6 @@ export const storage: ToySetup = (toy) => {
   client.start();
   monitor.start();
   toy.onShutdown(() => {
-    clearInterval(readyTimer);
     monitor.stop();
     client.stop();
   });

@@ -1,8 +1,8 @@
 /**
  * kafka/broker: a Kafka 0.8-style broker. Each broker
  * - keeps a coordinator session alive with heartbeats and registers the ephemeral /brokers/ids/<id>;
- * - watches the coordinator's tree (long-poll) and, when /controller is missing, tries to create it after a
- *   stagger of (id − 1) × controllerStaggerMs, so the lowest live id wins and runs replay;
+ * - watches the coordinator's tree (long-poll) and, when /controller is missing and no live broker has a lower
+ *   id, tries to create it after (id − 1) × controllerStaggerMs: the lowest live id wins, so runs replay;
  * - as controller: bumps /controller_epoch, creates partition states, re-elects leaders of partitions whose
  *   leader's broker is gone (clean, unclean or offline: controller-logic.ts), and sends its view of every
  *   partition to every live broker each controllerTickMs (LeaderAndIsr). It acts on its cached view of the
@@ -184,6 +184,10 @@ export const broker: ToySetup = (toy) => {
         } else if (w && w.code === 'SessionExpired') {
           sessionId = undefined;
           continue;
+        } else if (w?.code === 'NodeExists' && (await ownedBySession(`${BROKER_IDS}${me}`))) {
+          // An earlier attempt landed but its answer was lost.
+          registered = true;
+          maybeRunForController();
         } else {
           // NodeExists: the previous session's node is still there until that session expires.
           await sleep(200);
@@ -198,6 +202,15 @@ export const broker: ToySetup = (toy) => {
       } catch {
         // No answer: like a ZooKeeper client, keep believing the session is alive.
       }
+    }
+  }
+
+  async function ownedBySession(path: string): Promise<boolean> {
+    try {
+      const node = await coord.get(path);
+      return node !== undefined && sessionId !== undefined && node.ephemeralOwner === sessionId;
+    } catch {
+      return false;
     }
   }
 
@@ -237,19 +250,38 @@ export const broker: ToySetup = (toy) => {
   let candidacy: ReturnType<typeof setTimeout> | undefined;
 
   function onView(): void {
+    const node = view.nodes['/controller'];
     if (controller && view.zxid >= controller.electedZxid) {
-      const c = view.nodes['/controller']?.data as { brokerId?: number } | undefined;
+      const c = node?.data as { brokerId?: number } | undefined;
       if (c?.brokerId !== me) resign(c ? `broker ${c.brokerId} is the controller now` : 'its /controller node is gone');
+    } else if (!controller && !becoming && node && sessionId !== undefined && node.ephemeralOwner === sessionId) {
+      // We created /controller but never heard back: finish taking over, or nobody can until our session ends.
+      becoming = true;
+      void takeOver(node.czxid).finally(() => (becoming = false));
     }
     maybeRunForController();
   }
 
+  let becoming = false;
+  const startedMs = mono();
+  const liveIds = (): Set<number> => new Set(Object.keys(view.nodes).filter((k) => k.startsWith(BROKER_IDS)).map((k) => Number(k.slice(BROKER_IDS.length))));
+  /**
+   * The lowest live id runs (a bully election), so who controls is a function of who is alive, not of start-up
+   * races. At start-up every broker waits for all to register (bounded by initialAssignmentWaitMs).
+   */
+  function eligible(): boolean {
+    const live = liveIds();
+    if (!live.has(me) || [...live].some((id) => id < me)) return false;
+    return brokerIds.every((id) => live.has(id)) || mono() - startedMs > initialWaitMs;
+  }
+
   function maybeRunForController(): void {
-    if (controller || candidacy || !registered || view.nodes['/controller']) return;
+    if (controller || becoming || candidacy || !registered || view.nodes['/controller'] || !eligible()) return;
     candidacy = setTimeout(() => {
       candidacy = undefined;
-      if (!running || controller || !registered || view.nodes['/controller']) return;
-      void tryBecomeController();
+      if (!running || controller || becoming || !registered || view.nodes['/controller'] || !eligible()) return;
+      becoming = true;
+      void tryBecomeController().finally(() => (becoming = false));
     }, (me - 1) * controllerStaggerMs);
   }
 
@@ -257,14 +289,18 @@ export const broker: ToySetup = (toy) => {
     const sid = sessionId;
     if (sid === undefined) return;
     const created = await write('controller', [{ op: 'create', path: '/controller', data: { brokerId: me }, ephemeral: true }], sid);
-    if (!created?.ok) return;
+    if (created?.ok) await takeOver(created.zxid);
+  }
+
+  /** We hold /controller: bump the epoch and start acting. */
+  async function takeOver(electedZxid: number): Promise<void> {
     const epoch = await bumpEpoch();
     if (!epoch) {
       // Holding /controller without an epoch would block everyone else: let it go.
       await write('controller', [{ op: 'delete', path: '/controller' }]);
       return;
     }
-    controller = { ...epoch, electedZxid: created.zxid, sinceMs: mono() };
+    controller = { ...epoch, electedZxid, sinceMs: mono() };
     toy.log(`became controller with epoch ${epoch.epoch}`);
     void controllerTick();
   }
@@ -312,7 +348,7 @@ export const broker: ToySetup = (toy) => {
     if (!c || ticking) return;
     ticking = true;
     try {
-      const live = new Set(Object.keys(view.nodes).filter((k) => k.startsWith(BROKER_IDS)).map((k) => Number(k.slice(BROKER_IDS.length))));
+      const live = liveIds();
       const states: PartitionCommand[] = [];
       for (const r of replicas.values()) {
         const path = statePath(r.partition);
@@ -364,7 +400,11 @@ export const broker: ToySetup = (toy) => {
     const peer = peerOf(id);
     if (!peer) return;
     peer.post('/controller/leader-and-isr', cmd, { timeoutMs: requestTimeoutMs }).then(
-      (r) => commandsSent.inc({ epoch, result: r.status === 200 ? 'accepted' : r.status === 409 ? 'rejected' : 'error' }),
+      (r) => {
+        commandsSent.inc({ epoch, result: r.status === 200 ? 'accepted' : r.status === 409 ? 'rejected' : 'error' });
+        // A fenced broker has seen a newer controller: this one is a zombie and stops commanding.
+        if (r.status === 409 && controller?.epoch === cmd.controllerEpoch) resign(`broker ${id} refused epoch ${cmd.controllerEpoch} as stale`);
+      },
       () => commandsSent.inc({ epoch, result: 'timeout' }),
     );
   }

@@ -51,18 +51,19 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs 
 }
 
 describe('kafka toy cluster (in process, no faults)', () => {
-  it('elects broker-1 as controller, places preferred leaders, acknowledges produces and reads them all back', async () => {
+  it('elects broker-1 as controller even when it starts last, places preferred leaders, acknowledges produces and reads them all back', async () => {
     const cPort = await freePort();
     const bPorts = [await freePort(), await freePort(), await freePort()];
     const aPort = await freePort();
     const addr = (p: number) => `127.0.0.1:${p}`;
     const brokerParams = { sessionTimeoutMs: 1500, heartbeatMs: 400, controllerStaggerMs: 150, minInsyncReplicas: 2 };
     await start('coordinator', 'coordinator', 1, cPort, {}, {}, coordinator);
-    const brokers = await Promise.all(
-      [1, 2, 3].map((id) =>
-        start(`broker-${id}`, 'broker', id, bPorts[id - 1]!, { coordinator: [addr(cPort)], broker: bPorts.filter((_, i) => i !== id - 1).map(addr) }, brokerParams, broker),
-      ),
-    );
+    const startBroker = (id: number) =>
+      start(`broker-${id}`, 'broker', id, bPorts[id - 1]!, { coordinator: [addr(cPort)], broker: bPorts.filter((_, i) => i !== id - 1).map(addr) }, brokerParams, broker);
+    // broker-1 comes up last (a loaded machine): roles must not depend on start order.
+    const later = await Promise.all([startBroker(2), startBroker(3)]);
+    await new Promise((r) => setTimeout(r, 800));
+    const brokers = [await startBroker(1), ...later];
     const a = await start('app', 'app', 1, aPort, { broker: bPorts.map(addr) }, { auditIntervalMs: 500 }, app);
     await waitUntil('app ready', async () => (await fetch(`${a.url}/health`)).status === 200);
 

@@ -54,6 +54,13 @@ describe('checkControllerActivity', () => {
     expect(r.overlaps).toEqual([{ olderEpoch: 1, newerEpoch: 2, firstAt: 4200 }]);
   });
 
+  it('does not count a zombie obeying itself, unless asked to', () => {
+    // Broker 1 is the zombie controller (epoch 1): its own broker keeps obeying it; the others refuse it.
+    const events = [ev(0, 1, 1, 1), ev(4000, 2, 2, 2), ev(4100, 1, 1, 1), ev(4200, 3, 1, 1, false)];
+    expect(checkControllerActivity(events)).toMatchObject({ valid: true, staleAccepted: 0 });
+    expect(checkControllerActivity(events, { includeSelf: true })).toMatchObject({ valid: false, staleAccepted: 1 });
+  });
+
   it('fails when two controllers share an epoch', () => {
     const r = checkControllerActivity([ev(0, 1, 1, 5), ev(10, 2, 2, 5)]);
     expect(r.valid).toBe(false);

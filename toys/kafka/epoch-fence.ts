@@ -77,7 +77,12 @@ export interface ControllerActivityResult {
   epochs: { epoch: number; controllers: number[]; accepted: number; rejected: number; firstAt: number; lastAt: number }[];
 }
 
-export function checkControllerActivity(events: readonly ControllerEvent[]): ControllerActivityResult {
+/**
+ * A controller's commands to its own broker are left out of the stale count by default: that broker cannot be
+ * fenced against its own controller (a zombie obeys itself until it learns better), and fencing is about the
+ * OTHER brokers refusing it. They still count in `epochs`.
+ */
+export function checkControllerActivity(events: readonly ControllerEvent[], opts: { includeSelf?: boolean } = {}): ControllerActivityResult {
   const sorted = [...events].sort((a, b) => a.time - b.time);
   const epochs = new Map<number, { controllers: Set<number>; accepted: number; rejected: number; firstAt: number; lastAt: number }>();
   const overlaps = new Map<string, { olderEpoch: number; newerEpoch: number; firstAt: number }>();
@@ -93,7 +98,8 @@ export function checkControllerActivity(events: readonly ControllerEvent[]): Con
     }
     ep.accepted++;
     ep.controllers.add(e.controllerId);
-    if (e.controllerEpoch < maxAccepted) {
+    // A newer controller acting on its own broker still marks the start of its reign.
+    if (e.controllerEpoch < maxAccepted && (opts.includeSelf || e.controllerId !== e.broker)) {
       staleAccepted++;
       const key = `${e.controllerEpoch}<${maxAccepted}`;
       if (!overlaps.has(key)) overlaps.set(key, { olderEpoch: e.controllerEpoch, newerEpoch: maxAccepted, firstAt: e.time });

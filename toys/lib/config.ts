@@ -17,6 +17,7 @@ export interface NodeConfig {
   /** Named listen ports; every toy serves HTTP on `ports.http` (0 = ephemeral, used by tests). */
   ports: Record<string, number> & { http: number };
   /** `host:port` addresses of other nodes, keyed by group name. */
+  /** Peer addresses by group, in index order, never including this node itself. */
   peers: Record<string, string[]>;
   /** Scenario-chosen knobs; read them through `Params`. */
   params: Record<string, ParamValue>;

@@ -1,0 +1,131 @@
+/**
+ * `npm run bench`: the lab's speed targets, measured as a user meets them (the real CLI, the real
+ * parts), printed as a table of medians. These machines are shared and noisy: targets are checked
+ * here, never in timed unit tests.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = path.join(root, 'bin', 'chaoslab.js');
+
+export interface Row {
+  metric: string;
+  value: number | string;
+  unit: string;
+  target: string;
+  ok: boolean | null;
+  note?: string;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)]! : NaN;
+};
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! : NaN;
+};
+
+interface JournalLine { kind: string; t: number; at: string; pid?: number; nodes?: { pid?: number }[]; skewMs?: number; final?: boolean }
+
+function readJournal(runDir: string): JournalLine[] {
+  const f = path.join(runDir, 'journal.jsonl');
+  if (!existsSync(f)) return [];
+  return readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as JournalLine);
+}
+
+function latestRunDir(out: string): string | undefined {
+  if (!existsSync(out)) return undefined;
+  const d = readdirSync(out).sort();
+  return d.length ? path.join(out, d[d.length - 1]!) : undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** One start-up and teardown sample: spawn → load and timeline running (first fault armed); Ctrl-C → exit. */
+async function startAndTeardown(scenario: string): Promise<{ startMs: number; teardownMs: number; leftOver: number }> {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'chaoslab-bench-'));
+  try {
+    const t0 = Date.now();
+    const child = spawn(process.execPath, [cli, 'run', scenario, '--variant', 'baseline', '--out', out], { stdio: 'ignore' });
+    const exited = new Promise<void>((r) => child.on('close', () => r()));
+    let startMs = NaN;
+    for (let i = 0; i < 600 && Number.isNaN(startMs); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      const dir = latestRunDir(out);
+      const armed = dir ? readJournal(dir).find((r) => r.kind === 'load-start') : undefined;
+      if (armed) startMs = Date.parse(armed.at) - t0;
+    }
+    const dir = latestRunDir(out)!;
+    const pids = readJournal(dir).flatMap((r) => (r.kind === 'part-started' && r.pid ? [r.pid] : r.kind === 'cluster-up' ? (r.nodes ?? []).flatMap((n) => (n.pid ? [n.pid] : [])) : []));
+    const stopAt = Date.now();
+    child.kill('SIGINT');
+    await exited;
+    const teardownMs = Date.now() - stopAt;
+    return { startMs, teardownMs, leftOver: pids.filter(alive).length };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+async function faultSkew(): Promise<number[]> {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'chaoslab-bench-'));
+  try {
+    await new Promise<void>((resolve) => spawn(process.execPath, [cli, 'run', path.join(root, 'bench', 'scenarios', 'fault-skew.yaml'), '--out', out], { stdio: 'ignore' }).on('close', () => resolve()));
+    return readJournal(latestRunDir(out)!).filter((r) => (r.kind === 'fault-applied' || (r.kind === 'fault-healed' && !r.final)) && typeof r.skewMs === 'number').map((r) => Math.abs(r.skewMs!));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function printTable(rows: Row[]): void {
+  const head = ['metric', 'median', 'target', 'ok', 'note'];
+  const cells = rows.map((r) => [r.metric, `${typeof r.value === 'number' ? +r.value.toFixed(2) : r.value} ${r.unit}`, r.target, r.ok === null ? '—' : r.ok ? 'yes' : 'NO', r.note ?? '']);
+  const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(w[i]!)).join(' | ')} |`;
+  console.log(line(head));
+  console.log(`|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`);
+  for (const c of cells) console.log(line(c));
+}
+
+async function main(): Promise<void> {
+  const reps = Number(process.env.BENCH_REPS ?? 5);
+  const only = process.argv.slice(2);
+  const want = (k: string) => only.length === 0 || only.includes(k);
+  const rows: Row[] = [];
+
+  if (want('startup')) {
+    const samples = [];
+    for (let i = 0; i < reps; i++) samples.push(await startAndTeardown(path.join(root, 'scenarios', 'hello-latency.yaml')));
+    const start = median(samples.map((s) => s.startMs));
+    const down = median(samples.map((s) => s.teardownMs));
+    const left = samples.reduce((n, s) => n + s.leftOver, 0);
+    rows.push({ metric: 'run → cluster healthy, first fault armed (hello-latency)', value: start, unit: 'ms', target: '≤ 3000 ms', ok: start <= 3000, note: `${reps} runs; min ${Math.min(...samples.map((s) => s.startMs))}` });
+    rows.push({ metric: 'teardown (Ctrl-C → all stopped)', value: down, unit: 'ms', target: '≤ 2000 ms', ok: down <= 2000 && left === 0, note: `${left} process(es) left over` });
+  }
+  if (want('skew')) {
+    const skews = await faultSkew();
+    const p99 = pct(skews, 99);
+    rows.push({ metric: 'fault actuation skew p99 (scheduled vs applied)', value: p99, unit: 'ms', target: '≤ 25 ms', ok: p99 <= 25, note: `${skews.length} actions; median ${median(skews).toFixed(2)} ms, max ${Math.max(...skews).toFixed(1)} ms` });
+  }
+  if (want('loadgen')) {
+    const { benchLoadGeneratorRows } = await import('./loadgen.js');
+    rows.push(...(await benchLoadGeneratorRows(reps)));
+  }
+  printTable(rows);
+  process.exitCode = rows.every((r) => r.ok !== false) ? 0 : 1;
+}
+
+await main();

@@ -1,0 +1,15 @@
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+const [file] = process.argv.slice(2);
+const ud = mkdtempSync('/tmp/pwud-');
+const ctx = await chromium.launchPersistentContext(ud, { executablePath: '/usr/bin/chromium', headless: true, viewport: { width: 1280, height: 900 }, args: ['--headless','--no-sandbox','--disable-gpu'] });
+const p = await ctx.newPage();
+p.on('console', (m) => console.log('console', m.type(), m.text()));
+p.on('pageerror', (e) => console.log('pageerror', e));
+await p.goto('file://' + file, { waitUntil: 'load' });
+const chart = p.locator('svg.chart').nth(2);
+const box = await chart.boundingBox();
+await chart.hover({ position: { x: box.width * 0.45, y: box.height * 0.5 } });
+console.log(await p.locator('.tip').nth(2).isVisible(), await p.locator('.tip').nth(2).textContent());
+await p.locator('.variant-chart').nth(2).screenshot({ path: '/tmp/hover.png' });
+await ctx.close(); rmSync(ud, { recursive: true, force: true });

@@ -1,0 +1,17 @@
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+const [file, out, width] = process.argv.slice(2);
+const ud = mkdtempSync('/tmp/pwud-');
+const ctx = await chromium.launchPersistentContext(ud, { executablePath: '/usr/bin/chromium', headless: true, viewport: { width: Number(width ?? 1280), height: 900 }, args: ['--headless','--no-sandbox','--disable-gpu','--disable-quic','--no-first-run','--disable-background-networking','--disable-component-update','--disable-sync'] });
+const p = await ctx.newPage();
+const errs = [];
+p.on('console', (m) => { if (m.type() === 'error' || m.type()==='warning') errs.push(m.text()); });
+p.on('pageerror', (e) => errs.push(String(e)));
+p.on('request', (r) => { if (!r.url().startsWith('file:')) errs.push('request ' + r.url()); });
+const t = performance.now();
+await p.goto('file://' + file, { waitUntil: 'load' });
+console.log('load ms', performance.now() - t);
+console.log('series paths', await p.locator('svg.chart path.series').count());
+await p.screenshot({ path: out, fullPage: true });
+console.log('errors', errs);
+await ctx.close(); rmSync(ud, { recursive: true, force: true });

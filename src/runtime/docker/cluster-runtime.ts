@@ -1,0 +1,241 @@
+/**
+ * What the runner drives, whichever runtime runs the cluster: the parts (Toxiproxy, Prometheus), the nodes, the
+ * addresses each side uses, and crash-proof cleanup. Two implementations: local processes (the lab's original
+ * behaviour, moved here unchanged) and Docker containers. The runner asks `prepare*` first (checks that start
+ * nothing: binaries, the engine, the images), then `open()` per run, and `close()` in its `finally`.
+ *
+ * Addresses: every node port and proxy port is one number `P` chosen by the runner on the host. The lab itself
+ * (health checks, load, admin calls) always uses `127.0.0.1:P`. Inside the cluster (peers, Toxiproxy upstreams,
+ * Prometheus targets) the runtime says: `127.0.0.1:P` for processes, `<node name>:P` or `chaoslab-toxiproxy:P`
+ * on the run's Docker network, where each container publishes `P` on 127.0.0.1 as `P`.
+ */
+import { LabError } from '../../errors/lab-error.js';
+import { findToxiproxyBinary, startToxiproxy, type StartedToxiproxy } from '../../fault/toxiproxy-server.js';
+import { findPrometheusBinary, startPrometheus, type ScrapeTarget, type StartedPrometheus } from '../../observe/prometheus-server.js';
+import { ProcessRuntime } from '../process-runtime.js';
+import { readStartTime } from '../proc.js';
+import { cleanStale, startReaper, type Reaper } from '../reaper.js';
+import type { Runtime } from '../runtime.js';
+import { DEFAULT_NODE_LIMITS, DockerRuntime, type NodeLimits } from './docker-runtime.js';
+import { PROMETHEUS_ALIAS, TOXIPROXY_ALIAS, startPrometheusContainer, startToxiproxyContainer } from './docker-parts.js';
+import { DockerEngine } from './engine.js';
+import { DockerErrors } from './errors.js';
+import { ensureImages, type ImageOutcome, type ImageSource } from './images.js';
+import { createLabels, formatOwner, objectName, runFilter, thisHost } from './labels.js';
+import { cleanDockerLeftovers, startDockerReaper, type DockerReaper } from './reaper.js';
+
+export type RuntimeKind = 'process' | 'docker';
+export const RUNTIME_KINDS: readonly RuntimeKind[] = ['process', 'docker'];
+
+export type ClusterToxiproxy = StartedToxiproxy & {
+  /** `host:port` of the API and its /metrics as Prometheus reaches it. */
+  innerAddress: string;
+};
+
+export interface StartClusterToxiproxyOptions {
+  logFile: string;
+  seed: number;
+  /** Host port of the API on 127.0.0.1 (`--toxiproxy-port`); a free one by default. */
+  port?: number;
+  /** Every proxy listen port of the run (a container must publish them when it starts). */
+  proxyPorts: number[];
+}
+
+export interface StartClusterPrometheusOptions {
+  dir: string;
+  scrapeIntervalMs: number;
+  logFile: string;
+  initialTargets: ScrapeTarget[];
+  port?: number;
+}
+
+export interface ClusterRuntime {
+  readonly kind: RuntimeKind;
+  /** One line for the journal and the console, e.g. `docker 20.10.24 at unix:///var/run/docker.sock`. */
+  readonly description: string;
+  /** `NodeConfig.host`: the interface a node listens on. */
+  readonly nodeListenHost: string;
+  /** Where the lab's metrics server must listen so Prometheus can scrape it. */
+  readonly labMetricsHost: string;
+  /** `host:port` of a node's port for peers, Toxiproxy upstreams and Prometheus. */
+  nodeAddress(node: string, port: number): string;
+  /** The `listen` of a Toxiproxy proxy. */
+  proxyListenAddress(port: number): string;
+  /** `host:port` of a proxy as nodes reach it (peers). */
+  proxyAddress(port: number): string;
+  startToxiproxy(opts: StartClusterToxiproxyOptions): Promise<ClusterToxiproxy>;
+  startPrometheus(opts: StartClusterPrometheusOptions): Promise<StartedPrometheus>;
+  /** A node runtime (the runner takes one per variant). */
+  nodes(): Runtime;
+  /** After the parts and nodes stopped: removes what is left (containers, network) and stops the reaper. */
+  close(): Promise<void>;
+}
+
+export interface RunIdentity {
+  runId: string;
+  scenario: string;
+  /** Where the process reaper keeps its state files. */
+  stateDir: string;
+  onMessage?: (message: string) => void;
+}
+
+export interface PreparedRuntime {
+  readonly kind: RuntimeKind;
+  open(run: RunIdentity): Promise<ClusterRuntime>;
+}
+
+// --- local processes
+
+export interface ProcessRuntimeSetup {
+  projectRoot: string;
+  envPath: string;
+  toxiproxyBinary?: string;
+  prometheusBinary?: string;
+}
+
+/** Looks the binaries up (throws before anything starts when one is missing). */
+export function prepareProcessRuntime(setup: ProcessRuntimeSetup): PreparedRuntime {
+  const toxiproxyBinary = findToxiproxyBinary({ projectRoot: setup.projectRoot, envPath: setup.envPath, ...(setup.toxiproxyBinary ? { override: setup.toxiproxyBinary } : {}) });
+  const prometheusBinary = findPrometheusBinary({ envPath: setup.envPath, ...(setup.prometheusBinary ? { override: setup.prometheusBinary } : {}) });
+  return {
+    kind: 'process',
+    async open(run) {
+      // Whatever an earlier crashed run left behind goes first.
+      const stale = await cleanStale(run.stateDir);
+      if (stale.killed.length) run.onMessage?.(`cleaned ${stale.killed.length} process(es) left by an earlier run`);
+      const reaper: Reaper = await startReaper({ stateDir: run.stateDir, runId: run.runId });
+      const loopback = (port: number) => `127.0.0.1:${port}`;
+      return {
+        kind: 'process',
+        description: 'local processes',
+        nodeListenHost: '127.0.0.1',
+        labMetricsHost: '127.0.0.1',
+        nodeAddress: (_node, port) => loopback(port),
+        proxyListenAddress: loopback,
+        proxyAddress: loopback,
+        async startToxiproxy(o) {
+          const t = await startToxiproxy({ binary: toxiproxyBinary, logFile: o.logFile, seed: o.seed, ...(o.port !== undefined ? { port: o.port } : {}) });
+          await reaper.register(t.pid, 'toxiproxy');
+          return { ...t, innerAddress: new URL(t.url).host, stop: t.stop, [Symbol.asyncDispose]: t.stop };
+        },
+        async startPrometheus(o) {
+          const p = await startPrometheus({ binary: prometheusBinary, ...o });
+          await reaper.register(p.pid, 'prometheus');
+          return p;
+        },
+        nodes: () => new ProcessRuntime({ reaper }),
+        close: () => reaper.close(),
+      };
+    },
+  };
+}
+
+// --- Docker
+
+export interface DockerRuntimeSetup {
+  projectRoot: string;
+  /** PATH, to find the Toxiproxy and Prometheus binaries for offline image builds. */
+  envPath: string;
+  /** DOCKER_HOST; undefined: the local socket. */
+  dockerHost?: string;
+  toxiproxyBinary?: string;
+  prometheusBinary?: string;
+  /** How missing or stale images are built before the run (default `auto`). */
+  imageSource?: ImageSource;
+  nodeLimits?: NodeLimits;
+  onMessage?: (message: string) => void;
+}
+
+/**
+ * Checks that an engine answers (exit 3 naming DOCKER_HOST otherwise) and that the images are current, building
+ * what is missing or stale (a toy change: seconds; nothing changed: well under a second). Starts nothing else.
+ */
+export async function prepareDockerRuntime(setup: DockerRuntimeSetup): Promise<PreparedRuntime & { engineVersion: string; images: ImageOutcome[] }> {
+  const engine = new DockerEngine(setup.dockerHost ? { dockerHost: setup.dockerHost } : {});
+  const { version } = await engine.ping();
+  const images = await ensureImages(engine, {
+    projectRoot: setup.projectRoot,
+    envPath: setup.envPath,
+    source: setup.imageSource ?? 'auto',
+    ...(setup.toxiproxyBinary ? { toxiproxyBinary: setup.toxiproxyBinary } : {}),
+    ...(setup.prometheusBinary ? { prometheusBinary: setup.prometheusBinary } : {}),
+  });
+  for (const i of images) if (i.status === 'built') setup.onMessage?.(`built image ${i.image} (${i.source}) in ${(i.ms / 1000).toFixed(1)}s`);
+  return {
+    kind: 'docker',
+    engineVersion: version,
+    images,
+    open: (run) => openDocker(engine, version, setup, run),
+  };
+}
+
+async function openDocker(engine: DockerEngine, version: string, setup: DockerRuntimeSetup, run: RunIdentity): Promise<ClusterRuntime> {
+  const owner = formatOwner({ host: thisHost(), pid: process.pid, startTime: readStartTime(process.pid) });
+  // The reaper first, so that nothing exists that it could miss; the sweep of dead labs' leftovers meanwhile.
+  const [reaper, swept] = await Promise.all([
+    startDockerReaper({ runId: run.runId, ...(setup.dockerHost ? { dockerHost: setup.dockerHost } : {}) }),
+    cleanDockerLeftovers(engine, { exceptRunId: run.runId }),
+  ]);
+  const removed = swept.reduce((n, r) => n + r.containers.length, 0);
+  if (swept.length) run.onMessage?.(`removed ${removed} container(s) and ${swept.reduce((n, r) => n + r.networks.length, 0)} network(s) left by ${swept.length} earlier run(s)`);
+  let network: { id: string; gateway: string };
+  const networkName = objectName('chaoslab', run.runId);
+  try {
+    network = await engine.createNetwork(networkName, createLabels(run.runId, { scenario: run.scenario, part: 'network', owner }));
+  } catch (e) {
+    await reaper.close();
+    throw e;
+  }
+  const ctx = { engine, network: networkName, runId: run.runId, scenario: run.scenario, owner };
+  const runtimes: DockerRuntime[] = [];
+  let closing: Promise<void> | undefined;
+  return {
+    kind: 'docker',
+    description: `docker ${version} at ${engine.host}, network ${networkName}`,
+    nodeListenHost: '0.0.0.0',
+    // The host's address on the run's own bridge: Prometheus's container reaches the lab there, and nothing
+    // outside the machine can (the bridge is not routed beyond it).
+    labMetricsHost: network.gateway,
+    nodeAddress: (node, port) => `${node}:${port}`,
+    proxyListenAddress: (port) => `0.0.0.0:${port}`,
+    proxyAddress: (port) => `${TOXIPROXY_ALIAS}:${port}`,
+    startToxiproxy: (o) => startToxiproxyContainer(ctx, o),
+    startPrometheus: (o) => startPrometheusContainer(ctx, o),
+    nodes() {
+      const rt = new DockerRuntime({ ...ctx, projectRoot: setup.projectRoot, limits: setup.nodeLimits ?? DEFAULT_NODE_LIMITS });
+      runtimes.push(rt);
+      return {
+        start(spec) {
+          if (spec.name === TOXIPROXY_ALIAS || spec.name === PROMETHEUS_ALIAS) {
+            return Promise.reject(new LabError(DockerErrors.DockerFailed, `a node may not be named ${spec.name} in the Docker runtime (the lab's own part has that name)`, { hint: 'rename the node in the cluster file' }));
+          }
+          return rt.start(spec);
+        },
+      };
+    },
+    close() {
+      closing ??= (async () => {
+        await Promise.allSettled(runtimes.map((r) => r.removeAll()));
+        // Whatever is still labelled with the run (a part whose stop failed, the network).
+        try {
+          await engine.removeByLabels(runFilter(run.runId).label);
+        } finally {
+          await reaper.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+/** `chaoslab clean`: the sweep of runs whose lab is gone. Without an engine there is nothing to clean: says so. */
+export async function cleanDocker(opts: { dockerHost?: string; all?: boolean }): Promise<{ skipped?: string; removed: { runId: string; containers: number; networks: number }[] }> {
+  const engine = new DockerEngine(opts.dockerHost ? { dockerHost: opts.dockerHost } : {});
+  try {
+    await engine.ping(2000);
+  } catch (e) {
+    return { skipped: e instanceof Error ? e.message : String(e), removed: [] };
+  }
+  const runs = await cleanDockerLeftovers(engine, { ...(opts.all ? { all: true } : {}) });
+  return { removed: runs.map((r) => ({ runId: r.runId, containers: r.containers.length, networks: r.networks.length })) };
+}

@@ -1,0 +1,302 @@
+/**
+ * Toxiproxy and Prometheus as containers on the run's network, returning the same `StartedToxiproxy` and
+ * `StartedPrometheus` shapes as the local servers: `url` answers on the host through a port published on
+ * 127.0.0.1; `innerAddress` is where the cluster (nodes, Prometheus) reaches the part inside the network.
+ */
+import { mkdirSync, promises as fsp } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { freePort } from '../../common/ports.js';
+import { sleep } from '../../common/time.js';
+import { Errors } from '../../errors/catalog.js';
+import { LabError } from '../../errors/lab-error.js';
+import { ToxiproxyApi } from '../../fault/toxiproxy-api.js';
+import type { StartedToxiproxy } from '../../fault/toxiproxy-server.js';
+import { PrometheusClient, type ActiveTarget } from '../../observe/prometheus-client.js';
+import { renderPrometheusConfig, type PrometheusExit, type ScrapeTarget, type StartedPrometheus } from '../../observe/prometheus-server.js';
+import type { DockerEngine, EngineContainer } from './engine.js';
+import { IMAGES } from './images.js';
+import { createLabels, objectName } from './labels.js';
+
+/** Network aliases of the parts; node names never start with `chaoslab-` in practice, and the runtime refuses it. */
+export const TOXIPROXY_ALIAS = 'chaoslab-toxiproxy';
+export const PROMETHEUS_ALIAS = 'chaoslab-prometheus';
+const TOXIPROXY_API_PORT = 8474;
+const PROMETHEUS_PORT = 9090;
+/** Where the run's `prometheus/` folder is mounted inside the Prometheus container. */
+const PROMETHEUS_DIR = '/prometheus';
+const JOB_NAME = 'chaoslab';
+const POLL_MS = 50;
+
+export interface PartContext {
+  engine: DockerEngine;
+  network: string;
+  runId: string;
+  scenario: string;
+  owner: string;
+}
+
+export type DockerToxiproxy = StartedToxiproxy & {
+  /** `host:port` of the API (and /metrics) inside the run's network. */
+  innerAddress: string;
+  containerId: string;
+};
+
+export type DockerPrometheus = StartedPrometheus & { innerAddress: string; containerId: string };
+
+export interface StartToxiproxyContainerOptions {
+  logFile: string;
+  seed: number;
+  /** Host port of the API on 127.0.0.1; a free one by default. */
+  port?: number;
+  /** Proxy listen ports, published on 127.0.0.1 with the same numbers (a load generator's `client` links use them). */
+  proxyPorts: number[];
+  readyTimeoutMs?: number;
+}
+
+export async function startToxiproxyContainer(ctx: PartContext, opts: StartToxiproxyContainerOptions): Promise<DockerToxiproxy> {
+  const hostPort = opts.port ?? (await freePort());
+  mkdirSync(path.dirname(opts.logFile), { recursive: true });
+  const { container, stop, exited } = await runPart(ctx, {
+    part: 'toxiproxy',
+    logFile: opts.logFile,
+    image: IMAGES.toxiproxy,
+    // Listens on every interface of its own network namespace: nodes reach it by its alias.
+    cmd: ['-host', '0.0.0.0', '-port', String(TOXIPROXY_API_PORT), '-proxy-metrics', '-seed', String(Math.trunc(opts.seed))],
+    alias: TOXIPROXY_ALIAS,
+    publish: [{ containerPort: TOXIPROXY_API_PORT, hostPort }, ...opts.proxyPorts.map((p) => ({ containerPort: p, hostPort: p }))],
+    limits: { nanoCpus: 1e9, memoryBytes: 256 * 1024 * 1024, pids: 256 },
+    failure: Errors.ToxiproxyFailed,
+  });
+  const url = `http://127.0.0.1:${hostPort}`;
+  await waitReady(() => versionAnswers(hostPort), exited, opts.readyTimeoutMs ?? 15_000).catch(async (why: string) => {
+    await stop();
+    throw new LabError(Errors.ToxiproxyFailed, `Toxiproxy in Docker did not answer GET ${url}/version: ${why}`, { hint: `see ${opts.logFile}` });
+  });
+  return {
+    url,
+    port: hostPort,
+    pid: (await container.state().catch(() => ({ pid: 0 }))).pid,
+    metricsPath: '/metrics',
+    client: new ToxiproxyApi(url),
+    innerAddress: `${TOXIPROXY_ALIAS}:${TOXIPROXY_API_PORT}`,
+    containerId: container.id,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+export interface StartPrometheusContainerOptions {
+  /** The run's prometheus/ folder: config, targets and the TSDB (data/) land there, as with the local server. */
+  dir: string;
+  scrapeIntervalMs: number;
+  logFile: string;
+  initialTargets?: ScrapeTarget[];
+  /** Host port on 127.0.0.1; a free one by default. */
+  port?: number;
+  /** `uid:gid` Prometheus runs as; default the lab's own, so the run folder stays the user's. */
+  user?: string;
+  readyTimeoutMs?: number;
+}
+
+export async function startPrometheusContainer(ctx: PartContext, opts: StartPrometheusContainerOptions): Promise<DockerPrometheus> {
+  if (!Number.isInteger(opts.scrapeIntervalMs) || opts.scrapeIntervalMs <= 0 || opts.scrapeIntervalMs > 1000) {
+    throw new RangeError(`scrapeIntervalMs must be an integer in 1..1000, got ${opts.scrapeIntervalMs}`);
+  }
+  const dir = path.resolve(opts.dir);
+  await fsp.mkdir(path.join(dir, 'data'), { recursive: true });
+  await fsp.mkdir(path.dirname(opts.logFile), { recursive: true });
+  const targetsFile = path.join(dir, 'targets.json');
+  const initial = opts.initialTargets ?? [];
+  validateTargets(initial);
+  await writeAtomically(targetsFile, renderTargets(initial));
+  await fsp.writeFile(path.join(dir, 'prometheus.yml'), renderPrometheusConfig({ scrapeIntervalMs: opts.scrapeIntervalMs, targetsFile: `${PROMETHEUS_DIR}/targets.json` }));
+
+  const hostPort = opts.port ?? (await freePort());
+  const user = opts.user ?? `${process.getuid?.() ?? 65534}:${process.getgid?.() ?? 65534}`;
+  const { container, stop, exited } = await runPart(ctx, {
+    part: 'prometheus',
+    logFile: opts.logFile,
+    image: IMAGES.prometheus,
+    cmd: [`--config.file=${PROMETHEUS_DIR}/prometheus.yml`, `--storage.tsdb.path=${PROMETHEUS_DIR}/data`, `--web.listen-address=0.0.0.0:${PROMETHEUS_PORT}`],
+    alias: PROMETHEUS_ALIAS,
+    publish: [{ containerPort: PROMETHEUS_PORT, hostPort }],
+    limits: { nanoCpus: 1e9, memoryBytes: 512 * 1024 * 1024, pids: 256 },
+    binds: [{ host: dir, container: PROMETHEUS_DIR }],
+    user,
+    stopGraceS: 3,
+    failure: Errors.PrometheusFailed,
+  });
+  const url = `http://127.0.0.1:${hostPort}`;
+  await waitReady(() => isReady(url), exited, opts.readyTimeoutMs ?? 20_000).catch(async (why: string) => {
+    await stop();
+    throw new LabError(Errors.PrometheusFailed, `Prometheus in Docker was not ready at ${url}: ${why}`, { hint: `see ${opts.logFile}` });
+  });
+  const client = new PrometheusClient(url);
+  let exitedYet = false;
+  void exited.then(() => (exitedYet = true));
+  return {
+    url,
+    port: hostPort,
+    pid: (await container.state().catch(() => ({ pid: 0 }))).pid,
+    dir,
+    client,
+    exited,
+    innerAddress: `${PROMETHEUS_ALIAS}:${PROMETHEUS_PORT}`,
+    containerId: container.id,
+    async setTargets(targets) {
+      validateTargets(targets);
+      await writeAtomically(targetsFile, renderTargets(targets));
+    },
+    async waitForTargets(addresses, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      let last: ActiveTarget[] = [];
+      let lastQueryError = '';
+      for (;;) {
+        if (exitedYet) throw new LabError(Errors.PrometheusFailed, 'Prometheus exited while waiting for scrape targets.', { hint: `see ${opts.logFile}` });
+        try {
+          last = (await client.targets()).filter((t) => t.scrapePool === JOB_NAME);
+          lastQueryError = '';
+          if (addresses.every((a) => last.some((t) => t.discoveredLabels['__address__'] === a && t.health === 'up'))) return;
+        } catch (e) {
+          lastQueryError = e instanceof Error ? e.message : String(e);
+        }
+        if (Date.now() >= deadline) break;
+        await sleep(POLL_MS);
+      }
+      const notUp = addresses
+        .map((a) => {
+          const t = last.find((x) => x.discoveredLabels['__address__'] === a);
+          if (!t) return `${a} (not discovered)`;
+          if (t.health === 'up') return undefined;
+          return `${a} (${t.health}${t.lastError ? `: ${t.lastError}` : ', not scraped yet'})`;
+        })
+        .filter((x): x is string => x !== undefined);
+      throw new LabError(Errors.PrometheusFailed, `Scrape targets not up after ${timeoutMs}ms: ${notUp.join('; ') || lastQueryError || 'unknown'}.`, {
+        hint: 'check that each target serves metrics at its address and path, inside the run\'s Docker network',
+      });
+    },
+    stop,
+  };
+}
+
+interface PartSpec {
+  part: 'toxiproxy' | 'prometheus';
+  logFile: string;
+  image: string;
+  cmd: string[];
+  alias: string;
+  publish: { containerPort: number; hostPort: number }[];
+  limits: { nanoCpus: number; memoryBytes: number; pids: number };
+  binds?: { host: string; container: string }[];
+  user?: string;
+  stopGraceS?: number;
+  failure: (typeof Errors)['ToxiproxyFailed' | 'PrometheusFailed'];
+}
+
+/** Creates, attaches the log and starts a part; `stop()` stops and removes it (idempotent). */
+async function runPart(ctx: PartContext, spec: PartSpec): Promise<{ container: EngineContainer; stop: () => Promise<void>; exited: Promise<PrometheusExit> }> {
+  const container = await ctx.engine.createContainer({
+    name: objectName('chaoslab', ctx.runId, spec.part),
+    image: spec.image,
+    cmd: spec.cmd,
+    labels: createLabels(ctx.runId, { scenario: ctx.scenario, part: spec.part, owner: ctx.owner }),
+    network: ctx.network,
+    aliases: [spec.alias],
+    publish: spec.publish,
+    limits: spec.limits,
+    readOnlyRoot: true,
+    ...(spec.binds ? { binds: spec.binds } : {}),
+    ...(spec.user ? { user: spec.user } : {}),
+  });
+  const log = await container.attachLog(spec.logFile);
+  try {
+    await container.start();
+  } catch (e) {
+    await container.remove().catch(() => {});
+    const why = e instanceof Error ? e.message : String(e);
+    if (/port is already allocated|address already in use/i.test(why)) {
+      throw new LabError(Errors.PortTaken, `a port of ${spec.part} is already taken on 127.0.0.1: ${why}`, { hint: 'choose another port, or stop what holds it (ss -ltnp)' });
+    }
+    throw new LabError(spec.failure, `${spec.part} container did not start: ${why}`, { cause: e, hint: /No such image/i.test(why) ? 'build the images: npx chaoslab images build' : `see ${spec.logFile}` });
+  }
+  const exited: Promise<PrometheusExit> = container.wait().then(
+    async (code) => {
+      await log.ended;
+      return code > 128 ? { code: null, signal: 'SIGKILL' as NodeJS.Signals } : { code, signal: null };
+    },
+    () => ({ code: null, signal: null }),
+  );
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await container.stop(spec.stopGraceS ?? 2).catch(() => {});
+      await container.remove().catch(() => {});
+      await Promise.race([exited, sleep(2000)]);
+    })());
+  return { container, stop, exited };
+}
+
+/** Resolves when `ready()` is true; rejects with the reason on timeout or when the container exits. */
+async function waitReady(ready: () => Promise<boolean>, exited: Promise<unknown>, timeoutMs: number): Promise<void> {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (gone) throw 'the container exited';
+    if (await ready()) return;
+    await sleep(POLL_MS);
+  }
+  throw `no answer within ${timeoutMs} ms`;
+}
+
+function versionAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/version', agent: false, timeout: 500 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve(res.statusCode === 200 && body.includes('"version"')));
+      res.on('error', () => resolve(false));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
+async function isReady(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) });
+    await res.body?.cancel();
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+// The file_sd format, as src/observe/prometheus-server.ts writes it (its helpers are module-private there).
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+function validateTargets(targets: ScrapeTarget[]): void {
+  for (const t of targets) {
+    if (!/^[^\s/:]+:\d{1,5}$/.test(t.address)) throw new LabError(Errors.InvalidField, `Scrape target address "${t.address}" is not host:port.`);
+    if (t.metricsPath !== undefined && !t.metricsPath.startsWith('/')) throw new LabError(Errors.InvalidField, `Metrics path "${t.metricsPath}" must start with "/".`);
+    for (const name of Object.keys(t.labels)) {
+      if (!LABEL_NAME.test(name) || name.startsWith('__')) throw new LabError(Errors.InvalidField, `"${name}" is not a valid Prometheus label name.`);
+    }
+  }
+}
+
+function renderTargets(targets: ScrapeTarget[]): string {
+  const groups = targets.map((t) => ({
+    targets: [t.address],
+    labels: t.metricsPath && t.metricsPath !== '/metrics' ? { ...t.labels, __metrics_path__: t.metricsPath } : t.labels,
+  }));
+  return `${JSON.stringify(groups, null, 2)}\n`;
+}
+
+async function writeAtomically(file: string, content: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fsp.writeFile(tmp, content);
+  await fsp.rename(tmp, file);
+}

@@ -1,0 +1,369 @@
+/**
+ * Cluster nodes as Docker containers, behind the same `Runtime`/`StartedNode` interfaces as local processes.
+ * One container per node incarnation, on the run's network under the node's name (its alias), its ports
+ * published on 127.0.0.1 with the same numbers inside and out, so the lab's health checks, load and admin calls
+ * are unchanged. Faults go through the Docker API: kill (any signal), stop and start, pause and unpause (the
+ * cgroup freezer: sockets stay open, like SIGSTOP). stdout and stderr stream into the node's log file.
+ */
+import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { Errors } from '../../errors/catalog.js';
+import { LabError } from '../../errors/lab-error.js';
+import type { ExitStatus, NodeSpec, Runtime, StartedNode } from '../runtime.js';
+import type { DockerEngine, EngineContainer } from './engine.js';
+import { IMAGES, IN_IMAGE } from './images.js';
+import { createLabels, objectName } from './labels.js';
+
+export interface NodeLimits {
+  /** CPUs, e.g. 0.5. */
+  cpus: number;
+  memoryMiB: number;
+  pids: number;
+}
+
+/** A runaway toy gets half a core and 256 MiB, so it cannot starve the lab, Toxiproxy or Prometheus. */
+export const DEFAULT_NODE_LIMITS: NodeLimits = { cpus: 0.5, memoryMiB: 256, pids: 256 };
+
+export interface DockerRuntimeOptions {
+  engine: DockerEngine;
+  /** The run's network (name or id). */
+  network: string;
+  runId: string;
+  scenario: string;
+  /** `chaoslab.owner` label value (see labels.ts). */
+  owner: string;
+  /** Host paths under it (dist/toys/...) map to /app/... in the image. */
+  projectRoot: string;
+  image?: string;
+  limits?: NodeLimits;
+  /** Default: nobody. Toys write nothing but stdout, stderr and /tmp. */
+  user?: string;
+}
+
+/** A node spec may name its ports; else they come from the CHAOSLAB_NODE config or the health URL. */
+export type DockerNodeSpec = NodeSpec & { ports?: number[] };
+
+const STOP_GRACE_S = 2;
+const HEALTH_POLL_MS = 25;
+const LOG_TAIL_LINES = 20;
+const START_MARK = '--- chaoslab: start';
+const EXIT_MARK = '--- chaoslab: exit';
+
+export class DockerRuntime implements Runtime {
+  readonly #opts: DockerRuntimeOptions;
+  readonly #nodes = new Set<DockerNode>();
+
+  constructor(opts: DockerRuntimeOptions) {
+    this.#opts = opts;
+  }
+
+  async start(spec: NodeSpec): Promise<StartedNode> {
+    const node = new DockerNode(spec, this.#opts);
+    this.#nodes.add(node);
+    await node.spawn();
+    return node;
+  }
+
+  /** Removes every container this runtime started (normally each node's stop() already did). */
+  async removeAll(): Promise<void> {
+    await Promise.allSettled([...this.#nodes].map((n) => n.remove()));
+  }
+}
+
+export class DockerNode implements StartedNode {
+  #container: EngineContainer | undefined;
+  #exit: Promise<ExitStatus> = Promise.resolve({ code: null, signal: null });
+  #exitStatus: ExitStatus | undefined;
+  #paused = false;
+  #pid: number | undefined;
+  /** Signal the lab sent last, to report "signal SIGKILL" rather than "exit code 137". */
+  #sentSignal: NodeJS.Signals | undefined;
+
+  constructor(
+    readonly spec: NodeSpec,
+    private readonly opts: DockerRuntimeOptions,
+  ) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** Host pid of the container's init (docker-init), where the engine is local. */
+  get pid(): number | undefined {
+    return this.#pid;
+  }
+
+  get containerId(): string | undefined {
+    return this.#container?.id;
+  }
+
+  get containerName(): string {
+    return objectName('chaoslab', this.opts.runId, this.spec.name);
+  }
+
+  get exited(): boolean {
+    return this.#exitStatus !== undefined;
+  }
+
+  get exitStatus(): ExitStatus | undefined {
+    return this.#exitStatus;
+  }
+
+  async spawn(): Promise<void> {
+    const { spec, opts } = this;
+    const { command, workingDir } = toContainerCommand(spec, opts.projectRoot);
+    const ports = nodePorts(spec);
+    const limits = opts.limits ?? DEFAULT_NODE_LIMITS;
+    mkdirSync(path.dirname(spec.logFile), { recursive: true });
+    appendFileSync(spec.logFile, `${START_MARK} ${spec.name} at ${new Date().toISOString()}: ${command.join(' ')} (container ${this.containerName})\n`);
+    const create = () =>
+      opts.engine.createContainer({
+        name: this.containerName,
+        image: opts.image ?? IMAGES.toys,
+        cmd: command,
+        env: spec.env,
+        workingDir,
+        user: opts.user ?? '65534:65534',
+        labels: createLabels(opts.runId, { scenario: opts.scenario, node: spec.name, part: 'node', owner: opts.owner }),
+        network: opts.network,
+        aliases: [spec.name],
+        publish: ports.map((p) => ({ containerPort: p, hostPort: p })),
+        limits: { nanoCpus: Math.round(limits.cpus * 1e9), memoryBytes: limits.memoryMiB * 1024 * 1024, pids: limits.pids },
+        readOnlyRoot: true,
+        tmpfs: { '/tmp': 'rw,noexec,nosuid,size=64m' },
+      });
+    let container: EngineContainer;
+    try {
+      container = await create();
+    } catch (e) {
+      // A container of that name left by an earlier incarnation (e.g. a stop that failed half-way).
+      if (!(e instanceof LabError) || !/already in use|Conflict/i.test(e.message)) throw this.#startFailure(e);
+      await opts.engine.removeContainer(this.containerName);
+      container = await create().catch((e2: unknown) => {
+        throw this.#startFailure(e2);
+      });
+    }
+    this.#container = container;
+    this.#exitStatus = undefined;
+    this.#paused = false;
+    this.#sentSignal = undefined;
+    // Attached before the start: the first line a node prints is in the log.
+    const log = await container.attachLog(spec.logFile);
+    try {
+      await container.start();
+    } catch (e) {
+      await container.remove().catch(() => {});
+      this.#container = undefined;
+      this.#exitStatus = { code: null, signal: null };
+      throw this.#startFailure(e);
+    }
+    this.#exit = container.wait().then(
+      async (code) => {
+        const oom = await container.state().then((s) => s.oomKilled, () => false);
+        const status = this.#toStatus(code);
+        if (this.#container === container) this.#exitStatus = status;
+        await log.ended;
+        appendFileSync(spec.logFile, `${EXIT_MARK} ${spec.name} at ${new Date().toISOString()} (${describeExit(status)}${oom ? `, out of memory: the limit is ${limits.memoryMiB} MiB` : ''})\n`);
+        return status;
+      },
+      () => {
+        // The engine lost the container (removed behind our back): it is gone all the same.
+        const status = { code: null, signal: null };
+        if (this.#container === container) this.#exitStatus = status;
+        return status;
+      },
+    );
+    this.#pid = await container.state().then(
+      (s) => (s.pid > 0 ? s.pid : undefined),
+      () => undefined,
+    );
+  }
+
+  async waitHealthy(): Promise<void> {
+    const { spec } = this;
+    const deadline = Date.now() + spec.healthTimeoutMs;
+    let last = 'no answer yet';
+    while (Date.now() < deadline) {
+      if (this.exited) throw this.#failure(`node ${spec.name} exited (${describeExit(this.#exitStatus!)}) before it was healthy`);
+      const result = await probe(spec.healthUrl, Math.min(1000, Math.max(1, deadline - Date.now())));
+      if (result === 200) return;
+      last = typeof result === 'number' ? `status ${result}` : result;
+      await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
+    }
+    if (this.exited) throw this.#failure(`node ${spec.name} exited (${describeExit(this.#exitStatus!)}) before it was healthy`);
+    throw this.#failure(`node ${spec.name} was not healthy within ${spec.healthTimeoutMs} ms (${spec.healthUrl}: ${last})`);
+  }
+
+  /** SIGTERM, SIGKILL after 2 s, then the container is removed (a restart makes a fresh one). */
+  async stop(): Promise<void> {
+    const c = this.#container;
+    if (!c) return;
+    if (!this.exited) {
+      // A frozen container would hold SIGTERM pending until the grace ran out.
+      if (this.#paused) await c.unpause();
+      await c.stop(STOP_GRACE_S);
+      await this.#exit;
+    }
+    this.#paused = false;
+    await this.remove();
+  }
+
+  /** Removes the container, whatever its state. */
+  async remove(): Promise<void> {
+    const c = this.#container;
+    if (!c) return;
+    await c.remove();
+    await this.#exit;
+    if (this.#container === c) this.#container = undefined;
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const c = this.#container;
+    if (!c || this.exited) return;
+    this.#sentSignal = signal;
+    await c.kill(signal);
+    if (signal === 'SIGKILL') {
+      // A frozen container takes the signal once thawed; the process runtime's SIGKILL needs no thaw.
+      if (this.#paused) await c.unpause().catch(() => {});
+      this.#paused = false;
+      await this.#exit;
+    }
+  }
+
+  async pause(): Promise<void> {
+    const c = this.#container;
+    if (!c || this.exited) return;
+    await c.pause();
+    this.#paused = true;
+  }
+
+  async resume(): Promise<void> {
+    const c = this.#container;
+    if (!c || this.exited) return;
+    await c.unpause();
+    this.#paused = false;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.spawn();
+    await this.waitHealthy();
+  }
+
+  #toStatus(code: number): ExitStatus {
+    // docker-init exits 128+n when its child died of signal n.
+    const byNumber = code > 128 ? signalName(code - 128) : undefined;
+    if (byNumber) return { code: null, signal: byNumber };
+    if (this.#sentSignal === 'SIGKILL' && code === 137) return { code: null, signal: 'SIGKILL' };
+    return { code, signal: null };
+  }
+
+  #startFailure(e: unknown): LabError {
+    const why = e instanceof Error ? e.message : String(e);
+    const portTaken = /port is already allocated|address already in use/i.test(why);
+    return new LabError(portTaken ? Errors.PortTaken : Errors.NodeFailed, `node ${this.spec.name} could not start in Docker: ${why}`, {
+      cause: e,
+      hint: portTaken ? 'another program holds one of its ports on 127.0.0.1; run again (ports are chosen afresh)' : /No such image/i.test(why) ? 'build the images: npx chaoslab images build' : `see ${this.spec.logFile}`,
+    });
+  }
+
+  #failure(message: string): LabError {
+    const tail = logTail(this.spec.logFile);
+    return new LabError(Errors.NodeFailed, tail ? `${message}; last lines of its log:\n${tail}` : message, {
+      hint: `See the full log: ${this.spec.logFile}`,
+    });
+  }
+}
+
+/**
+ * The lab starts toys as `<node binary> <projectRoot>/dist/toys/<toy>/<file>.js`; in the image the same files
+ * are under /app and Node is /usr/local/bin/node. Anything outside the project has no place in the image.
+ */
+export function toContainerCommand(spec: NodeSpec, projectRoot: string): { command: string[]; workingDir: string } {
+  const root = path.resolve(projectRoot);
+  const mapPath = (p: string): string => {
+    const abs = path.resolve(p);
+    if (abs === root) return IN_IMAGE.app;
+    if (abs.startsWith(`${root}${path.sep}`)) return path.posix.join(IN_IMAGE.app, path.relative(root, abs).split(path.sep).join('/'));
+    return p;
+  };
+  const [first, ...args] = spec.command;
+  if (first === undefined) throw new LabError(Errors.NodeFailed, `node ${spec.name} has an empty command`);
+  const isNode = first === process.execPath || first === 'node' || path.basename(first) === 'node';
+  const exe = isNode ? IN_IMAGE.node : mapPath(first);
+  if (!isNode && exe === first && path.isAbsolute(first)) {
+    throw new LabError(Errors.NodeFailed, `node ${spec.name}: the Docker runtime cannot run ${first}, which is not in the toys image`, {
+      hint: 'cluster commands must be `node {toys}/<toy>/<file>.js` (files under dist/toys)',
+    });
+  }
+  const command = [exe, ...args.map((a) => (path.isAbsolute(a) ? mapPath(a) : a))];
+  return { command, workingDir: mapPath(spec.cwd) };
+}
+
+/** The node's listen ports: named in the spec, else from its CHAOSLAB_NODE config, else the health URL's. */
+export function nodePorts(spec: DockerNodeSpec): number[] {
+  if (spec.ports?.length) return [...new Set(spec.ports)];
+  const ports = new Set<number>();
+  const config = spec.env['CHAOSLAB_NODE'];
+  if (config) {
+    try {
+      const parsed = JSON.parse(config) as { ports?: Record<string, unknown> };
+      for (const p of Object.values(parsed.ports ?? {})) if (typeof p === 'number' && p > 0) ports.add(p);
+    } catch {
+      // not JSON: the toy will say so itself
+    }
+  }
+  if (ports.size === 0) {
+    const port = Number(new URL(spec.healthUrl).port);
+    if (port > 0) ports.add(port);
+  }
+  return [...ports];
+}
+
+function signalName(n: number): NodeJS.Signals | undefined {
+  for (const [name, num] of Object.entries(os.constants.signals)) if (num === n) return name as NodeJS.Signals;
+  return undefined;
+}
+
+function describeExit(s: ExitStatus): string {
+  if (s.signal) return `signal ${s.signal}`;
+  if (s.code === null) return 'removed';
+  return `exit code ${s.code}`;
+}
+
+/** 200, another status, or why there was no answer. Fresh connection each time. */
+function probe(url: string, timeoutMs: number): Promise<number | string> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+}
+
+function logTail(file: string): string {
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const length = Math.min(size, 8192);
+      const buf = Buffer.alloc(length);
+      readSync(fd, buf, 0, length, size - length);
+      let lines = buf.toString('utf8').split('\n');
+      const lastStart = lines.findLastIndex((l) => l.startsWith(START_MARK));
+      lines = lines.slice(lastStart + 1).filter((l) => l !== '' && !l.startsWith(EXIT_MARK));
+      return lines
+        .slice(-LOG_TAIL_LINES)
+        .map((l) => `  | ${l}`)
+        .join('\n');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
+}

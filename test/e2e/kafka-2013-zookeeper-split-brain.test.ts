@@ -1,0 +1,182 @@
+/**
+ * End to end: the Kafka/ZooKeeper split-brain replay with the real Toxiproxy and Prometheus, through the CLI
+ * (`chaoslab run … --json`), exactly as a user runs it.
+ * - both variants: the baseline reproduces (acknowledged writes lost, stale-epoch commands obeyed, unclean
+ *   election), the mitigated variant recovers (nothing lost, nothing stale obeyed, NotEnoughReplicas instead);
+ * - the control run (same load, no faults) is healthy for both variants;
+ * - the brokers' logged controller commands are re-checked offline, across brokers;
+ * - nothing is left running.
+ * Seeds: CHAOSLAB_E2E_SEEDS = a count ("5" → seeds 1..5) or a list ("3,7"); one seed by default, because one
+ * seed of both variants plus the control runs takes about six minutes.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkControllerActivity, parseControllerEvents } from '../../toys/kafka/epoch-fence.js';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const SCENARIO = 'scenarios/kafka-2013-zookeeper-split-brain.yaml';
+const runsDir = mkdtempSync(path.join(os.tmpdir(), 'chaoslab-kafka-e2e-'));
+
+function seedsFromEnv(): number[] {
+  const raw = process.env.CHAOSLAB_E2E_SEEDS?.trim();
+  if (!raw) return [1];
+  if (/^\d+$/.test(raw)) return Array.from({ length: Number(raw) }, (_, i) => i + 1);
+  return raw.split(',').map((s) => Number(s.trim()));
+}
+const SEEDS = seedsFromEnv();
+
+interface JsonAssertion {
+  name: string;
+  passed: boolean;
+  expected: string;
+  outcome: string;
+  observed: { last: number | null; max: number | null; min: number | null };
+  timeToRecoverSec?: number | null;
+}
+interface JsonVariant {
+  name: string;
+  passed: boolean;
+  status: string;
+  load: { sent: number; ok: number; error: number; timeout: number } | null;
+  checkers?: { set?: { valid: boolean | string; lost?: unknown[] } };
+  assertions: JsonAssertion[];
+}
+interface JsonRun {
+  passed: boolean;
+  runDir: string;
+  variants: JsonVariant[];
+}
+
+async function chaoslab(args: string[]): Promise<{ code: number | null; run: JsonRun; stderr: string }> {
+  const child = spawn(process.execPath, ['bin/chaoslab.js', 'run', SCENARIO, '--json', '--out', runsDir, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const last = stdout.trim().split('\n').pop() ?? '';
+  let run: JsonRun;
+  try {
+    run = JSON.parse(last) as JsonRun;
+  } catch {
+    throw new Error(`chaoslab printed no JSON result (exit ${code}).\nstdout: ${stdout.slice(-2000)}\nstderr: ${stderr.slice(-2000)}`);
+  }
+  return { code, run, stderr };
+}
+
+const assertion = (v: JsonVariant, name: string): JsonAssertion => {
+  const a = v.assertions.find((x) => x.name === name);
+  if (!a) throw new Error(`variant ${v.name} has no assertion "${name}"; it has: ${v.assertions.map((x) => x.name).join(', ')}`);
+  return a;
+};
+
+function controllerActivity(runDir: string, variantDir: string): ReturnType<typeof checkControllerActivity> {
+  const logs = path.join(runDir, variantDir, 'logs');
+  const events = readdirSync(logs)
+    .filter((f) => /^broker-\d+\.log$/.test(f))
+    .flatMap((f) => parseControllerEvents(readFileSync(path.join(logs, f), 'utf8')));
+  return checkControllerActivity(events);
+}
+
+/**
+ * Processes left from this test's runs: anything whose command line names the run folder (Prometheus, logs),
+ * and toy nodes whose CHAOSLAB_NODE names one of its run ids (other people's runs are not ours to judge).
+ */
+function leftovers(): string[] {
+  const runIds = existsSync(runsDir) ? readdirSync(runsDir) : [];
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      let ours = cmd.includes(runsDir);
+      if (!ours && cmd.includes(path.join('dist', 'toys', 'kafka'))) {
+        const env = readFileSync(`/proc/${pid}/environ`, 'utf8');
+        ours = runIds.some((id) => env.includes(`"runId":"${id}"`));
+      }
+      if (ours) out.push(`${pid}: ${cmd.trim()}`);
+    } catch {
+      // exited while we looked, or not ours to read
+    }
+  }
+  return out;
+}
+
+afterAll(() => {
+  rmSync(runsDir, { recursive: true, force: true });
+});
+
+describe('kafka-2013-zookeeper-split-brain (real Toxiproxy and Prometheus)', () => {
+  it('is built', () => {
+    expect(existsSync(path.join(root, 'dist', 'toys', 'kafka', 'broker.js')), 'run `npm run build` first').toBe(true);
+  });
+
+  for (const seed of SEEDS) {
+    it(`seed ${seed}: the baseline loses acknowledged writes, the mitigated variant does not`, async () => {
+      const { code, run, stderr } = await chaoslab(['--seed', String(seed)]);
+      const summary = run.variants.map((v) => `${v.name}: ${v.assertions.map((a) => `${a.passed ? '✓' : '✗'} ${a.name} (${a.outcome}, last ${a.observed.last})`).join('; ')}`).join('\n');
+      expect(run.passed, `${summary}\n${stderr.slice(-1000)}`).toBe(true);
+      expect(code).toBe(0);
+      const baseline = run.variants.find((v) => v.name === 'baseline')!;
+      const mitigated = run.variants.find((v) => v.name === 'mitigated')!;
+      expect(baseline.status).toBe('completed');
+      expect(mitigated.status).toBe('completed');
+
+      // Baseline: the incident, from each mechanism's own evidence.
+      expect(assertion(baseline, 'no acknowledged write lost').observed.last).toBeGreaterThan(0);
+      expect(assertion(baseline, 'no command from a stale controller epoch accepted').observed.last).toBeGreaterThan(0);
+      expect(assertion(baseline, 'one controller acting at a time').outcome).toBe('violated');
+      expect(assertion(baseline, 'no unclean leader election').observed.last).toBeGreaterThan(0);
+
+      // Mitigated: nothing lost or obeyed from a stale epoch; the lone leader refused writes instead.
+      expect(assertion(mitigated, 'no acknowledged write lost').observed.last).toBe(0);
+      expect(assertion(mitigated, 'no command from a stale controller epoch accepted').observed.last).toBe(0);
+      expect(assertion(mitigated, 'at most one controller per epoch').outcome).toBe('holds');
+      expect(assertion(mitigated, 'no unclean leader election').observed.last).toBe(0);
+      expect(assertion(mitigated, 'lone leader refuses writes (NotEnoughReplicas)').observed.last).toBeGreaterThan(0);
+      expect(assertion(mitigated, 'controller failover within session timeout + 5s').observed.max).toBeLessThanOrEqual(8);
+
+      // When the runner feeds the lab's set checker (history + final read), it must agree.
+      if (baseline.checkers?.set) expect(baseline.checkers.set.valid).toBe(false);
+      if (mitigated.checkers?.set) expect(mitigated.checkers.set.valid).toBe(true);
+
+      // The history was recorded for Jepsen's checkers, in both forms.
+      for (const v of ['baseline', 'mitigated']) {
+        expect(existsSync(path.join(run.runDir, v, 'history.jsonl'))).toBe(true);
+        expect(readFileSync(path.join(run.runDir, v, 'history.edn'), 'utf8')).toMatch(/^\{:type :invoke, :f :produce, :value \d+/);
+      }
+
+      // "Two controllers at once", judged offline from every broker's command log, not from scrapes.
+      const base = controllerActivity(run.runDir, 'baseline');
+      expect(base.staleAccepted).toBeGreaterThan(0);
+      expect(base.overlaps.length).toBeGreaterThan(0);
+      const mit = controllerActivity(run.runDir, 'mitigated');
+      expect(mit.valid).toBe(true);
+      expect(mit.staleAccepted).toBe(0);
+      expect(mit.epochs.filter((e) => e.accepted > 0).map((e) => e.controllers.length)).toEqual(mit.epochs.filter((e) => e.accepted > 0).map(() => 1));
+
+      const lost = (v: JsonVariant) => assertion(v, 'no acknowledged write lost').observed.last;
+      console.log(
+        `[kafka e2e] seed ${seed}: baseline lost ${lost(baseline)} acked, ${base.staleAccepted} stale commands obeyed (offline), load ${JSON.stringify(baseline.load)}; ` +
+          `mitigated lost ${lost(mitigated)}, stale ${mit.staleAccepted}, failover ${assertion(mitigated, 'controller failover within session timeout + 5s').observed.max}s, ` +
+          `recovered ${assertion(mitigated, 'produce success back above 99% within 15s of the heal').timeToRecoverSec}s after the heal, load ${JSON.stringify(mitigated.load)}`,
+      );
+      expect(leftovers()).toEqual([]);
+    });
+  }
+
+  it('control run (same load, no faults): both variants stay healthy', async () => {
+    const { code, run } = await chaoslab(['--control', '--seed', String(SEEDS[0] ?? 1)]);
+    const summary = run.variants.map((v) => `${v.name}: ${v.assertions.filter((a) => !a.passed).map((a) => `${a.name} (${a.outcome})`).join('; ')}`).join('\n');
+    expect(run.passed, summary).toBe(true);
+    expect(code).toBe(0);
+    for (const v of run.variants) {
+      expect(assertion(v, 'no acknowledged write lost').observed.last).toBe(0);
+      expect(assertion(v, 'no unclean leader election').observed.last).toBe(0);
+      expect(controllerActivity(run.runDir, `${v.name}-control`).valid).toBe(true);
+    }
+    expect(leftovers()).toEqual([]);
+  });
+});
