@@ -18,6 +18,7 @@ import { loadYamlFile } from '../scenario/load-yaml.js';
 import { ScenarioFile } from '../scenario/schema.js';
 import { cleanStale } from '../runtime/reaper.js';
 import type { RunResult } from '../run/result.js';
+import { reportCommand, REPORT_USAGE } from './report.js';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -59,6 +60,7 @@ Usage:
       --out <dir>          put the run folder under <dir> (default ./runs)
       --json               print one JSON document instead of the human view
       --prometheus-port <n>, --toxiproxy-port <n>   fixed ports (default: free ones)
+${REPORT_USAGE}
   chaoslab clean                        stop whatever crashed runs left behind
 
 Exit codes: 0 as expected, 1 a variant did not meet its expectation, 2 bad input, 3 a real part failed, 130 interrupted.`;
@@ -75,6 +77,8 @@ export async function main(argv: string[], env: CliEnv = readEnv()): Promise<num
         return listCommand(env);
       case 'clean':
         return await cleanCommand(env);
+      case 'report':
+        return await reportCommand(rest, env);
       case undefined:
       case 'help':
       case '--help':
@@ -82,7 +86,7 @@ export async function main(argv: string[], env: CliEnv = readEnv()): Promise<num
         env.stdout.write(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
       default:
-        throw new LabError(Errors.InvalidArgument, `unknown command "${command}"`, { hint: 'commands: list, validate, run, clean (chaoslab --help)' });
+        throw new LabError(Errors.InvalidArgument, `unknown command "${command}"`, { hint: 'commands: list, validate, run, report, clean (chaoslab --help)' });
     }
   } catch (e) {
     return reportError(e, env);

@@ -92,6 +92,7 @@ function renderVariant(r: VariantResult, c: ReturnType<typeof paint>): string {
 function renderSummary(r: RunResult, c: ReturnType<typeof paint>): string {
   const lines = ['', `${r.passed ? c.green('✔ every variant met its expectation') : c.red('✘ not every variant met its expectation')}  ${c.dim(`(seed ${r.seed})`)}`];
   lines.push(c.dim(`  run folder: ${r.runDir}`));
+  lines.push(c.dim(`  report:     ${r.runDir}/report.html`));
   lines.push(c.dim(`  replay:     ${r.command}`));
   return lines.join('\n');
 }

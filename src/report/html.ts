@@ -283,6 +283,11 @@ function renderChart(c: ChartInput): { svg: string; data: ChartData } {
   const Y = (v: number) => box.top + box.height - ((v - y0) / (y1 - y0 || 1)) * box.height;
   const r1 = (n: number) => Math.round(n * 10) / 10;
   const clampX = (s: number) => Math.min(Math.max(s, x0), x1);
+  // A label beside a vertical line: to its right, or to its left where it would leave the plot.
+  const lineLabel = (x: number, y: number, text: string, cls: string) => {
+    const right = x + 3 + text.length * 5.9 <= box.left + box.width;
+    return `<text class="${cls}${right ? '' : ' end'}" x="${r1(right ? x + 3 : x - 3)}" y="${y}">${esc(text)}</text>`;
+  };
   const parts: string[] = [];
   const label = `${a.name}: ${a.series.length} series over ${a.window.label}`;
   parts.push(`<svg class="chart" id="${c.id}" viewBox="0 0 ${CW} ${CH}" role="img" aria-label="${esc(label)}" preserveAspectRatio="xMidYMid meet">`);
@@ -293,13 +298,21 @@ function renderChart(c: ChartInput): { svg: string; data: ChartData } {
   const wb = X(clampX(a.window.endMs / 1000));
   parts.push(`<rect class="window" x="${r1(wa)}" y="${box.top}" width="${r1(Math.max(0, wb - wa))}" height="${box.height}"><title>${esc(`judged window: ${a.window.label} (+${formatSec(a.window.startMs / 1000)} to +${formatSec(a.window.endMs / 1000)})`)}</title></rect>`);
 
-  // Fault windows, as the lab applied and healed them.
+  // Fault windows, as the lab applied and healed them. Labels go in two lanes above the plot so
+  // faults that start close together stay readable; the full text is in each window's tooltip.
+  const laneEnds = [-Infinity, -Infinity];
   for (const f of c.timeline.faults) {
     const fa = X(clampX(f.fromSec));
     const fb = X(clampX(f.toSec));
     const w = Math.max(fb - fa, 1.5);
     parts.push(`<rect class="fault" x="${r1(fa)}" y="${box.top}" width="${r1(w)}" height="${box.height}"><title>${esc(`fault ${f.step}: ${f.description} (+${formatSec(f.fromSec)} to +${formatSec(f.toSec)})`)}</title></rect>`);
-    parts.push(`<text class="fault-label" x="${r1(fa + 3)}" y="${box.top - 6}">${esc(f.step)}</text>`);
+    const lx = fa + 3;
+    const width = f.step.length * 5.4;
+    const lane = laneEnds.findIndex((end) => lx > end + 4);
+    if (lane >= 0) {
+      laneEnds[lane] = lx + width;
+      parts.push(`<text class="fault-label" x="${r1(lx)}" y="${box.top - 5 - lane * 11}">${esc(f.step)}</text>`);
+    }
   }
 
   // Grid and axes.
@@ -341,19 +354,29 @@ function renderChart(c: ChartInput): { svg: string; data: ChartData } {
     if (d) parts.push(`<path class="series" data-points="${pts.filter(([, v]) => Number.isFinite(v)).length}" d="${d}" stroke="${color}"/>`);
     for (const [t, v] of pts) {
       if (!Number.isFinite(v)) continue;
-      const bad = c.condition ? !satisfies(v, c.condition) : false;
+      // Per-sample marks only where every sample counts; with over: last/mean/… one number decides.
+      const bad = c.condition && a.over === 'all' ? !satisfies(v, c.condition) : false;
       parts.push(`<circle class="${bad ? 'pt bad' : 'pt'}" cx="${r1(X(t))}" cy="${r1(Y(v))}" r="${bad ? 2.6 : 2}" fill="${bad ? '#cf222e' : color}"/>`);
     }
     data.series.push({ name: labelText(s.labels), color, points: pts.map(([t, v]) => [Math.round(t * 1000) / 1000, Number.isFinite(v) ? v : null]) });
   });
 
-  // Time to recover, measured from the window's start.
-  if (typeof a.timeToRecoverSec === 'number') {
+  // Time to recover, measured from the window's start (a heal), against the allowance if there is one.
+  const allowance = recoveryAllowanceSec(a);
+  if (allowance !== null && isRecoveryAssertion(a)) {
+    const at = a.window.startMs / 1000 + allowance;
+    if (at >= x0 && at <= x1) {
+      const x = r1(X(at));
+      parts.push(`<line class="deadline" x1="${x}" x2="${x}" y1="${box.top}" y2="${box.top + box.height}"><title>${esc(`the condition must hold from +${formatSec(at)} (${trimNumber(allowance, 3)}s after the heal)`)}</title></line>`);
+      parts.push(lineLabel(x, box.top + 22, `allowed ${trimNumber(allowance, 3)}s`, 'deadline-label'));
+    }
+  }
+  if (typeof a.timeToRecoverSec === 'number' && isRecoveryAssertion(a)) {
     const at = a.window.startMs / 1000 + a.timeToRecoverSec;
     if (at >= x0 && at <= x1) {
       const x = r1(X(at));
       parts.push(`<line class="ttr" x1="${x}" x2="${x}" y1="${box.top}" y2="${box.top + box.height}"><title>${esc(`condition held for good from +${formatSec(at)}`)}</title></line>`);
-      parts.push(`<text class="ttr-label" x="${x + 3}" y="${box.top + 11}">${esc(`recovered +${trimNumber(a.timeToRecoverSec, 3)}s`)}</text>`);
+      parts.push(lineLabel(x, box.top + 11, `recovered +${trimNumber(a.timeToRecoverSec, 3)}s`, 'ttr-label'));
     }
   }
   if (a.series.length === 0) {
@@ -396,9 +419,29 @@ function renderTimeline(t: VariantTimeline, domain: [number, number]): string {
     const b = X(f.toSec);
     const tip = `${f.description}\nscheduled +${formatSec(f.scheduledSec)}${f.healScheduledSec !== null ? ` to +${formatSec(f.healScheduledSec)}` : ''}\napplied ${f.appliedSec === null ? 'never' : `+${formatSec(f.appliedSec)}`}, healed ${f.healedSec === null ? (f.appliedSec === null ? '—' : 'at the end of the run') : `+${formatSec(f.healedSec)}`}${f.error ? `\nerror: ${f.error}` : ''}`;
     p.push(`<rect class="${f.error ? 'applied failed' : 'applied'}" x="${r1(a)}" y="${y + 6}" width="${r1(Math.max(2, b - a))}" height="${rowH - 12}"><title>${esc(tip)}</title></rect>`);
-    const text = `${f.description}${f.error ? ` — failed: ${f.error}` : ''}`;
-    const inside = b - a > text.length * 6.2 + 10;
-    p.push(`<text class="${inside ? 'bar-label inside' : 'bar-label'}" x="${r1(inside ? a + 6 : b + 6)}" y="${y + 16}">${esc(text)}</text>`);
+    // The description goes inside the bar, else after it, else before it, else shortened after it.
+    const full = `${f.description}${f.error ? ` — failed: ${f.error}` : ''}`;
+    const charW = 6.1;
+    const roomAfter = W - 4 - (b + 6);
+    const roomBefore = a - 6 - left;
+    let cls = 'bar-label';
+    let x = b + 6;
+    let text = full;
+    if (b - a > full.length * charW + 12) {
+      cls = 'bar-label inside';
+      x = a + 6;
+    } else if (full.length * charW > roomAfter && full.length * charW <= roomBefore) {
+      cls = 'bar-label before';
+      x = a - 6;
+    } else if (full.length * charW > roomAfter) {
+      const keep = Math.max(4, Math.floor(Math.max(roomAfter, roomBefore) / charW) - 1);
+      text = `${full.slice(0, keep)}…`;
+      if (roomBefore > roomAfter) {
+        cls = 'bar-label before';
+        x = a - 6;
+      }
+    }
+    p.push(`<text class="${cls}" x="${r1(x)}" y="${y + 16}">${esc(text)}</text>`);
     y += rowH;
   }
   if (t.loadChanges.length) {
@@ -445,10 +488,28 @@ function loadLine(load: Record<string, unknown> | null): string {
   return bits.join(' · ');
 }
 
-function paramsText(params: Record<string, Record<string, unknown>>): string {
+const paramValue = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v) ?? String(v));
+
+/** `node.param` keys whose value is not the same in every variant: what the mitigations changed. */
+function differingParams(variants: VariantResult[]): Set<string> {
+  const out = new Set<string>();
+  const keys = new Set<string>();
+  for (const v of variants) for (const [node, ps] of Object.entries(v.params)) for (const k of Object.keys(ps)) keys.add(`${node}\u0000${k}`);
+  for (const key of keys) {
+    const [node, k] = key.split('\u0000') as [string, string];
+    const values = new Set(variants.map((v) => paramValue(v.params[node]?.[k])));
+    if (values.size > 1) out.add(`${node}.${k}`);
+  }
+  return out;
+}
+
+function paramsHtml(params: Record<string, Record<string, unknown>>, differing: Set<string>): string {
   return Object.entries(params)
-    .map(([node, ps]) => `${node}: ${Object.entries(ps).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')}`)
-    .join(' · ');
+    .map(([node, ps]) => `<div><b>${esc(node)}</b> ${Object.entries(ps).map(([k, v]) => {
+      const text = esc(`${k}=${paramValue(v)}`);
+      return differing.has(`${node}.${k}`) ? `<mark title="differs between variants">${text}</mark>` : text;
+    }).join(', ')}</div>`)
+    .join('');
 }
 
 function checkersHtml(checkers: Record<string, unknown> | undefined): string {
@@ -460,7 +521,8 @@ function checkersHtml(checkers: Record<string, unknown> | undefined): string {
   return rows.join('');
 }
 
-function variantCard(v: VariantResult, control: boolean): string {
+function variantCard(v: VariantResult, control: boolean, differing: Set<string>): string {
+  const recoveries = v.assertions.filter((a) => isRecoveryAssertion(a) && a.timeToRecoverSec !== undefined);
   const held = v.assertions.filter((a) => a.passed).length;
   const verdict = v.passed ? chip('pass', 'PASS') : chip('fail', 'FAIL');
   const status = v.status === 'completed' ? '' : chip('warn', v.status);
@@ -471,7 +533,8 @@ function variantCard(v: VariantResult, control: boolean): string {
 <p class="expect">${esc(expectation)}: <b>${esc(what)}</b></p>
 <div class="kv"><span>assertions</span><span>${held} of ${v.assertions.length} as expected</span></div>
 <div class="kv"><span>mitigations</span><span>${v.mitigations.length ? v.mitigations.map((m) => `<code>${esc(m)}</code>`).join(' ') : 'none'}</span></div>
-${Object.keys(v.params).length ? `<div class="kv"><span>parameters</span><span class="small">${esc(paramsText(v.params))}</span></div>` : ''}
+${Object.keys(v.params).length ? `<div class="kv"><span>parameters</span><span class="small params">${paramsHtml(v.params, differing)}</span></div>` : ''}
+${recoveries.map((a) => `<div class="kv"><span>recovery</span><span>${esc(a.name)}: ${typeof a.timeToRecoverSec === 'number' ? `<b>${trimNumber(a.timeToRecoverSec, 3)} s</b>` : '<b class="bad-text">never</b>'}</span></div>`).join('')}
 ${v.load ? `<div class="kv"><span>load</span><span class="small">${esc(loadLine(v.load))}</span></div>` : ''}
 ${checkersHtml(v.checkers)}
 ${v.error ? `<div class="error"><b>${esc(v.error.code)}</b> ${esc(v.error.message)}${v.error.hint ? `<br><span class="small">hint: ${esc(v.error.hint)}</span>` : ''}</div>` : ''}
@@ -516,11 +579,23 @@ function stats(a: AssertionResult, unit: Unit): string {
   return `${o.samples} samples · min ${formatValue(o.min, unit)} · mean ${formatValue(o.mean, unit)} · max ${formatValue(o.max, unit)} · last ${formatValue(o.last, unit)}`;
 }
 
+/** An assertion about recovering: its window starts at a heal, or it has a recovery allowance. */
+export function isRecoveryAssertion(a: AssertionResult): boolean {
+  return a.window.label.startsWith('after ') || recoveryAllowanceSec(a) !== null;
+}
+
+/** The `recoverWithin` of the assertion, as the judge's reason states it. */
+export function recoveryAllowanceSec(a: AssertionResult): number | null {
+  const m = /within ([\d.]+)s of the heal/.exec(a.reason);
+  return m ? Number(m[1]) : null;
+}
+
 function ttrText(a: AssertionResult): string {
-  if (a.timeToRecoverSec === undefined) return '';
+  if (a.timeToRecoverSec === undefined || !isRecoveryAssertion(a)) return '';
   // "Never" is the expected answer while a fault is meant to break the condition; red only when it matters.
   if (a.timeToRecoverSec === null) return `<div class="ttr-text ${a.passed ? 'muted' : 'bad-text'}">time to recover: never (the condition did not hold for good within the window)</div>`;
-  return `<div class="ttr-text">time to recover: <b>${trimNumber(a.timeToRecoverSec, 3)} s</b> after the window's start</div>`;
+  const allowance = recoveryAllowanceSec(a);
+  return `<div class="ttr-text">time to recover: <b>${trimNumber(a.timeToRecoverSec, 3)} s</b> after the heal${allowance !== null ? ` (allowed ${trimNumber(allowance, 3)} s)` : ''}</div>`;
 }
 
 const CSS = `
@@ -562,12 +637,14 @@ table.events th{color:var(--muted);font-weight:600}
 .query{display:block;white-space:pre-wrap;word-break:break-all;margin:4px 0}
 svg{display:block;width:100%;height:auto;font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif}
 .plot-bg{fill:#fff}.window{fill:#0969da;fill-opacity:.06;stroke:#0969da;stroke-opacity:.35;stroke-dasharray:2 3}
-.fault{fill:#cf222e;fill-opacity:.12}.fault-label{font-size:10px;fill:#a40e26}
+.fault{fill:#cf222e;fill-opacity:.12}
+.ttr-label,.deadline-label,.threshold-label{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}.end{text-anchor:end}.fault-label{font-size:10px;fill:#a40e26}
 .grid{stroke:#eaeef2}.axis{stroke:#8c959f}.xtick{stroke:#8c959f}
 .tick{font-size:10px;fill:#656d76}.tick.y{text-anchor:end}.tick.x{text-anchor:middle}
 .threshold{stroke:#bc4c00;stroke-width:1.4;stroke-dasharray:6 4}.threshold-label{font-size:10.5px;fill:#bc4c00;text-anchor:end;font-weight:600}
 .series{fill:none;stroke-width:1.8;stroke-linejoin:round}.pt.bad{stroke:#fff;stroke-width:.8}
-.ttr{stroke:#1a7f37;stroke-width:1.4}.ttr-label{font-size:10.5px;fill:#1a7f37;font-weight:600}
+.ttr{stroke:#1a7f37;stroke-width:1.4}.deadline{stroke:#1a7f37;stroke-width:1;stroke-dasharray:2 3}.deadline-label{font-size:10px;fill:#1a7f37}
+.params div{margin:1px 0}mark{background:#fff8c5;border-radius:3px;padding:0 2px;color:inherit}.ttr-label{font-size:10.5px;fill:#1a7f37;font-weight:600}
 .ttr-text{font-size:13px;margin-top:4px}
 .empty{font-size:12px;fill:#9a6700;text-anchor:middle}
 .cursor{stroke:#57606a;stroke-dasharray:3 3}
@@ -575,7 +652,7 @@ svg{display:block;width:100%;height:auto;font-family:-apple-system,BlinkMacSyste
 .timeline .row-label{font-size:12px;text-anchor:end;fill:#1f2328}
 .timeline .scheduled{fill:none;stroke:#8c959f;stroke-dasharray:3 2}
 .timeline .applied{fill:#cf222e;fill-opacity:.75}.timeline .applied.failed{fill:#9a6700}
-.timeline .bar-label{font-size:11px;fill:#1f2328}.timeline .bar-label.inside{fill:#fff}
+.timeline .bar-label{font-size:11px;fill:#1f2328}.timeline .bar-label.inside{fill:#fff}.timeline .bar-label.before{text-anchor:end}
 .timeline .phase-label{font-size:11px;fill:#1f2328}
 .timeline .load-mark{fill:#8250df}
 details{background:var(--bg);border:1px solid var(--line);border-radius:8px;padding:8px 14px}
@@ -612,7 +689,7 @@ const SCRIPT = `
       cursor.setAttribute('x1', x); cursor.setAttribute('x2', x); cursor.setAttribute('visibility','visible');
       tip.textContent = lines.join('  ·  ');
       var r = svg.getBoundingClientRect(); var px = (x / ${CW}) * r.width;
-      tip.style.display = 'block'; tip.style.left = Math.min(px + 10, r.width - tip.offsetWidth - 4) + 'px'; tip.style.top = '4px';
+      tip.style.display = 'block'; tip.style.left = Math.min(px + 10, r.width - tip.offsetWidth - 4) + 'px'; tip.style.top = Math.round((c.box.top / ${CH}) * r.height + 4) + 'px';
     });
     svg.addEventListener('mouseleave', function(){ tip.style.display = 'none'; cursor.setAttribute('visibility','hidden'); });
   });
@@ -647,6 +724,7 @@ export function renderHtmlReport(result: RunResult, journalRecords: readonly Jou
   const wall = Number.isFinite(started) && Number.isFinite(ended) ? formatSec(Math.round((ended - started) / 100) / 10) : '—';
   const chartData: ChartData[] = [];
   const overall = result.passed;
+  const differing = differingParams(result.variants);
 
   const sections: string[] = [];
   sections.push(`<header>
@@ -660,7 +738,7 @@ export function renderHtmlReport(result: RunResult, journalRecords: readonly Jou
 </div>
 </header>`);
 
-  sections.push(`<h2>Verdict per variant</h2><div class="cards">${result.variants.map((v) => variantCard(v, result.control)).join('')}</div>`);
+  sections.push(`<h2>Verdict per variant</h2><div class="cards">${result.variants.map((v) => variantCard(v, result.control, differing)).join('')}</div>`);
   if (result.variants.length === 0) sections.push('<p class="muted">No variant ran (see the journal below).</p>');
 
   sections.push('<h2>Timeline</h2>');

@@ -28,6 +28,7 @@ import type { Reporter } from './reporter.js';
 import type { AssertionResult, FaultRecord, RunResult, VariantResult } from './result.js';
 import { realClock, runSchedule, scheduleActions, type ScheduledAction } from './timeline.js';
 import { writeJunit } from '../report/junit.js';
+import { writeHtmlReport } from '../report/html.js';
 import { resetCheckerMetrics, runCheckers } from './checkers.js';
 
 export interface RunOptions {
@@ -189,6 +190,7 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
   journal.write(path.join(runDir, 'journal.json'), { scenario: plan.id, title: plan.title, seed: opts.seed, control: opts.control, runDir, startedAt: result.startedAt, endedAt: result.endedAt });
   writeFileSync(path.join(runDir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
   writeJunit(path.join(runDir, 'junit.xml'), result);
+  writeHtmlReport(runDir, result, journal.records);
   reporter.onRunEnd?.(result);
   if (fatal) throw fatal;
   return result;
@@ -235,7 +237,7 @@ async function runVariant(
   };
   let phase: Phase = 'setup';
   reporter.onVariantStart?.(variant.name);
-  vj('variant-start', { mitigations: variant.mitigations, params: variant.params, control: opts.control });
+  vj('variant-start', { expect: variant.expect, mitigations: variant.mitigations, params: variant.params, control: opts.control });
   setPhase('setup');
 
   const result: VariantResult = {
@@ -265,7 +267,18 @@ async function runVariant(
     await toxiproxy.client.reset();
     for (const p of await toxiproxy.client.listProxies()) await toxiproxy.client.deleteProxy(p.name);
     if (plan.links.length) {
-      await toxiproxy.client.populate(plan.links.map((l) => ({ name: l.name, listen: proxyAddr.get(l.name)!, upstream: addrOf(l.to, l.port), enabled: true })));
+      // A listen port can be taken between choosing it and Toxiproxy binding it: choose again for the
+      // proxies that did not come up (populate keeps the ones that did).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await toxiproxy.client.populate(plan.links.map((l) => ({ name: l.name, listen: proxyAddr.get(l.name)!, upstream: addrOf(l.to, l.port), enabled: true })));
+          break;
+        } catch (e) {
+          if (attempt >= 4 || !/address already in use/.test(errorFields(e).message + JSON.stringify(e))) throw e;
+          const up = new Set((await toxiproxy.client.listProxies()).map((p) => p.name));
+          for (const l of plan.links) if (!up.has(l.name)) proxyAddr.set(l.name, `127.0.0.1:${await freePort()}`);
+        }
+      }
     }
 
     const toysDir = path.join(opts.projectRoot, 'dist', 'toys');

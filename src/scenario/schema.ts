@@ -143,7 +143,8 @@ export const Operation = z.strictObject({
   /** May contain {key} and {seq}. */
   path: z.string().startsWith('/'),
   body: z.string().optional(),
-  weight: z.number().positive().default(1),
+  /** Relative share of the load; 0 = only when a load step gives it weight. */
+  weight: z.number().min(0).default(1),
 });
 
 export const Workload = z.strictObject({
@@ -152,7 +153,7 @@ export const Workload = z.strictObject({
   arrival: z.enum(['constant', 'poisson']).default('constant'),
   timeout: PositiveDuration.default(2000),
   maxInFlight: z.number().int().positive().max(100_000).default(2000),
-  operations: z.array(Operation).min(1),
+  operations: z.array(Operation).min(1).refine((ops) => ops.some((o) => o.weight > 0), { error: 'at least one operation needs a weight above 0' }),
   keys: z
     .strictObject({ count: z.number().int().positive().default(1000), distribution: z.enum(['uniform', 'zipf']).default('uniform'), exponent: z.number().positive().default(1) })
     .default({ count: 1000, distribution: 'uniform', exponent: 1 }),

@@ -237,3 +237,19 @@ describe('LoadGenerator', () => {
     expect(gen.history!.ops.filter((o) => o.type !== 'invoke').map((o) => [o.type, o.error])).toEqual(Array(3).fill(['fail', 'ECONNREFUSED']));
   });
 });
+
+describe('LoadGenerator stop from a hook', () => {
+  it('a hook may call stop() while requests are being dispatched', async () => {
+    let stops = 0;
+    const gen: LoadGenerator = new LoadGenerator(spec({ rate: 2000, arrival: 'constant', durationMs: 1000, maxInFlight: 1 }), {
+      onResult: (r) => {
+        if (r.outcome === 'dropped' && stops++ === 0) void gen.stop();
+      },
+    }, { send: never });
+    gen.start();
+    const s = await gen.done;
+    expect(s.sent).toBe(1);
+    expect(s.dropped).toBe(1);
+    expect(s.cancelled).toBe(1);
+  });
+});

@@ -271,7 +271,7 @@ export class LoadGenerator {
       const at = this.schedule.peekTime();
       if (at > now || at >= end) break;
       this.dispatch(this.schedule.take(), now);
-      if (this.state !== 'running') return; // a hook failure stopped us
+      if (this.state !== 'running') return; // an onResult hook called stop()
     }
     if (n === MAX_BATCH) return this.wake(0);
     const next = this.schedule.peekTime();

@@ -25,6 +25,9 @@ const OUT = path.join('runs', 'e2e-report');
  */
 const DASHBOARD_RUNS: Record<string, { scenario: string; args: string[] }> = {
   hello: { scenario: 'scenarios/hello-latency.yaml', args: [] },
+  'dynamo-kv': { scenario: 'scenarios/dynamodb-2015-metadata-cascade.yaml', args: ['--variant', 'baseline'] },
+  'kafka-zk': { scenario: 'scenarios/kafka-2013-zookeeper-split-brain.yaml', args: ['--variant', 'baseline'] },
+  'twitter-timeline': { scenario: 'scenarios/twitter-2014-world-cup-fanout.yaml', args: ['--variant', 'baseline'] },
 };
 
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];

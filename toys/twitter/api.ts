@@ -24,7 +24,7 @@ import { hybridTimeline, mergeSources, readMergeTimeline } from './read-merge.js
 import { Ewma, shouldShed, type SheddingPolicy } from './shedding.js';
 import { TweetStore, type DeliveryPath } from './tweet-store.js';
 import type { TweetRef } from './timeline.js';
-import { READ_BUCKETS, graphFromParams, intParam, parseTweets } from './wire.js';
+import { READ_BUCKETS, graphFromParams, intParam, parseTweets, processMetrics } from './wire.js';
 
 export const api: ToySetup = (toy) => {
   const p = toy.params;
@@ -55,6 +55,7 @@ export const api: ToySetup = (toy) => {
   const queueTimeoutMs = p.num('queueTimeoutMs', 1000);
   if (readLimit > timelineLength) throw new ToyConfigError(`readLimit (${readLimit}) must not exceed timelineLength (${timelineLength})`);
 
+  processMetrics(toy);
   const queue = toy.peer('queue');
   const shards = toy.peerGroup('cache');
   if (shards.length === 0) throw new ToyConfigError(`${toy.config.name} needs peers.cache (the timeline cache shards)`);

@@ -18,7 +18,7 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import { HttpError, runToyIfMain, sleep, type ToySetup } from '../lib/toy-node.js';
 import { ServiceQueue } from './service-queue.js';
 import { TimelineStore } from './timeline.js';
-import { DELIVERY_BUCKETS, intParam, parseBatch } from './wire.js';
+import { DELIVERY_BUCKETS, intParam, parseBatch, processMetrics } from './wire.js';
 
 /** Trend counts halve this often, so trends follow what is being tweeted now. */
 const TREND_HALF_LIFE_MS = 30_000;
@@ -31,6 +31,7 @@ export const cache: ToySetup = (toy) => {
   const maxBacklogMs = toy.params.num('maxBacklogMs', 5000);
   const timelineLength = toy.params.num('timelineLength', 50);
 
+  processMetrics(toy);
   const server = new ServiceQueue(maxBacklogMs);
   const timelines = new TimelineStore(timelineLength);
   let trendCounts = new Map<number, number>();
@@ -81,6 +82,9 @@ export const cache: ToySetup = (toy) => {
     },
   });
 
+  /** Completion of the last admitted command: commands finish in admission order, whatever timers do. */
+  let lastDone: Promise<void> = Promise.resolve();
+
   /** Waits for the shard to run a command of `costMs`; false when the shard refuses it. */
   async function run(command: string, costMs: number): Promise<boolean> {
     const waitMs = server.admit(performance.now(), costMs);
@@ -88,7 +92,12 @@ export const cache: ToySetup = (toy) => {
       commands.inc({ command, outcome: 'refused' });
       return false;
     }
-    await sleep(waitMs);
+    // Timers have millisecond resolution; chaining on the previous command keeps a cheap read admitted just
+    // after a batch from finishing before it.
+    const previous = lastDone;
+    const done = sleep(waitMs).then(() => previous);
+    lastDone = done;
+    await done;
     commands.inc({ command, outcome: 'ok' });
     return true;
   }

@@ -35,7 +35,7 @@ async function startCluster(opts: { api?: Params; worker?: Params; cache?: Param
   const shards = [await start('cache-0', cache, { ...opts.cache }), await start('cache-1', cache, { ...opts.cache })];
   const q = await start('queue-0', queue, {});
   const peers = { cache: shards.map(address), queue: [address(q)] };
-  const workers = [await start('worker-0', worker, { ...GRAPH, pollMs: 10, ...opts.worker }, peers), await start('worker-1', worker, { ...GRAPH, pollMs: 10, ...opts.worker }, peers)];
+  const workers = [await start('worker-0', worker, { ...GRAPH, ...opts.worker }, peers), await start('worker-1', worker, { ...GRAPH, ...opts.worker }, peers)];
   const front = await start('api-0', api, { ...GRAPH, ...opts.api }, peers);
   return { shards, queue: q, workers, api: front };
 }
@@ -167,12 +167,28 @@ describe('twitter nodes', () => {
     expect(await metric(shard, 'twitter_cache_commands_total{command="batch",outcome="refused"')).toBe(1);
   });
 
+  it('queue: an empty-queue pull waits for work (long polling) and carries the previous round acks', async () => {
+    const q = await start('queue-0', queue, { lingerMs: 5 });
+    const post = async (path: string, body: unknown) => (await fetch(`${q.url}${path}`, { method: 'POST', body: JSON.stringify(body) })).json() as Promise<Record<string, unknown>>;
+    const started = performance.now();
+    const parked = post('/pull', { waitMs: 3000 });
+    await new Promise((r) => setTimeout(r, 100));
+    await post('/enqueue', { id: 1, author: 7, at: 1, fanout: 20 });
+    const first = (await parked) as { jobs: { id: number }[] };
+    expect(first.jobs.map((j) => j.id)).toEqual([1]);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(await metric(q, 'twitter_fanout_queue_depth')).toBe(1);
+    const second = await post('/pull', { waitMs: 50, ack: [1] });
+    expect(second).toEqual({ acked: 1, jobs: [] });
+    expect(await metric(q, 'twitter_fanout_queue_depth')).toBe(0);
+  });
+
   it('rejects bad requests with 400/404', async () => {
     const c = await startCluster();
     expect((await fetch(`${c.api.url}/tweet/abc`, { method: 'POST' })).status).toBe(400);
     expect((await fetch(`${c.api.url}/tweet/300`, { method: 'POST' })).status).toBe(404);
     expect((await fetch(`${c.shards[0]!.url}/timelines/batch`, { method: 'POST', body: '{"items": [{}]}' })).status).toBe(400);
-    expect((await fetch(`${c.queue.url}/ack`, { method: 'POST', body: '{"ids": ["x"]}' })).status).toBe(400);
+    expect((await fetch(`${c.queue.url}/pull`, { method: 'POST', body: '{"ack": ["x"]}' })).status).toBe(400);
   });
 
   it('refuses an impossible graph or an unknown param at start', async () => {

@@ -2,6 +2,8 @@
  * What the twitter nodes share: the graph params (every process builds the same graph), the histogram buckets,
  * and the checks of the JSON bodies they exchange. A bad body is a 400, never a crash.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Counter, Gauge } from 'prom-client';
 import { HttpError, ToyConfigError, type Toy } from '../lib/toy-node.js';
 import { buildFollowerGraph, checkGraphSpec, type FollowerGraph } from './graph.js';
 import type { TweetRef } from './timeline.js';
@@ -18,6 +20,35 @@ export function graphFromParams(toy: Toy): FollowerGraph {
   const problems = checkGraphSpec(spec);
   if (problems.length > 0) throw new ToyConfigError(`bad follower graph params: ${problems.join('; ')}`);
   return buildFollowerGraph(spec);
+}
+
+/**
+ * CPU used and event-loop delay of this process. On a shared two-core machine they tell a node that is busy
+ * (CPU rises) from one that is starved by its neighbours (delay rises, CPU does not).
+ */
+export function processMetrics(toy: Toy): void {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  toy.onShutdown(() => delay.disable());
+  new Counter({
+    name: 'twitter_process_cpu_seconds_total',
+    help: 'CPU time (user + system) used by this node process.',
+    registers: [toy.registry],
+    collect() {
+      const u = process.cpuUsage();
+      this.reset();
+      this.inc((u.user + u.system) / 1e6);
+    },
+  });
+  new Gauge({
+    name: 'twitter_event_loop_delay_max_seconds',
+    help: 'Longest event-loop delay since the previous scrape.',
+    registers: [toy.registry],
+    collect() {
+      this.set(delay.max / 1e9);
+      delay.reset();
+    },
+  });
 }
 
 /** Delivery lags reach minutes in the incident; reads are judged against 300 ms. */

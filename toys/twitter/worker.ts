@@ -3,15 +3,16 @@
  * the tweet into each follower's cached timeline (batched per cache shard, at most `concurrency` writes in
  * flight), and acknowledges the tweets once every follower has them. A failed write is retried after
  * `retryDelayMs` until it succeeds: fanout is never dropped, so when the cache cannot keep up the queue grows.
+ * The acknowledgement rides on the next pull, which waits at the queue until there is work (long polling).
  *
  * Params: graph params (see wire.ts), `concurrency` (4), `maxBatch` (500 inserts per write), `pullMaxJobs` (100),
- * `pullMaxInserts` (4000 followers per pull), `cacheTimeoutMs` (5000), `retryDelayMs` (200), `pollMs` (50).
+ * `pullMaxInserts` (4000 followers per pull), `cacheTimeoutMs` (5000), `retryDelayMs` (200), `pollMs` (1000: how long a pull waits for work).
  * Metrics: `twitter_worker_writes_total{outcome}`, `twitter_worker_inserts_total`, `twitter_worker_write_duration_seconds`.
  */
 import { Counter, Histogram } from 'prom-client';
 import { LATENCY_BUCKETS, TimeoutError, ToyConfigError, runToyIfMain, sleep, type PeerClient, type ToySetup } from '../lib/toy-node.js';
 import { planBatches, type ShardBatch } from './fanout.js';
-import { graphFromParams, intField } from './wire.js';
+import { graphFromParams, intField, processMetrics } from './wire.js';
 
 interface PulledJob {
   id: number;
@@ -27,7 +28,8 @@ export const worker: ToySetup = (toy) => {
   const pullMaxInserts = toy.params.num('pullMaxInserts', 4000);
   const cacheTimeoutMs = toy.params.num('cacheTimeoutMs', 5000);
   const retryDelayMs = toy.params.num('retryDelayMs', 200);
-  const pollMs = toy.params.num('pollMs', 50);
+  const pollMs = toy.params.num('pollMs', 1000);
+  processMetrics(toy);
   const queueClient = toy.peer('queue');
   const shards = toy.peerGroup('cache');
   if (shards.length === 0) throw new ToyConfigError(`${toy.config.name} needs peers.cache (the timeline cache shards)`);
@@ -89,8 +91,9 @@ export const worker: ToySetup = (toy) => {
     await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, lane));
   }
 
-  async function pull(): Promise<PulledJob[]> {
-    const reply = await queueClient.post('/pull', { maxJobs: pullMaxJobs, maxInserts: pullMaxInserts }, { timeoutMs: 2000 });
+  /** Acknowledges the previous round's jobs and takes the next ones, waiting up to `pollMs` for work. */
+  async function pull(ack: number[]): Promise<PulledJob[]> {
+    const reply = await queueClient.post('/pull', { maxJobs: pullMaxJobs, maxInserts: pullMaxInserts, waitMs: pollMs, ack }, { timeoutMs: pollMs + 2000 });
     if (reply.status !== 200) throw new Error(`pull answered ${reply.status}`);
     const jobs = (reply.body as { jobs?: unknown }).jobs;
     if (!Array.isArray(jobs)) throw new Error('pull answered without jobs');
@@ -102,25 +105,22 @@ export const worker: ToySetup = (toy) => {
   }
 
   async function loop(): Promise<void> {
+    // Acks ride on the next pull; if that pull fails they are sent again with the one after.
+    let ack: number[] = [];
     while (running) {
       let jobs: PulledJob[];
       try {
-        jobs = await pull();
+        jobs = await pull(ack);
+        ack = [];
       } catch (e) {
+        if (!running) break;
         toy.log(`pull failed: ${e instanceof Error ? e.message : String(e)}`);
         await pause(500);
         continue;
       }
-      if (jobs.length === 0) {
-        await pause(pollMs);
-        continue;
-      }
+      if (jobs.length === 0) continue;
       await fanout(jobs);
-      if (!running) break;
-      // A lost ack only means the jobs come back after their lease; inserts are idempotent.
-      await queueClient.post('/ack', { ids: jobs.map((j) => j.id) }, { timeoutMs: 2000 }).catch((e: unknown) => {
-        toy.log(`ack failed: ${e instanceof Error ? e.message : String(e)}`);
-      });
+      ack = jobs.map((j) => j.id);
     }
   }
 

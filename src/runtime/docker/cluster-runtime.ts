@@ -37,7 +37,10 @@ export interface StartClusterToxiproxyOptions {
   seed: number;
   /** Host port of the API on 127.0.0.1 (`--toxiproxy-port`); a free one by default. */
   port?: number;
-  /** Every proxy listen port of the run (a container must publish them when it starts). */
+  /**
+   * Listen ports of the proxies the lab itself connects to (links `from: client`): a container publishes them on
+   * 127.0.0.1 when it starts. Proxies between nodes stay inside the network.
+   */
   proxyPorts: number[];
 }
 
@@ -171,21 +174,25 @@ export async function prepareDockerRuntime(setup: DockerRuntimeSetup): Promise<P
 
 async function openDocker(engine: DockerEngine, version: string, setup: DockerRuntimeSetup, run: RunIdentity): Promise<ClusterRuntime> {
   const owner = formatOwner({ host: thisHost(), pid: process.pid, startTime: readStartTime(process.pid) });
-  // The reaper first, so that nothing exists that it could miss; the sweep of dead labs' leftovers meanwhile.
-  const [reaper, swept] = await Promise.all([
+  const networkName = objectName('chaoslab', run.runId);
+  // All three at once (they cost a second or two together otherwise). No container exists before the reaper
+  // answers; a network made in the moment before it does is what the next run's sweep (or `chaoslab clean`) is for.
+  const [reaper, swept, network] = await Promise.allSettled([
     startDockerReaper({ runId: run.runId, ...(setup.dockerHost ? { dockerHost: setup.dockerHost } : {}) }),
     cleanDockerLeftovers(engine, { exceptRunId: run.runId }),
+    engine.createNetwork(networkName, createLabels(run.runId, { scenario: run.scenario, part: 'network', owner })),
   ]);
-  const removed = swept.reduce((n, r) => n + r.containers.length, 0);
-  if (swept.length) run.onMessage?.(`removed ${removed} container(s) and ${swept.reduce((n, r) => n + r.networks.length, 0)} network(s) left by ${swept.length} earlier run(s)`);
-  let network: { id: string; gateway: string };
-  const networkName = objectName('chaoslab', run.runId);
-  try {
-    network = await engine.createNetwork(networkName, createLabels(run.runId, { scenario: run.scenario, part: 'network', owner }));
-  } catch (e) {
-    await reaper.close();
-    throw e;
+  if (reaper.status === 'rejected' || swept.status === 'rejected' || network.status === 'rejected') {
+    if (network.status === 'fulfilled') await engine.removeNetwork(network.value.id).catch(() => {});
+    if (reaper.status === 'fulfilled') await reaper.value.close();
+    throw [reaper, swept, network].find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason;
   }
+  const stale = swept.value;
+  if (stale.length) run.onMessage?.(`removed ${stale.reduce((n, r) => n + r.containers.length, 0)} container(s) and ${stale.reduce((n, r) => n + r.networks.length, 0)} network(s) left by ${stale.length} earlier run(s)`);
+  return dockerCluster(engine, version, setup, run, owner, networkName, network.value.gateway, reaper.value);
+}
+
+function dockerCluster(engine: DockerEngine, version: string, setup: DockerRuntimeSetup, run: RunIdentity, owner: string, networkName: string, gateway: string, reaper: DockerReaper): ClusterRuntime {
   const ctx = { engine, network: networkName, runId: run.runId, scenario: run.scenario, owner };
   const runtimes: DockerRuntime[] = [];
   let closing: Promise<void> | undefined;
@@ -195,7 +202,7 @@ async function openDocker(engine: DockerEngine, version: string, setup: DockerRu
     nodeListenHost: '0.0.0.0',
     // The host's address on the run's own bridge: Prometheus's container reaches the lab there, and nothing
     // outside the machine can (the bridge is not routed beyond it).
-    labMetricsHost: network.gateway,
+    labMetricsHost: gateway,
     nodeAddress: (node, port) => `${node}:${port}`,
     proxyListenAddress: (port) => `0.0.0.0:${port}`,
     proxyAddress: (port) => `${TOXIPROXY_ALIAS}:${port}`,

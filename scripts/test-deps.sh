@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# What the tests need beyond scripts/setup.sh: a Chromium for the report's browser test
+# (test/e2e/report-and-dashboards.test.ts drives it with playwright-core, an npm devDependency).
+# Installs only what is missing; safe to run again. Chromium comes from Debian's package:
+# nothing here downloads a browser build (never `npx playwright install`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf '\033[1m==>\033[0m %s\n' "$*"; }
+die() { printf 'test-deps: %s\n' "$*" >&2; exit 3; }
+
+if [ -n "${CHAOSLAB_CHROMIUM:-}" ]; then
+  [ -x "$CHAOSLAB_CHROMIUM" ] || die "CHAOSLAB_CHROMIUM=$CHAOSLAB_CHROMIUM is not an executable file"
+  say "chromium: $CHAOSLAB_CHROMIUM"
+elif [ -x /usr/bin/chromium ]; then
+  say "chromium: /usr/bin/chromium"
+elif command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  say "installing Debian's chromium package"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium >/dev/null
+  [ -x /usr/bin/chromium ] || die "apt-get installed chromium, but /usr/bin/chromium is missing"
+  say "chromium: /usr/bin/chromium"
+else
+  die "Chromium is missing: install it (Debian/Ubuntu: sudo apt-get install chromium), or set CHAOSLAB_CHROMIUM to a Chromium binary, then run this again"
+fi
+
+# playwright-core is a devDependency; setup.sh's npm ci installs it.
+[ -d node_modules/playwright-core ] || die "node_modules/playwright-core is missing: run npm ci (or bash scripts/setup.sh) first"
+say "test dependencies ready"
