@@ -207,4 +207,16 @@ describe('writeHtmlReport', () => {
     expect(file).toBe(path.join(dir, 'report.html'));
     expect(readFileSync(file, 'utf8')).toBe(renderHtmlReport(result, journal));
   });
+
+  it('renders what result.json holds, so a rebuild from the folder gives the same bytes', () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'chaoslab-report-'));
+    const { result, journal } = fixture();
+    const a = result.variants[0]!.assertions[0]!;
+    a.series[0]!.points[1]![1] = Infinity;
+    a.series[0]!.points[2]![1] = NaN;
+    a.observed.max = Infinity;
+    const file = writeHtmlReport(dir, result, journal);
+    const fromDisk = JSON.parse(JSON.stringify(result)) as RunResult;
+    expect(readFileSync(file, 'utf8')).toBe(renderHtmlReport(fromDisk, journal));
+  });
 });

@@ -16,7 +16,10 @@ export const REPORT_FILE = 'report.html';
 /** Writes `<runDir>/report.html` and returns its path. */
 export function writeHtmlReport(runDir: string, result: RunResult, journalRecords: readonly JournalRecord[]): string {
   const file = path.join(runDir, REPORT_FILE);
-  writeFileSync(file, renderHtmlReport(result, journalRecords));
+  // Rendered from what result.json and journal.json hold (JSON turns NaN and ±Infinity into null),
+  // so `chaoslab report` rebuilds exactly these bytes from the run folder.
+  const stored = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+  writeFileSync(file, renderHtmlReport(stored(result), stored(journalRecords)));
   return file;
 }
 
@@ -629,7 +632,7 @@ table.events th,table.events td{text-align:left;padding:3px 8px;border-bottom:1p
 table.events th{color:var(--muted);font-weight:600}
 .legend{display:flex;flex-wrap:wrap;gap:4px 16px;font-size:12px;color:var(--muted);margin:2px 0 10px}
 .sw{display:inline-block;width:14px;height:10px;border-radius:2px;margin-right:5px;vertical-align:-1px}
-.grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:14px}
+.grid2{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:14px}
 .variant-chart{border:1px solid #eaeef2;border-radius:6px;padding:8px 10px}
 .variant-chart .vh{display:flex;gap:8px;align-items:center;justify-content:space-between}
 .variant-chart .reason{font-size:12px;color:var(--muted);margin:4px 0 0}

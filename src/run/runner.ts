@@ -608,7 +608,8 @@ async function judgeAll(plan: ScenarioPlan, variant: VariantPlan, control: boole
       passed: j.outcome !== 'no-data' && j.outcome === expected,
       observed: j.observed,
       reason: j.reason,
-      ...(j.timeToRecoverSec !== undefined ? { timeToRecoverSec: j.timeToRecoverSec } : {}),
+      // Time to recover means something for windows that start at a heal.
+      ...(j.timeToRecoverSec !== undefined && (a.recoverWithinMs !== undefined || a.window.label.startsWith('after ')) ? { timeToRecoverSec: j.timeToRecoverSec } : {}),
       series: j.series,
     });
   }

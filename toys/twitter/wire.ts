@@ -29,7 +29,7 @@ export function graphFromParams(toy: Toy): FollowerGraph {
 export function processMetrics(toy: Toy): void {
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
-  toy.onShutdown(() => delay.disable());
+  toy.onShutdown(() => void delay.disable());
   new Counter({
     name: 'twitter_process_cpu_seconds_total',
     help: 'CPU time (user + system) used by this node process.',

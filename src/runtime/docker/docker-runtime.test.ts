@@ -1,0 +1,49 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { NodeSpec } from '../runtime.js';
+import { nodePorts, toContainerCommand } from './docker-runtime.js';
+import { connectionOptions } from './engine.js';
+
+const root = '/work/project';
+const spec = (over: Partial<NodeSpec> & { ports?: number[] } = {}): NodeSpec & { ports?: number[] } => ({
+  name: 'frontend',
+  group: 'frontend',
+  command: [process.execPath, path.join(root, 'dist', 'toys', 'hello', 'frontend.js')],
+  cwd: root,
+  env: {},
+  logFile: '/tmp/x.log',
+  healthUrl: 'http://127.0.0.1:4100/health',
+  healthTimeoutMs: 1000,
+  ...over,
+});
+
+describe('toContainerCommand', () => {
+  it('maps the lab\'s node and the project\'s files to their places in the image', () => {
+    expect(toContainerCommand(spec(), root)).toEqual({ command: ['/usr/local/bin/node', '/app/dist/toys/hello/frontend.js'], workingDir: '/app' });
+    expect(toContainerCommand(spec({ command: ['node', `${root}/dist/toys/a.js`, '--flag'] }), root).command).toEqual(['/usr/local/bin/node', '/app/dist/toys/a.js', '--flag']);
+  });
+
+  it('refuses a program that is not in the image', () => {
+    expect(() => toContainerCommand(spec({ command: ['/usr/bin/redis-server'] }), root)).toThrow(/not in the toys image/);
+    expect(() => toContainerCommand(spec({ command: [] }), root)).toThrow(/empty command/);
+  });
+});
+
+describe('nodePorts', () => {
+  it('takes the spec\'s ports, else the CHAOSLAB_NODE config\'s, else the health URL\'s', () => {
+    expect(nodePorts(spec({ ports: [5, 5, 6] }))).toEqual([5, 6]);
+    expect(nodePorts(spec({ env: { CHAOSLAB_NODE: JSON.stringify({ ports: { http: 4100, peer: 4101 } }) } }))).toEqual([4100, 4101]);
+    expect(nodePorts(spec())).toEqual([4100]);
+    expect(nodePorts(spec({ env: { CHAOSLAB_NODE: 'not json' } }))).toEqual([4100]);
+  });
+});
+
+describe('connectionOptions', () => {
+  it('reads DOCKER_HOST the way the docker CLI does', () => {
+    expect(connectionOptions(undefined)).toEqual({});
+    expect(connectionOptions('unix:///run/user/1000/docker.sock')).toMatchObject({ socketPath: '/run/user/1000/docker.sock' });
+    expect(connectionOptions('tcp://10.0.0.5:2375')).toEqual({ protocol: 'http', host: '10.0.0.5', port: '2375' });
+    expect(connectionOptions('tcp://engine:2376')).toMatchObject({ protocol: 'https', port: '2376' });
+    expect(connectionOptions('ssh://me@box')).toMatchObject({ protocol: 'ssh', host: 'box', username: 'me' });
+  });
+});
