@@ -22,6 +22,8 @@ export interface Row {
 }
 
 export interface LoadBenchOptions {
+  /** Path template of the GET endpoint (with {key}); default the bench target's `/kv/{key}` with writes mixed in. */
+  getPath?: string;
   /** Default 3. */
   repetitions?: number;
   /** Per measurement; default 5000. */
@@ -53,15 +55,18 @@ const median = (xs: number[]): number => {
 };
 const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
 
-function baseSpec(url: string, rate: number, durationMs: number, maxInFlight: number, seed: number): LoadSpec {
+function baseSpec(url: string, rate: number, durationMs: number, maxInFlight: number, seed: number, getPath = '/kv/{key}'): LoadSpec {
   return {
     targets: [url],
     rate,
     arrival: 'constant',
-    operations: [
-      { name: 'get', method: 'GET', path: '/kv/{key}', weight: 9 },
-      { name: 'put', method: 'PUT', path: '/kv/{key}', weight: 1, body: '{"v":{seq}}' },
-    ],
+    // The bench target also takes writes; a toy endpoint is read-only (getOnly).
+    operations: getPath === '/kv/{key}'
+      ? [
+          { name: 'get', method: 'GET', path: '/kv/{key}', weight: 9 },
+          { name: 'put', method: 'PUT', path: '/kv/{key}', weight: 1, body: '{"v":{seq}}' },
+        ]
+      : [{ name: 'get', method: 'GET', path: getPath, weight: 1 }],
     keys: { count: 1000, distribution: 'zipf', exponent: 0.99 },
     timeoutMs: 2000,
     maxInFlight,
@@ -96,22 +101,22 @@ export async function benchLoadGenerator(url: string, opts: LoadBenchOptions = {
   for (const r of heldRates) held.set(r, { generator: [], server: [], okShare: [], lagP99: [] });
 
   for (let rep = 0; rep < reps; rep++) {
-    const ac = await autocannon({ url: `${url}/kv/1`, connections, duration: durationMs / 1000, pipelining: 1 });
+    const ac = await autocannon({ url: `${url}${(opts.getPath ?? '/kv/{key}').replace('{key}', '1')}`, connections, duration: durationMs / 1000, pipelining: 1 });
     const acRate = ac.requests.total / ac.duration;
     cannon.push(acRate);
     log(`rep ${rep + 1}: autocannon ${acRate.toFixed(0)} req/s (errors ${ac.errors}, non2xx ${ac.non2xx})`);
 
-    const max = await runGenerator(baseSpec(url, 2 * acRate, durationMs, maxInFlight, rep + 1));
+    const max = await runGenerator(baseSpec(url, 2 * acRate, durationMs, maxInFlight, rep + 1, opts.getPath));
     const ourRate = ((max.ok + max.error) * 1000) / max.durationMs;
     ours.push(ourRate);
     log(`rep ${rep + 1}: generator max ${ourRate.toFixed(0)} req/s (asked ${max.askedRate.toFixed(0)}, dropped ${max.dropped}, errors ${max.error}, timeouts ${max.timeout})`);
-    const viaNode = await runGenerator(baseSpec(url, 2 * acRate, durationMs, maxInFlight, rep + 1), 'node');
+    const viaNode = await runGenerator(baseSpec(url, 2 * acRate, durationMs, maxInFlight, rep + 1, opts.getPath), 'node');
     oursNodeHttp.push(((viaNode.ok + viaNode.error) * 1000) / viaNode.durationMs);
     log(`rep ${rep + 1}: generator max with node:http ${oursNodeHttp[rep]!.toFixed(0)} req/s`);
 
     for (const rate of heldRates) {
       await opts.serverCounts?.reset();
-      const s = await runGenerator(baseSpec(url, rate, durationMs, 1000, 100 + rep));
+      const s = await runGenerator(baseSpec(url, rate, durationMs, 1000, 100 + rep, opts.getPath));
       const h = held.get(rate)!;
       h.generator.push(s.achievedRate / rate);
       h.okShare.push(s.ok / Math.max(1, s.sent));

@@ -90,6 +90,32 @@ async function faultSkew(): Promise<number[]> {
   }
 }
 
+async function startHelloBackend(): Promise<{ url: string; stop(): Promise<void> }> {
+  const { ProcessRuntime } = await import('../src/runtime/process-runtime.js');
+  const { freePort } = await import('../src/common/ports.js');
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'chaoslab-bench-'));
+  const config = { name: 'backend', group: 'backend', index: 1, host: '127.0.0.1', ports: { http: port }, peers: {}, params: { workMs: 0 }, seed: 1, runId: 'bench' };
+  const node = await new ProcessRuntime({ baseEnv: { PATH: process.env.PATH ?? '' } }).start({
+    name: 'backend',
+    group: 'backend',
+    command: [process.execPath, path.join(root, 'dist', 'toys', 'hello', 'backend.js')],
+    cwd: root,
+    env: { CHAOSLAB_NODE: JSON.stringify(config) },
+    logFile: path.join(dir, 'backend.log'),
+    healthUrl: `http://127.0.0.1:${port}/health`,
+    healthTimeoutMs: 10_000,
+  });
+  await node.waitHealthy();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      await node.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 function printTable(rows: Row[]): void {
   const head = ['metric', 'median', 'target', 'ok', 'note'];
   const cells = rows.map((r) => [r.metric, `${typeof r.value === 'number' ? +r.value.toFixed(2) : r.value} ${r.unit}`, r.target, r.ok === null ? '—' : r.ok ? 'yes' : 'NO', r.note ?? '']);
@@ -121,8 +147,14 @@ async function main(): Promise<void> {
     rows.push({ metric: 'fault actuation skew p99 (scheduled vs applied)', value: p99, unit: 'ms', target: '≤ 25 ms', ok: p99 <= 25, note: `${skews.length} actions; median ${median(skews).toFixed(2)} ms, max ${Math.max(...skews).toFixed(1)} ms` });
   }
   if (want('loadgen')) {
-    const { benchLoadGeneratorRows } = await import('./loadgen.js');
-    rows.push(...(await benchLoadGeneratorRows(reps)));
+    // Against the toy backend (hello's), as a scenario's load meets it, side by side with autocannon.
+    const { benchLoadGenerator } = await import('./loadgen.js');
+    const backend = await startHelloBackend();
+    try {
+      rows.push(...(await benchLoadGenerator(backend.url, { repetitions: Math.min(reps, 3), getPath: '/item/{key}' })));
+    } finally {
+      await backend.stop();
+    }
   }
   printTable(rows);
   process.exitCode = rows.every((r) => r.ok !== false) ? 0 : 1;
