@@ -8,4 +8,6 @@ if (!existsSync(main)) {
   process.exit(2);
 }
 const { main: run } = await import(main);
-process.exitCode = await run(process.argv.slice(2));
+// Exit as soon as the command is done: idle keep-alive sockets and timers of finished parts must
+// not hold the process (and a Ctrl-C'd run) open. stdout/stderr are synchronous for files and pipes on Linux.
+process.exit(await run(process.argv.slice(2)));

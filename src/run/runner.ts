@@ -56,7 +56,7 @@ export interface RunOptions {
 
 interface Parts {
   toxiproxy: StartedToxiproxy;
-  prometheus: StartedPrometheus;
+  prometheus: Promise<StartedPrometheus>;
   lab: LabMetricsServer;
   reaper: Reaper;
   addresses: Addresses;
@@ -120,7 +120,9 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
   if (stale.killed.length) reporter.onMessage?.(`cleaned ${stale.killed.length} process(es) left by an earlier run`);
 
   const results: VariantResult[] = [];
-  let parts: Partial<Parts> = {};
+  let parts: Partial<Omit<Parts, 'prometheus'>> = {};
+  let prometheusReady: Promise<StartedPrometheus> = Promise.reject(new Error('not started'));
+  prometheusReady.catch(() => undefined);
   let fatal: unknown;
   try {
     parts.reaper = await startReaper({ stateDir: opts.stateDir, runId });
@@ -134,24 +136,28 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
       startLabMetricsServer(metrics).then((l) => (parts.lab = l)),
     ]);
     const addresses = await allocateAddresses(plan, lab.address, new URL(toxiproxy.url).host, toxiproxy.metricsPath);
-    const prometheus = await startPrometheus({
+    journal.append('part-started', { part: 'toxiproxy', url: toxiproxy.url, pid: toxiproxy.pid });
+    journal.append('part-started', { part: 'lab-metrics', address: lab.address });
+    // Prometheus starts while the first cluster does; the variant waits for it before the load.
+    const reaper = parts.reaper;
+    prometheusReady = startPrometheus({
       binary: prometheusBinary,
       dir: path.join(runDir, 'prometheus'),
       scrapeIntervalMs,
       logFile: path.join(runDir, 'logs', 'prometheus.log'),
       initialTargets: addresses.targets,
       ...(opts.prometheusPort !== undefined ? { port: opts.prometheusPort } : {}),
+    }).then((p) => {
+      reaper.register(p.pid, 'prometheus');
+      journal.append('part-started', { part: 'prometheus', url: p.url, pid: p.pid });
+      reporter.onMessage?.(`toxiproxy ${toxiproxy.url} · prometheus ${p.url}`);
+      return p;
     });
-    parts.prometheus = prometheus;
-    parts.reaper.register(prometheus.pid, 'prometheus');
-    journal.append('part-started', { part: 'toxiproxy', url: toxiproxy.url, pid: toxiproxy.pid });
-    journal.append('part-started', { part: 'prometheus', url: prometheus.url, pid: prometheus.pid });
-    journal.append('part-started', { part: 'lab-metrics', address: lab.address });
-    reporter.onMessage?.(`toxiproxy ${toxiproxy.url} · prometheus ${prometheus.url}`);
+    prometheusReady.catch(() => undefined); // handled where it is awaited
 
     for (const variant of variants) {
       if (opts.signal.aborted) break;
-      const r = await runVariant(plan, variant, opts, { toxiproxy, prometheus, lab, reaper: parts.reaper, addresses }, journal, runDir, scrapeIntervalMs);
+      const r = await runVariant(plan, variant, opts, { toxiproxy, prometheus: prometheusReady, lab, reaper, addresses }, journal, runDir, scrapeIntervalMs);
       results.push(r);
       reporter.onVariantEnd?.(r);
       if (r.status === 'failed' && r.error && r.error.code !== Errors.NodeFailed.code) break;
@@ -164,7 +170,8 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
     const stops: Promise<unknown>[] = [];
     if (parts.lab) stops.push(parts.lab.stop());
     if (parts.toxiproxy) stops.push(parts.toxiproxy.stop());
-    if (parts.prometheus) stops.push(parts.prometheus.stop());
+    const prometheus = await prometheusReady.catch(() => undefined);
+    if (prometheus) stops.push(prometheus.stop());
     await Promise.allSettled(stops);
     await parts.reaper?.close();
     parts = {};
@@ -313,7 +320,8 @@ async function runVariant(
     vj('cluster-up', { nodes: plan.nodes.map((n) => ({ name: n.name, pid: nodes.get(n.name)?.pid, address: addrOf(n.name, n.ports[0]!) })), proxies: Object.fromEntries(proxyAddr) });
     // The load does not wait for Prometheus's first scrape (up to 5 s on a fresh server): the
     // steady-state window starts after the warmup, and judging waits for the targets below.
-    targetsReady = prometheus.waitForTargets(targets.map((t) => t.address), 20_000).then(
+    const prom = await prometheus;
+    targetsReady = prom.waitForTargets(targets.map((t) => t.address), 20_000).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -480,7 +488,7 @@ async function runVariant(
       }
       // Let the last scrape land inside the final window.
       await sleep(scrapeIntervalMs * 2 + 200);
-      result.assertions = await judgeAll(plan, variant, opts.control, prometheus, result.t0, scrapeIntervalMs, checkedAt);
+      result.assertions = await judgeAll(plan, variant, opts.control, await prometheus, result.t0, scrapeIntervalMs, checkedAt);
       for (const a of result.assertions) vj('assertion', { ...a, series: undefined });
     }
   } finally {
