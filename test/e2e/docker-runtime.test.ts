@@ -96,10 +96,16 @@ describe.runIf(haveDocker)('Docker runtime', () => {
         expect(info.HostConfig.SecurityOpt).toContain('no-new-privileges');
         expect(info.HostConfig.NanoCpus).toBe(0.5e9);
         expect(info.HostConfig.Memory).toBe(256 * 1024 * 1024);
-        expect(info.HostConfig.NetworkMode).not.toBe('host');
-        expect(info.HostConfig.PortBindings?.[`${backendPort}/tcp`]).toEqual([{ HostIp: '127.0.0.1', HostPort: String(backendPort) }]);
         expect(info.Config.User).toBe('65534:65534');
         expect(info.Config.Labels).toMatchObject({ [LABEL.run]: runId, [LABEL.scenario]: 'docker-runtime-test', [LABEL.node]: 'backend', [LABEL.part]: 'node' });
+        // The node shares its sandbox's network: on the run's bridge (never the host's), ports on 127.0.0.1 only.
+        const sandbox = await engine.docker.getContainer(info.HostConfig.NetworkMode!.replace(/^container:/, '')).inspect();
+        expect(info.HostConfig.NetworkMode).toMatch(/^container:/);
+        expect(sandbox.Config.Labels).toMatchObject({ [LABEL.run]: runId, [LABEL.node]: 'backend', [LABEL.part]: 'sandbox' });
+        expect(Object.keys(sandbox.NetworkSettings.Networks)).toEqual([`chaoslab-${runId}`]);
+        expect(sandbox.NetworkSettings.Networks[`chaoslab-${runId}`]!.Aliases).toContain('backend');
+        expect(sandbox.HostConfig.PortBindings?.[`${backendPort}/tcp`]).toEqual([{ HostIp: '127.0.0.1', HostPort: String(backendPort) }]);
+        expect(sandbox.HostConfig.CapDrop).toEqual(['ALL']);
 
         // pause: the backend freezes with its sockets open; the frontend's call hangs.
         await backend.pause();
@@ -111,6 +117,10 @@ describe.runIf(haveDocker)('Docker runtime', () => {
         await backend.kill('SIGKILL');
         expect(backend.exited).toBe(true);
         expect(backend.exitStatus).toEqual({ code: null, signal: 'SIGKILL' });
+        // As with a dead local process, a call to the dead node is refused at once; it does not hang.
+        const refusedAt = performance.now();
+        expect(await get(`http://127.0.0.1:${frontendPort}/item/11`, 3000)).toBe(502);
+        expect(performance.now() - refusedAt).toBeLessThan(1000);
         await backend.restart();
         expect(backend.exited).toBe(false);
         expect(await get(`http://127.0.0.1:${frontendPort}/item/10`, 3000)).toBe(200);

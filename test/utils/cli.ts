@@ -114,3 +114,10 @@ export async function waitFor(fn: () => boolean, timeoutMs: number): Promise<boo
   }
   return fn();
 }
+
+/** One line per assertion that did not meet its expectation: what a failing test should print. */
+export function failures(r: JsonResult): string {
+  return r.variants
+    .flatMap((v) => v.assertions.filter((a) => !a.passed).map((a) => `${v.name}: ${a.name}: ${a.outcome} (expected ${a.expected}): ${a.reason}`))
+    .join('\n');
+}
