@@ -25,6 +25,9 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          // The Docker runtime (issue 6) is built but not yet wired into the runner (`--runtime docker`);
+          // its end-to-end tests join the suite, with dockerd started by .ci/run, when it is.
+          exclude: ['test/e2e/docker-*.test.ts', '**/node_modules/**'],
           testTimeout: 600_000,
           hookTimeout: 120_000,
           fileParallelism: false,

@@ -28,7 +28,8 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const IMAGES_USAGE = `Usage:
   chaoslab images build [options]   build the Docker runtime's images (toys, Toxiproxy, Prometheus)
       --source <auto|local|official>  local: from this machine's files only (no registry); official: from the
-                                      official images; auto (default): local where the binary is here
+                                      official images; auto (default): as each image was last built, and for
+                                      a first build local where the binary is on this machine, else official
       --force              rebuild even if nothing changed (the engine's layer cache still applies)
       --verbose            print the engine's build output`;
 

@@ -25,7 +25,7 @@ interface Waiter {
 
 export const queue: ToySetup = (toy) => {
   const leaseMs = toy.params.num('leaseMs', 30_000);
-  const lingerMs = toy.params.num('lingerMs', 10);
+  const lingerMs = toy.params.num('lingerMs', 50);
   processMetrics(toy);
   const q = new FanoutQueue(leaseMs);
   // Lease times are durations, so they use the monotonic clock; only tweet times use the toy's wall clock.

@@ -23,6 +23,7 @@ import { DockerErrors } from './errors.js';
 import { ensureImages, type ImageOutcome, type ImageSource } from './images.js';
 import { createLabels, formatOwner, objectName, runFilter, thisHost } from './labels.js';
 import { cleanDockerLeftovers, startDockerReaper, type DockerReaper } from './reaper.js';
+import { createNodeSandboxes } from './sandboxes.js';
 
 export type RuntimeKind = 'process' | 'docker';
 export const RUNTIME_KINDS: readonly RuntimeKind[] = ['process', 'docker'];
@@ -77,6 +78,8 @@ export interface ClusterRuntime {
 export interface RunIdentity {
   runId: string;
   scenario: string;
+  /** The run's nodes and their ports, when known: the Docker runtime readies their networks in the background. */
+  nodes?: { name: string; ports: number[] }[];
   /** Where the process reaper keeps its state files. */
   stateDir: string;
   onMessage?: (message: string) => void;
@@ -194,6 +197,8 @@ async function openDocker(engine: DockerEngine, version: string, setup: DockerRu
 
 function dockerCluster(engine: DockerEngine, version: string, setup: DockerRuntimeSetup, run: RunIdentity, owner: string, networkName: string, gateway: string, reaper: DockerReaper): ClusterRuntime {
   const ctx = { engine, network: networkName, runId: run.runId, scenario: run.scenario, owner };
+  const sandboxes = createNodeSandboxes(ctx);
+  if (run.nodes) sandboxes.prepare(run.nodes);
   const runtimes: DockerRuntime[] = [];
   let closing: Promise<void> | undefined;
   return {
@@ -209,7 +214,7 @@ function dockerCluster(engine: DockerEngine, version: string, setup: DockerRunti
     startToxiproxy: (o) => startToxiproxyContainer(ctx, o),
     startPrometheus: (o) => startPrometheusContainer(ctx, o),
     nodes() {
-      const rt = new DockerRuntime({ ...ctx, projectRoot: setup.projectRoot, limits: setup.nodeLimits ?? DEFAULT_NODE_LIMITS });
+      const rt = new DockerRuntime({ ...ctx, sandboxes, projectRoot: setup.projectRoot, limits: setup.nodeLimits ?? DEFAULT_NODE_LIMITS });
       runtimes.push(rt);
       return {
         start(spec) {
@@ -223,6 +228,7 @@ function dockerCluster(engine: DockerEngine, version: string, setup: DockerRunti
     close() {
       closing ??= (async () => {
         await Promise.allSettled(runtimes.map((r) => r.removeAll()));
+        await sandboxes.removeAll();
         // Whatever is still labelled with the run (a part whose stop failed, the network).
         try {
           await engine.removeByLabels(runFilter(run.runId).label);

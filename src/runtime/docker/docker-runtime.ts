@@ -1,9 +1,10 @@
 /**
  * Cluster nodes as Docker containers, behind the same `Runtime`/`StartedNode` interfaces as local processes.
- * One container per node incarnation, on the run's network under the node's name (its alias), its ports
- * published on 127.0.0.1 with the same numbers inside and out, so the lab's health checks, load and admin calls
- * are unchanged. Faults go through the Docker API: kill (any signal), stop and start, pause and unpause (the
- * cgroup freezer: sockets stay open, like SIGSTOP). stdout and stderr stream into the node's log file.
+ * One container per node incarnation, sharing the network namespace of the node's sandbox (sandboxes.ts): the
+ * node's name on the run's network, its ports published on 127.0.0.1 with the same numbers inside and out, so
+ * the lab's health checks, load and admin calls are unchanged. Faults go through the Docker API: kill (any
+ * signal), stop and start, pause and unpause (the cgroup freezer: sockets stay open, like SIGSTOP). stdout and
+ * stderr stream into the node's log file.
  */
 import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import http from 'node:http';
@@ -15,6 +16,7 @@ import type { ExitStatus, NodeSpec, Runtime, StartedNode } from '../runtime.js';
 import type { DockerEngine, EngineContainer } from './engine.js';
 import { IMAGES, IN_IMAGE } from './images.js';
 import { createLabels, objectName } from './labels.js';
+import type { NodeSandboxes } from './sandboxes.js';
 
 export interface NodeLimits {
   /** CPUs, e.g. 0.5. */
@@ -28,8 +30,8 @@ export const DEFAULT_NODE_LIMITS: NodeLimits = { cpus: 0.5, memoryMiB: 256, pids
 
 export interface DockerRuntimeOptions {
   engine: DockerEngine;
-  /** The run's network (name or id). */
-  network: string;
+  /** Hold each node's network: name, address, published ports. */
+  sandboxes: NodeSandboxes;
   runId: string;
   scenario: string;
   /** `chaoslab.owner` label value (see labels.ts). */
@@ -117,6 +119,9 @@ export class DockerNode implements StartedNode {
     const ports = nodePorts(spec);
     const limits = opts.limits ?? DEFAULT_NODE_LIMITS;
     mkdirSync(path.dirname(spec.logFile), { recursive: true });
+    const sandbox = await opts.sandboxes.get(spec.name, ports).catch((e: unknown) => {
+      throw this.#startFailure(e);
+    });
     appendFileSync(spec.logFile, `${START_MARK} ${spec.name} at ${new Date().toISOString()}: ${command.join(' ')} (container ${this.containerName})\n`);
     const create = () =>
       opts.engine.createContainer({
@@ -127,9 +132,7 @@ export class DockerNode implements StartedNode {
         workingDir,
         user: opts.user ?? '65534:65534',
         labels: createLabels(opts.runId, { scenario: opts.scenario, node: spec.name, part: 'node', owner: opts.owner }),
-        network: opts.network,
-        aliases: [spec.name],
-        publish: ports.map((p) => ({ containerPort: p, hostPort: p })),
+        shareNetworkOf: sandbox,
         limits: { nanoCpus: Math.round(limits.cpus * 1e9), memoryBytes: limits.memoryMiB * 1024 * 1024, pids: limits.pids },
         readOnlyRoot: true,
         tmpfs: { '/tmp': 'rw,noexec,nosuid,size=64m' },

@@ -29,8 +29,11 @@ export interface ContainerSpec {
   workingDir?: string;
   user?: string;
   labels: Record<string, string>;
-  network: string;
-  aliases: string[];
+  /** Joins this network under `aliases`... */
+  network?: string;
+  aliases?: string[];
+  /** ...or shares the network namespace of this container (its address, name and published ports). */
+  shareNetworkOf?: string;
   /** Container port → host port, published on 127.0.0.1 only. */
   publish?: { containerPort: number; hostPort: number }[];
   limits: { nanoCpus: number; memoryBytes: number; pids: number };
@@ -140,12 +143,12 @@ export class DockerEngine {
         ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
         ...(spec.user ? { User: spec.user } : {}),
         Labels: spec.labels,
-        ExposedPorts: exposed,
+        ...(spec.shareNetworkOf ? {} : { ExposedPorts: exposed }),
         AttachStdout: true,
         AttachStderr: true,
         HostConfig: {
-          NetworkMode: spec.network,
-          PortBindings: bindings,
+          NetworkMode: spec.shareNetworkOf ? `container:${spec.shareNetworkOf}` : spec.network,
+          ...(spec.shareNetworkOf ? {} : { PortBindings: bindings }),
           // A runaway toy cannot starve the machine, nor gain anything from the host.
           Privileged: false,
           CapDrop: ['ALL'],
@@ -161,7 +164,7 @@ export class DockerEngine {
           ...(spec.binds ? { Binds: spec.binds.map((b) => `${b.host}:${b.container}:rw`) } : {}),
           LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '1' } },
         },
-        NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: spec.aliases } } },
+        ...(spec.network && !spec.shareNetworkOf ? { NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: spec.aliases ?? [] } } } } : {}),
       }),
     );
     return new EngineContainer(this, c, spec.name);

@@ -78,7 +78,14 @@ interface Recipe {
  */
 export async function ensureImages(engine: DockerEngine, opts: ImageOptions): Promise<ImageOutcome[]> {
   const out: ImageOutcome[] = [];
-  const plan = planImages(opts);
+  // `auto` keeps the source each image was last built from (a user who chose the official images keeps them);
+  // an image never built comes from local files where its binary is here, else from the official image.
+  const built = async (image: string) => (await engine.imageLabels(image))?.[SOURCE_LABEL] as 'local' | 'official' | undefined;
+  const sources: Record<'toys' | 'toxiproxy' | 'prometheus', ImageSource> =
+    opts.source === 'auto'
+      ? { toys: (await built(IMAGES.toys)) ?? 'auto', toxiproxy: (await built(IMAGES.toxiproxy)) ?? 'auto', prometheus: (await built(IMAGES.prometheus)) ?? 'auto' }
+      : { toys: opts.source, toxiproxy: opts.source, prometheus: opts.source };
+  const plan = planImages(opts, sources);
   for (const r of plan) out.push(await ensureOne(engine, r, opts));
   // Replaced base images linger untagged once nothing builds on them any more.
   if (out.some((o) => o.status === 'built')) await engine.pruneDanglingImages();
@@ -96,18 +103,14 @@ export async function checkImages(engine: DockerEngine): Promise<void> {
   }
 }
 
-function planImages(opts: ImageOptions): Recipe[] {
+function planImages(opts: ImageOptions, sources: Record<'toys' | 'toxiproxy' | 'prometheus', ImageSource>): Recipe[] {
   const recipes: Recipe[] = [];
-  const useLocal = (binaryFound: () => string | undefined): string | undefined => {
-    if (opts.source === 'official') return undefined;
-    const found = binaryFound();
-    return found;
-  };
   // Toxiproxy and Prometheus: local when the binary is here (an explicit `local` insists on it).
-  const toxiproxy = useLocal(() => findBinary(() => findToxiproxyBinary({ projectRoot: opts.projectRoot, envPath: opts.envPath, ...(opts.toxiproxyBinary ? { override: opts.toxiproxyBinary } : {}) }), opts.source));
-  const prometheus = useLocal(() => findBinary(() => findPrometheusBinary({ envPath: opts.envPath, ...(opts.prometheusBinary ? { override: opts.prometheusBinary } : {}) }), opts.source));
+  const toxiproxy =
+    sources.toxiproxy === 'official' ? undefined : findBinary(() => findToxiproxyBinary({ projectRoot: opts.projectRoot, envPath: opts.envPath, ...(opts.toxiproxyBinary ? { override: opts.toxiproxyBinary } : {}) }), sources.toxiproxy);
+  const prometheus = sources.prometheus === 'official' ? undefined : findBinary(() => findPrometheusBinary({ envPath: opts.envPath, ...(opts.prometheusBinary ? { override: opts.prometheusBinary } : {}) }), sources.prometheus);
   const dockerDir = path.join(opts.projectRoot, 'docker');
-  const nodeLocal = opts.source !== 'official';
+  const nodeLocal = sources.toys !== 'official';
   if (nodeLocal) {
     const nodeBinary = realpathSync(opts.nodeBinary ?? process.execPath);
     recipes.push(rootfsRecipe(IMAGES.node, path.join(dockerDir, 'local', 'node.Dockerfile'), [{ from: nodeBinary, to: IN_IMAGE.node }], { passwd: true }));

@@ -10,13 +10,13 @@ export const LABEL = {
   run: 'chaoslab.run',
   scenario: 'chaoslab.scenario',
   node: 'chaoslab.node',
-  /** `node`, `toxiproxy`, `prometheus` or `network`. */
+  /** `node`, `sandbox` (holds a node's network), `toxiproxy`, `prometheus` or `network`. */
   part: 'chaoslab.part',
   /** `<hostname>/<pid>/<start time>` of the lab that made it: a sweep removes only what a dead lab left. */
   owner: 'chaoslab.owner',
 } as const;
 
-export type PartKind = 'node' | 'toxiproxy' | 'prometheus' | 'network';
+export type PartKind = 'node' | 'sandbox' | 'toxiproxy' | 'prometheus' | 'network';
 
 export interface LabelOptions {
   scenario?: string;
