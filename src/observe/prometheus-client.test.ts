@@ -62,7 +62,9 @@ describe('against the real Prometheus', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chaoslab-promc-'));
     prom = await startPrometheus({ binary: binary!, dir, scrapeIntervalMs: 1000, logFile: path.join(dir, 'log') });
-  });
+    // A loaded machine can take longer than vitest's default 10 s hook limit; past it, afterAll
+    // would run before `prom` is set and leave the server running.
+  }, 30_000);
   afterAll(async () => {
     await prom?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
