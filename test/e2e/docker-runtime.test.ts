@@ -144,7 +144,7 @@ describe.runIf(haveDocker)('Docker runtime', () => {
     }
   });
 
-  it('Prometheus in a container scrapes nodes by name and the lab on the network gateway; the TSDB lands in the run folder', async () => {
+  it('Prometheus in a container scrapes the nodes on the run network and the lab on its gateway; the TSDB lands in the run folder', async () => {
     const port = await freePort();
     const runtime = cluster.nodes();
     const backend = await runtime.start({
@@ -160,6 +160,8 @@ describe.runIf(haveDocker)('Docker runtime', () => {
     const lab = http.createServer((_, res) => res.end('lab_up 1\n'));
     await new Promise<void>((r) => lab.listen(0, cluster.labMetricsHost, r));
     const labAddress = `${cluster.labMetricsHost}:${(lab.address() as { port: number }).port}`;
+    await backend.waitHealthy();
+    const backendAddress = cluster.nodeAddress('backend', port);
     const promDir = path.join(dir, 'prometheus');
     const prometheus = await cluster.startPrometheus({
       dir: promDir,
@@ -167,13 +169,12 @@ describe.runIf(haveDocker)('Docker runtime', () => {
       logFile: path.join(dir, 'logs', 'prometheus.log'),
       initialTargets: [
         { address: labAddress, labels: { job: 'lab' } },
-        { address: cluster.nodeAddress('backend', port), labels: { job: 'node', node: 'backend' } },
+        { address: backendAddress, labels: { job: 'node', node: 'backend' } },
       ],
     });
     try {
-      await backend.waitHealthy();
       expect(prometheus.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      await prometheus.waitForTargets([labAddress, `backend:${port}`], 30_000);
+      await prometheus.waitForTargets([labAddress, backendAddress], 30_000);
       expect(existsSync(path.join(promDir, 'data'))).toBe(true);
     } finally {
       await Promise.allSettled([prometheus.stop(), backend.stop(), new Promise<void>((r) => lab.close(() => r()))]);

@@ -61,11 +61,11 @@ export interface ClusterRuntime {
   readonly nodeListenHost: string;
   /** Where the lab's metrics server must listen so Prometheus can scrape it. */
   readonly labMetricsHost: string;
-  /** `host:port` of a node's port for peers, Toxiproxy upstreams and Prometheus. */
+  /** `host:port` of a node's port for peers, Toxiproxy upstreams and Prometheus. Final once `startToxiproxy` resolved. */
   nodeAddress(node: string, port: number): string;
   /** The `listen` of a Toxiproxy proxy. */
   proxyListenAddress(port: number): string;
-  /** `host:port` of a proxy as nodes reach it (peers). */
+  /** `host:port` of a proxy as nodes reach it (peers). Final once `startToxiproxy` resolved. */
   proxyAddress(port: number): string;
   startToxiproxy(opts: StartClusterToxiproxyOptions): Promise<ClusterToxiproxy>;
   startPrometheus(opts: StartClusterPrometheusOptions): Promise<StartedPrometheus>;
@@ -201,6 +201,9 @@ function dockerCluster(engine: DockerEngine, version: string, setup: DockerRunti
   if (run.nodes) sandboxes.prepare(run.nodes);
   const runtimes: DockerRuntime[] = [];
   let closing: Promise<void> | undefined;
+  // IP addresses, once known: a node then opens a connection without a name lookup (the engine's DNS runs in
+  // dockerd, which a busy machine starves; a toy that churns connections would pay for it on every call).
+  let toxiproxyIp: string | undefined;
   return {
     kind: 'docker',
     description: `docker ${version} at ${engine.host}, network ${networkName}`,
@@ -208,10 +211,15 @@ function dockerCluster(engine: DockerEngine, version: string, setup: DockerRunti
     // The host's address on the run's own bridge: Prometheus's container reaches the lab there, and nothing
     // outside the machine can (the bridge is not routed beyond it).
     labMetricsHost: gateway,
-    nodeAddress: (node, port) => `${node}:${port}`,
+    nodeAddress: (node, port) => `${sandboxes.addressOf(node) ?? node}:${port}`,
     proxyListenAddress: (port) => `0.0.0.0:${port}`,
-    proxyAddress: (port) => `${TOXIPROXY_ALIAS}:${port}`,
-    startToxiproxy: (o) => startToxiproxyContainer(ctx, o),
+    proxyAddress: (port) => `${toxiproxyIp ?? TOXIPROXY_ALIAS}:${port}`,
+    async startToxiproxy(o) {
+      // The nodes' sandbox started at open(), beside this one: its address is known when both are up.
+      const [t] = await Promise.all([startToxiproxyContainer(ctx, o), sandboxes.prepared()]);
+      toxiproxyIp = t.ip;
+      return t;
+    },
     startPrometheus: (o) => startPrometheusContainer(ctx, o),
     nodes() {
       const rt = new DockerRuntime({ ...ctx, sandboxes, projectRoot: setup.projectRoot, limits: setup.nodeLimits ?? DEFAULT_NODE_LIMITS });

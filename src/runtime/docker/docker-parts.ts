@@ -16,7 +16,7 @@ import { PrometheusClient, type ActiveTarget } from '../../observe/prometheus-cl
 import { renderPrometheusConfig, type PrometheusExit, type ScrapeTarget, type StartedPrometheus } from '../../observe/prometheus-server.js';
 import type { DockerEngine, EngineContainer } from './engine.js';
 import { IMAGES } from './images.js';
-import { createLabels, objectName } from './labels.js';
+import { createLabels, partName } from './labels.js';
 
 /** Network aliases of the parts; node names never start with `chaoslab-` in practice, and the runtime refuses it. */
 export const TOXIPROXY_ALIAS = 'chaoslab-toxiproxy';
@@ -39,6 +39,8 @@ export interface PartContext {
 export type DockerToxiproxy = StartedToxiproxy & {
   /** `host:port` of the API (and /metrics) inside the run's network. */
   innerAddress: string;
+  /** Its IP address on the run's network: nodes reach proxies there, with no name lookup per connection. */
+  ip: string | undefined;
   containerId: string;
 };
 
@@ -80,6 +82,7 @@ export async function startToxiproxyContainer(ctx: PartContext, opts: StartToxip
     metricsPath: '/metrics',
     client: new ToxiproxyApi(url),
     innerAddress: `${TOXIPROXY_ALIAS}:${TOXIPROXY_API_PORT}`,
+    ip: await container.addressOn(ctx.network).catch(() => undefined),
     containerId: container.id,
     stop,
     [Symbol.asyncDispose]: stop,
@@ -197,7 +200,7 @@ interface PartSpec {
 /** Creates, attaches the log and starts a part; `stop()` stops and removes it (idempotent). */
 async function runPart(ctx: PartContext, spec: PartSpec): Promise<{ container: EngineContainer; stop: () => Promise<void>; exited: Promise<PrometheusExit> }> {
   const container = await ctx.engine.createContainer({
-    name: objectName('chaoslab', ctx.runId, spec.part),
+    name: partName(ctx.runId, spec.part),
     image: spec.image,
     cmd: spec.cmd,
     labels: createLabels(ctx.runId, { scenario: ctx.scenario, part: spec.part, owner: ctx.owner }),

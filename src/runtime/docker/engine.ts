@@ -348,6 +348,12 @@ export class EngineContainer {
     await this.engine.removeContainer(this.id);
   }
 
+  /** The container's address on `network` (empty while it does not run). */
+  async addressOn(network: string): Promise<string | undefined> {
+    const info = await this.engine.call(`inspect ${this.name}`, () => this.handle.inspect());
+    return info.NetworkSettings.Networks[network]?.IPAddress || undefined;
+  }
+
   async state(): Promise<{ running: boolean; paused: boolean; pid: number; exitCode: number; oomKilled: boolean }> {
     const info = await this.engine.call(`inspect ${this.name}`, () => this.handle.inspect());
     return { running: info.State.Running, paused: info.State.Paused, pid: info.State.Pid, exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled };

@@ -26,6 +26,8 @@ export const IMAGES = {
 /** Where things are inside the images (the same in local and official builds). */
 export const IN_IMAGE = {
   node: '/usr/local/bin/node',
+  /** coreutils' sleep (the official node image has it there too). */
+  sleep: '/bin/sleep',
   app: '/app',
 } as const;
 
@@ -113,7 +115,9 @@ function planImages(opts: ImageOptions, sources: Record<'toys' | 'toxiproxy' | '
   const nodeLocal = sources.toys !== 'official';
   if (nodeLocal) {
     const nodeBinary = realpathSync(opts.nodeBinary ?? process.execPath);
-    recipes.push(rootfsRecipe(IMAGES.node, path.join(dockerDir, 'local', 'node.Dockerfile'), [{ from: nodeBinary, to: IN_IMAGE.node }], { passwd: true }));
+    // `sleep` holds each node's network namespace (sandboxes.ts) for a millisecond of CPU, where node costs 100.
+    const binaries = [{ from: nodeBinary, to: IN_IMAGE.node }, ...(findSleep() ? [{ from: findSleep()!, to: IN_IMAGE.sleep }] : [])];
+    recipes.push(rootfsRecipe(IMAGES.node, path.join(dockerDir, 'local', 'node.Dockerfile'), binaries, { passwd: true }));
   }
   recipes.push(toysRecipe(opts.projectRoot, path.join(dockerDir, 'toys.Dockerfile'), nodeLocal ? IMAGES.node : OFFICIAL_BASES.node, nodeLocal ? 'local' : 'official'));
   recipes.push(
@@ -127,6 +131,11 @@ function planImages(opts: ImageOptions, sources: Record<'toys' | 'toxiproxy' | '
       : officialRecipe(IMAGES.prometheus, path.join(dockerDir, 'official', 'prometheus.Dockerfile')),
   );
   return recipes;
+}
+
+function findSleep(): string | undefined {
+  for (const p of ['/bin/sleep', '/usr/bin/sleep']) if (existsSync(p)) return realpathSync(p);
+  return undefined;
 }
 
 /** In `auto`, a missing binary means "use the official image"; in `local` it is the user's error to fix. */
@@ -342,9 +351,15 @@ function listFiles(dir: string): string[] {
   return out.sort();
 }
 
+/**
+ * Small files by content (a rebuild of dist/ rewrites every toy file, mostly unchanged), big ones (the node,
+ * Toxiproxy and Prometheus binaries) by size and modification time, to keep the check fast.
+ */
 function describeFile(f: FileCopy): string {
   const s = statSync(f.from);
-  return `${f.to}\0${f.from}\0${s.size}\0${Math.trunc(s.mtimeMs)}`;
+  const identity = s.size <= 1024 * 1024 ? createHash('sha1').update(readFileSync(f.from)).digest('hex') : `${s.size}\0${Math.trunc(s.mtimeMs)}`;
+  // Where a file comes from does not matter (another checkout of the same tree reuses the image), only what.
+  return `${f.to}\0${identity}`;
 }
 
 function hash(...parts: string[]): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLabels, formatOwner, objectName, parseOwner, runFilter } from './labels.js';
+import { createLabels, formatOwner, objectName, parseOwner, partName, runFilter } from './labels.js';
 
 describe('labels', () => {
   it('every object carries the lab mark and its run; the rest only when given', () => {
@@ -29,5 +29,8 @@ describe('labels', () => {
   it('object names stay within what Docker accepts', () => {
     expect(objectName('chaoslab', '20261128-061811-hello-latency-7', 'storage-2')).toBe('chaoslab-20261128-061811-hello-latency-7-storage-2');
     expect(objectName('-x', 'a b/c')).toBe('x-a-b-c');
+    // A node named like a part cannot take the part's name.
+    expect(partName('r1', 'toxiproxy')).toBe('chaoslab-r1_toxiproxy');
+    expect(objectName('chaoslab', 'r1', 'toxiproxy')).not.toBe(partName('r1', 'toxiproxy'));
   });
 });

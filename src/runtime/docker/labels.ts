@@ -60,7 +60,15 @@ export function thisHost(): string {
   return os.hostname();
 }
 
-/** Docker object names allow [a-zA-Z0-9][a-zA-Z0-9_.-]; run ids and node names already fit, this keeps it so. */
+/**
+ * Docker object names allow [a-zA-Z0-9][a-zA-Z0-9_.-]; run ids and node names already fit, this keeps it so.
+ * Nodes are `chaoslab-<run>-<node>`; the lab's own containers end in `_<part>`, which no node name can (node
+ * names are [a-z][a-z0-9-]*), so a node called `toxiproxy` cannot collide with the part.
+ */
+export function partName(runId: string, part: string): string {
+  return `${objectName('chaoslab', runId)}_${part.replace(/[^a-zA-Z0-9_.-]/g, '-')}`;
+}
+
 export function objectName(...parts: string[]): string {
   return parts
     .join('-')

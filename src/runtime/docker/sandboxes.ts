@@ -1,14 +1,17 @@
 /**
- * One small "sandbox" container per node for the whole run (Kubernetes' pause container is the model): it holds
- * the node's network namespace, its name on the run's network and its ports published on 127.0.0.1. Each node
- * incarnation runs in its own container that shares that namespace. So a killed or stopped node behaves as a
- * dead local process does: its address stays, connections to it are refused at once, and its peers, Toxiproxy
- * and Prometheus never look up a name that has vanished (a vanished name would make Toxiproxy's dial hang, and
- * the engine's DNS would forward the lookup beyond the machine). Restarts are quicker too: no network to set up.
+ * A small "sandbox" container that lives for the whole run and holds the nodes' network namespace (Kubernetes'
+ * pause container is the model): the nodes' names on the run's network (as aliases) and their ports published
+ * on 127.0.0.1. Each node incarnation runs in its own container (own processes, limits, root filesystem) sharing
+ * that namespace, as local processes share the host's; every node port is distinct, so they do not collide.
+ * So a killed or stopped node behaves as a dead local process does: its address stays, connections to it are
+ * refused at once, and its peers, Toxiproxy and Prometheus never look up a name that has vanished (a vanished
+ * name makes Toxiproxy's dial hang, and the engine's DNS would forward the lookup beyond the machine).
+ * One sandbox for all the nodes the run announces (one container start instead of one per node: the engine
+ * starts containers one after another); a node it did not announce gets a sandbox of its own.
  */
 import type { DockerEngine, EngineContainer } from './engine.js';
 import { IMAGES, IN_IMAGE } from './images.js';
-import { createLabels, objectName } from './labels.js';
+import { createLabels, partName } from './labels.js';
 
 export interface SandboxContext {
   engine: DockerEngine;
@@ -22,35 +25,44 @@ export interface SandboxContext {
 export interface NodeSandboxes {
   /** The id of the container holding node `name`'s network; made on first use (or by `prepare`). */
   get(name: string, ports: number[]): Promise<string>;
-  /** Makes them ahead, in the background, while the parts start. Failures surface in `get`. */
+  /** Makes the shared sandbox ahead, in the background, while the parts start. Failures surface in `get`. */
   prepare(nodes: { name: string; ports: number[] }[]): void;
+  /** Settles when the sandbox `prepare` started is up (or failed). */
+  prepared(): Promise<void>;
+  /** The node's IP address on the run's network, once its sandbox runs (undefined before). */
+  addressOf(name: string): string | undefined;
   /** Waits for the ones being made, then removes them all. */
   removeAll(): Promise<void>;
 }
 
 interface Entry {
-  ports: string;
+  shared: boolean;
+  ports: Set<number>;
   ready: Promise<EngineContainer>;
+  ip?: string;
+  /** Settles once `ip` is known (or cannot be). */
+  located: Promise<void>;
 }
 
-/** Sleeps and answers signals; nothing else. It has to be something the toys image can run. */
-const SLEEPER = [IN_IMAGE.node, '-e', 'setInterval(() => {}, 2 ** 30)'];
+/** Sleeps; docker-init (PID 1) passes it the stop signal. The toys image has coreutils' sleep. */
+const SLEEPER = [IN_IMAGE.sleep, 'infinity'];
 
 export function createNodeSandboxes(ctx: SandboxContext): NodeSandboxes {
   const entries = new Map<string, Entry>();
+  let preparing: Promise<unknown> = Promise.resolve();
 
-  const make = (name: string, ports: number[]): Promise<EngineContainer> =>
+  const make = (name: string, aliases: string[], ports: number[]): Promise<EngineContainer> =>
     (async () => {
       const c = await ctx.engine.createContainer({
-        name: objectName('chaoslab', ctx.runId, name, 'net'),
+        name: partName(ctx.runId, name),
         image: ctx.image ?? IMAGES.toys,
         cmd: SLEEPER,
         user: '65534:65534',
-        labels: createLabels(ctx.runId, { scenario: ctx.scenario, node: name, part: 'sandbox', owner: ctx.owner }),
+        labels: createLabels(ctx.runId, { scenario: ctx.scenario, node: aliases.join(','), part: 'sandbox', owner: ctx.owner }),
         network: ctx.network,
-        aliases: [name],
+        aliases,
         publish: ports.map((p) => ({ containerPort: p, hostPort: p })),
-        limits: { nanoCpus: 0.25e9, memoryBytes: 64 * 1024 * 1024, pids: 16 },
+        limits: { nanoCpus: 0.1e9, memoryBytes: 16 * 1024 * 1024, pids: 4 },
         readOnlyRoot: true,
       });
       try {
@@ -62,21 +74,32 @@ export function createNodeSandboxes(ctx: SandboxContext): NodeSandboxes {
       return c;
     })();
 
-  const get = (name: string, ports: number[]): Promise<EngineContainer> => {
-    const key = [...new Set(ports)].sort((a, b) => a - b).join(',');
-    const existing = entries.get(name);
-    if (existing && existing.ports === key) return existing.ready;
-    // Ports changed (a caller that allocates them per variant): replace the sandbox.
-    const previous = existing?.ready.then((c) => c.remove(), () => undefined);
-    const ready = (async () => {
-      await previous;
-      return make(name, ports);
-    })();
-    entries.set(name, { ports: key, ready });
+  const track = (names: string[], ports: number[], ready: Promise<EngineContainer>, shared: boolean): void => {
+    const entry: Entry = { shared, ports: new Set(ports), ready, located: Promise.resolve() };
+    entry.located = ready.then(
+      async (c) => {
+        entry.ip = await c.addressOn(ctx.network).catch(() => undefined);
+      },
+      () => undefined,
+    );
+    if (shared) preparing = entry.located;
+    for (const n of names) entries.set(n, entry);
     // A failed sandbox is made again on the next try.
     ready.catch(() => {
-      if (entries.get(name)?.ready === ready) entries.delete(name);
+      for (const n of names) if (entries.get(n) === entry) entries.delete(n);
     });
+  };
+
+  const get = (name: string, ports: number[]): Promise<EngineContainer> => {
+    const existing = entries.get(name);
+    if (existing && ports.every((p) => existing.ports.has(p))) return existing.ready;
+    // Not announced, or with other ports: a sandbox of its own (a shared one stays for the others).
+    const previous = existing && !existing.shared ? existing.ready.then((c) => c.remove(), () => undefined) : undefined;
+    const ready = (async () => {
+      await previous;
+      return make(`net-${name}`, [name], ports);
+    })();
+    track([name], ports, ready, false);
     return ready;
   };
 
@@ -85,12 +108,24 @@ export function createNodeSandboxes(ctx: SandboxContext): NodeSandboxes {
       return (await get(name, ports)).id;
     },
     prepare(nodes) {
-      for (const n of nodes) void get(n.name, n.ports).catch(() => {});
+      const fresh = nodes.filter((n) => !entries.has(n.name));
+      if (fresh.length === 0) return;
+      const names = fresh.map((n) => n.name);
+      const ports = [...new Set(fresh.flatMap((n) => n.ports))];
+      const ready = make('nodes', names, ports);
+      ready.catch(() => {});
+      track(names, ports, ready, true);
+    },
+    async prepared() {
+      await preparing;
+    },
+    addressOf(name) {
+      return entries.get(name)?.ip;
     },
     async removeAll() {
-      const all = [...entries.values()];
+      const all = new Set([...entries.values()].map((e) => e.ready));
       entries.clear();
-      await Promise.allSettled(all.map((e) => e.ready.then((c) => c.remove())));
+      await Promise.allSettled([...all].map((ready) => ready.then((c) => c.remove())));
     },
   };
 }
