@@ -3,7 +3,7 @@
  * so the reaper starts fast. Linux-only identity: a pid is "ours" only if its /proc start time still matches,
  * so a recycled pid is never killed.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ProcessEntry {
   pid: number;
@@ -15,6 +15,7 @@ export interface ProcessEntry {
 interface ProcStat {
   state: string;
   startTime: string;
+  pgid: number;
 }
 
 function readStat(pid: number): ProcStat | null {
@@ -24,7 +25,8 @@ function readStat(pid: number): ProcStat | null {
     const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
     const state = rest[0];
     const startTime = rest[19];
-    return state !== undefined && startTime !== undefined ? { state, startTime } : null;
+    const pgid = Number(rest[2]);
+    return state !== undefined && startTime !== undefined ? { state, startTime, pgid } : null;
   } catch {
     return null;
   }
@@ -33,6 +35,23 @@ function readStat(pid: number): ProcStat | null {
 /** The /proc state letter (R, S, T stopped, Z zombie, ...), or null if there is no such process. */
 export function readState(pid: number): string | null {
   return readStat(pid)?.state ?? null;
+}
+
+/** Pids of every live process in group `pgid` (the leader included), read from /proc; [] where /proc is missing. */
+export function groupMembers(pgid: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const members: number[] = [];
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readStat(Number(name));
+    if (stat?.pgid === pgid && stat.state !== 'Z' && stat.state !== 'X') members.push(Number(name));
+  }
+  return members;
 }
 
 export function readStartTime(pid: number): string | null {

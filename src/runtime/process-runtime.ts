@@ -9,7 +9,7 @@ import http from 'node:http';
 import { dirname } from 'node:path';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
-import { readState, signalGroup } from './proc.js';
+import { groupMembers, readState, signalGroup } from './proc.js';
 import { DisabledReaper, type Reaper } from './reaper.js';
 import type { ExitStatus, NodeSpec, Runtime, StartedNode } from './runtime.js';
 
@@ -151,15 +151,15 @@ class ProcessNode implements StartedNode {
     if (this.exited || !this.#child?.pid) return;
     signalGroup(this.#child.pid, 'SIGSTOP');
     this.#paused = true;
-    // Signals land asynchronously: return once the node is really frozen, so fault timelines are exact.
-    await waitState(this.#child.pid, (s) => s === 'T' || s === 't');
+    // Signals land asynchronously: return once every process of the node is really frozen, so fault timelines are exact.
+    await waitGroupState(this.#child.pid, (s) => s === 'T' || s === 't');
   }
 
   async resume(): Promise<void> {
     if (this.exited || !this.#child?.pid) return;
     signalGroup(this.#child.pid, 'SIGCONT');
     this.#paused = false;
-    await waitState(this.#child.pid, (s) => s !== 'T' && s !== 't');
+    await waitGroupState(this.#child.pid, (s) => s !== 'T' && s !== 't');
   }
 
   async restart(): Promise<void> {
@@ -177,11 +177,14 @@ class ProcessNode implements StartedNode {
 }
 
 /** Polls /proc briefly; gives up quietly where /proc is missing or the process is gone. */
-async function waitState(pid: number, ok: (state: string) => boolean, timeoutMs = 1000): Promise<void> {
+async function waitGroupState(pgid: number, ok: (state: string) => boolean, timeoutMs = 1000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (let state = readState(pid); state !== null && !ok(state) && Date.now() < deadline; state = readState(pid)) {
-    await new Promise((r) => setTimeout(r, 2));
-  }
+  const settled = (): boolean =>
+    [pgid, ...groupMembers(pgid)].every((pid) => {
+      const state = readState(pid);
+      return state === null || ok(state);
+    });
+  while (!settled() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
 }
 
 function describeExit(s: ExitStatus): string {
