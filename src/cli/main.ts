@@ -18,6 +18,8 @@ import { loadYamlFile } from '../scenario/load-yaml.js';
 import { ScenarioFile } from '../scenario/schema.js';
 import { cleanStale } from '../runtime/reaper.js';
 import type { RunResult } from '../run/result.js';
+import { imagesCommand } from './images.js';
+import { cleanDocker, RUNTIME_KINDS, type RuntimeKind } from '../runtime/cluster-runtime.js';
 import { reportCommand, REPORT_USAGE } from './report.js';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -31,6 +33,8 @@ export interface CliEnv {
   toxiproxyBinary: string | undefined;
   prometheusBinary: string | undefined;
   stateDir: string;
+  /** DOCKER_HOST; undefined: the local socket. */
+  dockerHost: string | undefined;
 }
 
 function readEnv(): CliEnv {
@@ -44,6 +48,7 @@ function readEnv(): CliEnv {
     toxiproxyBinary: e.CHAOSLAB_TOXIPROXY || undefined,
     prometheusBinary: e.CHAOSLAB_PROMETHEUS || undefined,
     stateDir: e.CHAOSLAB_STATE_DIR || path.join(os.tmpdir(), 'chaoslab-state'),
+    dockerHost: e.DOCKER_HOST || undefined,
   };
 }
 
@@ -77,6 +82,8 @@ export async function main(argv: string[], env: CliEnv = readEnv()): Promise<num
         return listCommand(env);
       case 'clean':
         return await cleanCommand(env);
+      case 'images':
+        return await imagesCommand(rest, env);
       case 'report':
         return await reportCommand(rest, env);
       case undefined:
@@ -135,6 +142,7 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
     json: { type: 'boolean', default: false },
     'prometheus-port': { type: 'string' },
     'toxiproxy-port': { type: 'string' },
+    runtime: { type: 'string' },
   });
   const portOption = (name: 'prometheus-port' | 'toxiproxy-port'): number | undefined => {
     const v = values[name] as string | undefined;
@@ -143,6 +151,8 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
     if (!/^\d+$/.test(v) || n < 1 || n > 65535) throw new LabError(Errors.InvalidArgument, `--${name} ${v}: expected a port number from 1 to 65535`, { hint: `e.g. --${name} 9090` });
     return n;
   };
+  const runtime = ((values.runtime as string | undefined) ?? 'process') as RuntimeKind;
+  if (!RUNTIME_KINDS.includes(runtime)) throw new LabError(Errors.InvalidArgument, `--runtime ${String(values.runtime)}: expected ${RUNTIME_KINDS.join(' or ')}`, { hint: 'e.g. --runtime docker' });
   const prometheusPort = portOption('prometheus-port');
   const toxiproxyPort = portOption('toxiproxy-port');
   if (positionals.length !== 1) {
@@ -162,7 +172,7 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
   }
   const json = Boolean(values.json);
   const rel = path.relative(env.cwd, file) || file;
-  const command = ['npx chaoslab run', rel, ...(wanted ?? []).map((v) => `--variant ${v}`), ...(values.control ? ['--control'] : []), ...((values.set as string[] | undefined) ?? []).map((s) => `--set ${s}`), `--seed ${seed}`].join(' ');
+  const command = ['npx chaoslab run', rel, ...(wanted ?? []).map((v) => `--variant ${v}`), ...(values.control ? ['--control'] : []), ...((values.set as string[] | undefined) ?? []).map((s) => `--set ${s}`), ...(runtime === 'process' ? [] : [`--runtime ${runtime}`]), `--seed ${seed}`].join(' ');
 
   // First Ctrl-C: heal, stop and report. Second: leave now; the reaper stops what is left.
   const abort = new AbortController();
@@ -196,6 +206,8 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
       ...(prometheusPort !== undefined ? { prometheusPort } : {}),
       ...(toxiproxyPort !== undefined ? { toxiproxyPort } : {}),
       command,
+      runtime,
+      ...(env.dockerHost ? { dockerHost: env.dockerHost } : {}),
     });
   } finally {
     process.off('SIGINT', onSignal);
@@ -296,7 +308,10 @@ function listCommand(env: CliEnv): number {
 
 async function cleanCommand(env: CliEnv): Promise<number> {
   const { killed } = await cleanStale(env.stateDir);
-  if (killed.length === 0) env.stdout.write('nothing to clean\n');
+
   for (const k of killed) env.stdout.write(`stopped ${k.label} (pid ${k.pid})\n`);
+  const docker = await cleanDocker(env.dockerHost ? { dockerHost: env.dockerHost } : {});
+  for (const r of docker.removed) env.stdout.write(`removed ${r.containers} container(s) and ${r.networks} network(s) of run ${r.runId}\n`);
+  if (killed.length === 0 && docker.removed.length === 0) env.stdout.write('nothing to clean\n');
   return 0;
 }

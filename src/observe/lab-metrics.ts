@@ -84,14 +84,18 @@ export function createLabMetrics(registry: Registry = new Registry()): LabMetric
 
 export interface LabMetricsServer {
   port: number;
-  /** `127.0.0.1:<port>`, ready to be a scrape target. */
+  /** `<host>:<port>`, ready to be a scrape target. */
   address: string;
   metrics: LabMetrics;
   stop(): Promise<void>;
 }
 
-/** Serves `GET /metrics` on a free loopback port. */
-export async function startLabMetricsServer(metrics: LabMetrics = createLabMetrics()): Promise<LabMetricsServer> {
+/**
+ * Serves `GET /metrics` on a free port of `host` (loopback by default; the Docker runtime passes its run
+ * network's gateway, where the Prometheus container can reach the host).
+ */
+export async function startLabMetricsServer(metrics: LabMetrics = createLabMetrics(), opts: { host?: string } = {}): Promise<LabMetricsServer> {
+  const host = opts.host ?? '127.0.0.1';
   const server = http.createServer((req, res) => {
     const url = req.url ?? '/';
     if (req.method !== 'GET' || (url !== '/metrics' && !url.startsWith('/metrics?'))) {
@@ -106,13 +110,13 @@ export async function startLabMetricsServer(metrics: LabMetrics = createLabMetri
   // Port 0: the kernel picks a free port atomically, so there is no race to retry.
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   let stopping: Promise<void> | undefined;
   return {
     port,
-    address: `127.0.0.1:${port}`,
+    address: `${host}:${port}`,
     metrics,
     stop() {
       stopping ??= new Promise<void>((resolve) => {

@@ -12,13 +12,12 @@ import { formatDuration } from '../common/duration.js';
 import { Errors } from '../errors/catalog.js';
 import { LabError, isLabError } from '../errors/lab-error.js';
 import { applyLinkFault, describeFault, type AppliedFault, type LinkFaultSpec } from '../fault/link-faults.js';
-import { findToxiproxyBinary, startToxiproxy, type StartedToxiproxy } from '../fault/toxiproxy-server.js';
+import type { StartedToxiproxy } from '../fault/toxiproxy-server.js';
 import { createLabMetrics, startLabMetricsServer, type LabMetricsServer, type Phase } from '../observe/lab-metrics.js';
-import { findPrometheusBinary, startPrometheus, type ScrapeTarget, type StartedPrometheus } from '../observe/prometheus-server.js';
+import type { ScrapeTarget, StartedPrometheus } from '../observe/prometheus-server.js';
 import { evaluateAssertion } from '../check/evaluate.js';
 import { LoadGenerator, type LoadSummary, type RequestResult } from '../workload/load-generator.js';
-import { ProcessRuntime } from '../runtime/process-runtime.js';
-import { startReaper, cleanStale, type Reaper } from '../runtime/reaper.js';
+import { prepareDockerRuntime, prepareProcessRuntime, type ClusterRuntime, type ClusterToxiproxy, type RuntimeKind } from '../runtime/cluster-runtime.js';
 import type { StartedNode } from '../runtime/runtime.js';
 import { CLIENT } from '../scenario/load.js';
 import type { FaultSpec, NodeFaultSpec, ScenarioPlan, StepPlan, VariantPlan } from '../scenario/plan.js';
@@ -52,13 +51,17 @@ export interface RunOptions {
   prometheusPort?: number;
   /** The command line that replays this run, recorded in the result. */
   command: string;
+  /** Where the cluster runs; default `process`. */
+  runtime?: RuntimeKind;
+  /** DOCKER_HOST for `runtime: docker`; undefined: the local socket. */
+  dockerHost?: string;
 }
 
 interface Parts {
-  toxiproxy: StartedToxiproxy;
+  toxiproxy: ClusterToxiproxy;
   prometheus: Promise<StartedPrometheus>;
   lab: LabMetricsServer;
-  reaper: Reaper;
+  cluster: ClusterRuntime;
   addresses: Addresses;
 }
 
@@ -69,23 +72,38 @@ interface Parts {
  * first cluster's start, instead of once per variant.
  */
 interface Addresses {
+  /** How the lab reaches a node port: always 127.0.0.1 (containers publish it there). */
   addrOf(instance: string, port: string): string;
+  /** How peers, Toxiproxy and Prometheus reach a node port (the runtime decides). */
+  innerAddrOf(instance: string, port: string): string;
+  /** Proxies as the lab reaches them (links `from: client`). */
   proxyAddr: Map<string, string>;
+  /** Proxies as nodes reach them. */
+  innerProxyAddr: Map<string, string>;
+  proxyListen: Map<string, string>;
   targets: ScrapeTarget[];
 }
 
-async function allocateAddresses(plan: ScenarioPlan, labAddress: string, toxiproxyHost: string, toxiproxyMetricsPath: string): Promise<Addresses> {
-  const ports = new Map<string, number>();
-  for (const n of plan.nodes) for (const p of n.ports) ports.set(`${n.name}/${p}`, await freePort());
-  const addrOf = (instance: string, port: string) => `127.0.0.1:${ports.get(`${instance}/${port}`)}`;
-  const proxyAddr = new Map<string, string>();
-  for (const l of plan.links) proxyAddr.set(l.name, `127.0.0.1:${await freePort()}`);
+/** Ports are chosen before anything starts: a container publishes its ports when it is created. */
+async function allocatePorts(plan: ScenarioPlan): Promise<{ nodes: Map<string, number>; proxies: Map<string, number> }> {
+  const nodes = new Map<string, number>();
+  for (const n of plan.nodes) for (const p of n.ports) nodes.set(`${n.name}/${p}`, await freePort());
+  const proxies = new Map<string, number>();
+  for (const l of plan.links) proxies.set(l.name, await freePort());
+  return { nodes, proxies };
+}
+
+function buildAddresses(plan: ScenarioPlan, ports: { nodes: Map<string, number>; proxies: Map<string, number> }, cluster: ClusterRuntime, labAddress: string, toxiproxy: ClusterToxiproxy): Addresses {
+  const portOf = (instance: string, port: string) => ports.nodes.get(`${instance}/${port}`)!;
+  const addrOf = (instance: string, port: string) => `127.0.0.1:${portOf(instance, port)}`;
+  const innerAddrOf = (instance: string, port: string) => cluster.nodeAddress(instance, portOf(instance, port));
+  const map = (f: (port: number) => string) => new Map([...ports.proxies].map(([name, port]) => [name, f(port)]));
   const targets: ScrapeTarget[] = [
     { address: labAddress, labels: { job: 'lab' } },
-    { address: toxiproxyHost, metricsPath: toxiproxyMetricsPath, labels: { job: 'toxiproxy' } },
-    ...plan.nodes.map((n) => ({ address: addrOf(n.name, n.metricsPort), metricsPath: n.metricsPath, labels: { job: 'node', node: n.name, group: n.group } })),
+    { address: toxiproxy.innerAddress, metricsPath: toxiproxy.metricsPath, labels: { job: 'toxiproxy' } },
+    ...plan.nodes.map((n) => ({ address: innerAddrOf(n.name, n.metricsPort), metricsPath: n.metricsPath, labels: { job: 'node', node: n.name, group: n.group } })),
   ];
-  return { addrOf, proxyAddr, targets };
+  return { addrOf, innerAddrOf, proxyAddr: map((p) => `127.0.0.1:${p}`), innerProxyAddr: map((p) => cluster.proxyAddress(p)), proxyListen: map((p) => cluster.proxyListenAddress(p)), targets };
 }
 
 function stamp(d: Date): string {
@@ -94,8 +112,12 @@ function stamp(d: Date): string {
 
 export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise<RunResult> {
   // Binaries are looked up before anything starts: a missing one starts nothing and writes nothing.
-  const toxiproxyBinary = findToxiproxyBinary({ projectRoot: opts.projectRoot, envPath: opts.envPath, ...(opts.toxiproxyBinary ? { override: opts.toxiproxyBinary } : {}) });
-  const prometheusBinary = findPrometheusBinary({ envPath: opts.envPath, ...(opts.prometheusBinary ? { override: opts.prometheusBinary } : {}) });
+  // For Docker: the engine answers and the images are current (stale ones are rebuilt: seconds).
+  const binaries = { ...(opts.toxiproxyBinary ? { toxiproxyBinary: opts.toxiproxyBinary } : {}), ...(opts.prometheusBinary ? { prometheusBinary: opts.prometheusBinary } : {}) };
+  const prepared =
+    opts.runtime === 'docker'
+      ? await prepareDockerRuntime({ projectRoot: opts.projectRoot, envPath: opts.envPath, ...binaries, ...(opts.dockerHost ? { dockerHost: opts.dockerHost } : {}), onMessage: (m) => opts.reporter.onMessage?.(m) })
+      : prepareProcessRuntime({ projectRoot: opts.projectRoot, envPath: opts.envPath, ...binaries });
   for (const [part, port] of [['Toxiproxy', opts.toxiproxyPort], ['Prometheus', opts.prometheusPort]] as const) {
     if (port !== undefined && !(await isPortFree(port))) {
       throw new LabError(Errors.PortTaken, `the ${part} port 127.0.0.1:${port} is already taken`, { hint: `choose another --${part.toLowerCase()}-port, or stop what holds it (ss -ltnp | grep :${port})` });
@@ -115,40 +137,33 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
   reporter.onRunStart?.({ scenario: plan.id, title: plan.title, seed: opts.seed, runDir, variants: variants.map((v) => v.name), control: opts.control });
 
 
-  // Whatever an earlier crashed run left behind goes first.
-  const stale = await cleanStale(opts.stateDir);
-  if (stale.killed.length) reporter.onMessage?.(`cleaned ${stale.killed.length} process(es) left by an earlier run`);
-
   const results: VariantResult[] = [];
   let parts: Partial<Omit<Parts, 'prometheus'>> = {};
   let prometheusReady: Promise<StartedPrometheus> = Promise.reject(new Error('not started'));
   prometheusReady.catch(() => undefined);
   let fatal: unknown;
   try {
-    parts.reaper = await startReaper({ stateDir: opts.stateDir, runId });
+    const ports = await allocatePorts(plan);
+    const nodePorts = plan.nodes.map((n) => ({ name: n.name, ports: n.ports.map((p) => ports.nodes.get(`${n.name}/${p}`)!) }));
+    const cluster = await prepared.open({ runId, scenario: plan.id, stateDir: opts.stateDir, nodes: nodePorts, onMessage: (m) => reporter.onMessage?.(m) });
+    parts.cluster = cluster;
     const metrics = createLabMetrics();
     const [toxiproxy, lab] = await Promise.all([
-      startToxiproxy({ binary: toxiproxyBinary, logFile: path.join(runDir, 'logs', 'toxiproxy.log'), seed: opts.seed, ...(opts.toxiproxyPort !== undefined ? { port: opts.toxiproxyPort } : {}) }).then((t) => {
-        parts.toxiproxy = t;
-        parts.reaper!.register(t.pid, 'toxiproxy');
-        return t;
-      }),
-      startLabMetricsServer(metrics).then((l) => (parts.lab = l)),
+      cluster.startToxiproxy({ logFile: path.join(runDir, 'logs', 'toxiproxy.log'), seed: opts.seed, proxyPorts: plan.links.filter((l) => l.from === CLIENT).map((l) => ports.proxies.get(l.name)!), ...(opts.toxiproxyPort !== undefined ? { port: opts.toxiproxyPort } : {}) }).then((t) => (parts.toxiproxy = t)),
+      startLabMetricsServer(metrics, { host: cluster.labMetricsHost }).then((l) => (parts.lab = l)),
     ]);
-    const addresses = await allocateAddresses(plan, lab.address, new URL(toxiproxy.url).host, toxiproxy.metricsPath);
+    const addresses = buildAddresses(plan, ports, cluster, lab.address, toxiproxy);
+    journal.append('part-started', { part: 'runtime', runtime: cluster.kind, description: cluster.description });
     journal.append('part-started', { part: 'toxiproxy', url: toxiproxy.url, pid: toxiproxy.pid });
     journal.append('part-started', { part: 'lab-metrics', address: lab.address });
     // Prometheus starts while the first cluster does; the variant waits for it before the load.
-    const reaper = parts.reaper;
-    prometheusReady = startPrometheus({
-      binary: prometheusBinary,
+    prometheusReady = cluster.startPrometheus({
       dir: path.join(runDir, 'prometheus'),
       scrapeIntervalMs,
       logFile: path.join(runDir, 'logs', 'prometheus.log'),
       initialTargets: addresses.targets,
       ...(opts.prometheusPort !== undefined ? { port: opts.prometheusPort } : {}),
     }).then((p) => {
-      reaper.register(p.pid, 'prometheus');
       journal.append('part-started', { part: 'prometheus', url: p.url, pid: p.pid });
       reporter.onMessage?.(`toxiproxy ${toxiproxy.url} · prometheus ${p.url}`);
       return p;
@@ -157,7 +172,7 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
 
     for (const variant of variants) {
       if (opts.signal.aborted) break;
-      const r = await runVariant(plan, variant, opts, { toxiproxy, prometheus: prometheusReady, lab, reaper, addresses }, journal, runDir, scrapeIntervalMs);
+      const r = await runVariant(plan, variant, opts, { toxiproxy, prometheus: prometheusReady, lab, cluster, addresses }, journal, runDir, scrapeIntervalMs);
       results.push(r);
       reporter.onVariantEnd?.(r);
       if (r.status === 'failed' && r.error && r.error.code !== Errors.NodeFailed.code) break;
@@ -173,7 +188,7 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
     const prometheus = await prometheusReady.catch(() => undefined);
     if (prometheus) stops.push(prometheus.stop());
     await Promise.allSettled(stops);
-    await parts.reaper?.close();
+    await parts.cluster?.close();
     parts = {};
     journal.append('parts-stopped', { stopMs: Math.round(performance.now() - stopping) });
   }
@@ -232,7 +247,7 @@ async function runVariant(
   runDir: string,
   scrapeIntervalMs: number,
 ): Promise<VariantResult> {
-  const { toxiproxy, prometheus, lab, reaper } = parts;
+  const { toxiproxy, prometheus, lab, cluster } = parts;
   const reporter = opts.reporter;
   const rng = createRng(opts.seed).fork(`variant:${variant.name}`);
   const vj = (kind: Parameters<Journal['append']>[0], f: Record<string, unknown> = {}) => journal.append(kind, { variant: variant.name, ...f });
@@ -259,7 +274,7 @@ async function runVariant(
     faults: [],
     load: null,
   };
-  const runtime = new ProcessRuntime({ reaper });
+  const runtime = cluster.nodes();
   const nodes = new Map<string, StartedNode>();
   const active = new Map<string, { heal: () => Promise<void>; description: string; fault: FaultSpec }>();
   let load: LoadGenerator | undefined;
@@ -270,7 +285,7 @@ async function runVariant(
   mkdirSync(path.join(variantDir, 'logs'), { recursive: true });
 
   try {
-    const { addrOf, proxyAddr, targets } = parts.addresses;
+    const { addrOf, innerAddrOf, proxyAddr, innerProxyAddr, proxyListen, targets } = parts.addresses;
     await toxiproxy.client.reset();
     for (const p of await toxiproxy.client.listProxies()) await toxiproxy.client.deleteProxy(p.name);
     if (plan.links.length) {
@@ -278,7 +293,7 @@ async function runVariant(
       // proxies that did not come up (populate keeps the ones that did).
       for (let attempt = 1; ; attempt++) {
         try {
-          await toxiproxy.client.populate(plan.links.map((l) => ({ name: l.name, listen: proxyAddr.get(l.name)!, upstream: addrOf(l.to, l.port), enabled: true })));
+          await toxiproxy.client.populate(plan.links.map((l) => ({ name: l.name, listen: proxyListen.get(l.name)!, upstream: innerAddrOf(l.to, l.port), enabled: true })));
           break;
         } catch (e) {
           if (attempt >= 4 || !/address already in use/.test(errorFields(e).message + JSON.stringify(e))) throw e;
@@ -295,9 +310,9 @@ async function runVariant(
           name: n.name,
           group: n.group,
           index: n.index,
-          host: '127.0.0.1',
+          host: cluster.nodeListenHost,
           ports: Object.fromEntries(n.ports.map((p) => [p, Number(addrOf(n.name, p).split(':')[1])])),
-          peers: peersFor(plan, n.name, addrOf, proxyAddr),
+          peers: peersFor(plan, n.name, innerAddrOf, innerProxyAddr),
           params: variant.params[n.group] ?? {},
           seed: rng.fork(`node:${n.name}`).seed,
           runId: path.basename(runDir),

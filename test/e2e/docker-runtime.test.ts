@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/common/ports.js';
-import { prepareDockerRuntime, type ClusterRuntime } from '../../src/runtime/docker/cluster-runtime.js';
+import { prepareDockerRuntime, type ClusterRuntime } from '../../src/runtime/cluster-runtime.js';
 import { IMAGES } from '../../src/runtime/docker/images.js';
 import { LABEL } from '../../src/runtime/docker/labels.js';
 import { leftoversOf, shouldRunDockerTests } from '../../src/runtime/docker/testing.js';

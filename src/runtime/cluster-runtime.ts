@@ -9,21 +9,21 @@
  * Prometheus targets) the runtime says: `127.0.0.1:P` for processes, `<node name>:P` or `chaoslab-toxiproxy:P`
  * on the run's Docker network, where each container publishes `P` on 127.0.0.1 as `P`.
  */
-import { LabError } from '../../errors/lab-error.js';
-import { findToxiproxyBinary, startToxiproxy, type StartedToxiproxy } from '../../fault/toxiproxy-server.js';
-import { findPrometheusBinary, startPrometheus, type ScrapeTarget, type StartedPrometheus } from '../../observe/prometheus-server.js';
-import { ProcessRuntime } from '../process-runtime.js';
-import { readStartTime } from '../proc.js';
-import { cleanStale, startReaper, type Reaper } from '../reaper.js';
-import type { Runtime } from '../runtime.js';
-import { DEFAULT_NODE_LIMITS, DockerRuntime, type NodeLimits } from './docker-runtime.js';
-import { PROMETHEUS_ALIAS, TOXIPROXY_ALIAS, startPrometheusContainer, startToxiproxyContainer } from './docker-parts.js';
-import { DockerEngine } from './engine.js';
-import { DockerErrors } from './errors.js';
-import { ensureImages, type ImageOutcome, type ImageSource } from './images.js';
-import { createLabels, formatOwner, objectName, runFilter, thisHost } from './labels.js';
-import { cleanDockerLeftovers, startDockerReaper, type DockerReaper } from './reaper.js';
-import { createNodeSandboxes } from './sandboxes.js';
+import { LabError } from '../errors/lab-error.js';
+import { findToxiproxyBinary, startToxiproxy, type StartedToxiproxy } from '../fault/toxiproxy-server.js';
+import { findPrometheusBinary, startPrometheus, type ScrapeTarget, type StartedPrometheus } from '../observe/prometheus-server.js';
+import { ProcessRuntime } from './process-runtime.js';
+import { readStartTime } from './proc.js';
+import { cleanStale, startReaper, type Reaper } from './reaper.js';
+import type { Runtime } from './runtime.js';
+import { DEFAULT_NODE_LIMITS, DockerRuntime, type NodeLimits } from './docker/docker-runtime.js';
+import { PROMETHEUS_ALIAS, TOXIPROXY_ALIAS, startPrometheusContainer, startToxiproxyContainer } from './docker/docker-parts.js';
+import { DockerEngine } from './docker/engine.js';
+import { DockerErrors } from './docker/errors.js';
+import { ensureImages, type ImageOutcome, type ImageSource } from './docker/images.js';
+import { createLabels, formatOwner, objectName, runFilter, thisHost } from './docker/labels.js';
+import { cleanDockerLeftovers, startDockerReaper, type DockerReaper } from './docker/reaper.js';
+import { createNodeSandboxes } from './docker/sandboxes.js';
 
 export type RuntimeKind = 'process' | 'docker';
 export const RUNTIME_KINDS: readonly RuntimeKind[] = ['process', 'docker'];
