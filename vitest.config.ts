@@ -29,13 +29,12 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           // Replays run alone, after the faster layers: timing is their mechanism.
           sequence: { groupOrder: 2 },
-          // The Docker runtime (issue 6) is built but not yet wired into the runner (`--runtime docker`);
-          // its end-to-end tests join the suite, with dockerd started by .ci/run, when it is.
           exclude: ['**/node_modules/**'],
           testTimeout: 600_000,
           hookTimeout: 120_000,
-          fileParallelism: false,
+          // One file at a time in one process: `fileParallelism` is a root-only option, this is the per-project one.
           pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { StepPlan } from '../scenario/plan.js';
 import { runSchedule, scheduleActions, type TimelineClock } from './timeline.js';
 
-const latency = { type: 'latency', links: ['a_to_b'], latencyMs: 100, jitterMs: 0, stream: 'downstream', toxicity: 1 } as const;
+const latency = { type: 'latency' as const, links: ['a_to_b'], latencyMs: 100, jitterMs: 0, stream: 'downstream' as const, toxicity: 1 };
 const step = (name: string, index: number, atMs: number, forMs?: number, load = false): StepPlan => ({
   name, index, atMs, forMs, inControl: load, ...(load ? { load: { rate: 10, rampMs: 0 } } : { fault: latency }),
 });

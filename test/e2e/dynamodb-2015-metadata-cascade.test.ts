@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { assertion, isAlive, jsonOf, pidsOf, runCli, variant, type JsonResult } from '../utils/cli.js';
+import { expectDashboardHasData } from '../utils/dashboards.js';
 
 const scenario = 'scenarios/dynamodb-2015-metadata-cascade.yaml';
 const A_MINUTE_AFTER = 'a minute after the heal - ';
@@ -16,9 +17,13 @@ function noneLeft(r: JsonResult): void {
 }
 
 describe('dynamodb-2015-metadata-cascade', () => {
+  /** The first test's run, which the dashboard test reads instead of replaying again. */
+  let runDir: string | undefined;
+
   it('baseline: the storm outlives the fault; mitigated: clients never notice', async () => {
     const run = await runCli(['run', scenario, '--json', '--seed', '11', '--out', 'runs/e2e']);
     const r = jsonOf(run);
+    runDir = r.runDir;
     expect(run.code, run.stderr).toBe(0);
     expect(r.passed).toBe(true);
 
@@ -48,6 +53,11 @@ describe('dynamodb-2015-metadata-cascade', () => {
       expect(v.load!.sent).toBeGreaterThan(8000);
     }
     noneLeft(r);
+  });
+
+  it('every query of the dynamo-kv dashboard and of the lab overview returns data from the run', async () => {
+    expect(runDir, 'the first test did not finish its run').toBeDefined();
+    await expectDashboardHasData('dynamo-kv', runDir!);
   });
 
   it('control (same load, no fault) stays healthy in both variants', async () => {

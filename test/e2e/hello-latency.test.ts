@@ -7,13 +7,23 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assertion, failures, isAlive, jsonOf, pidsOf, runCli, startCli, variant, waitFor } from '../utils/cli.js';
+import { expectDashboardHasData } from '../utils/dashboards.js';
+import { expectReportOpensInChromium, expectReportRebuilds } from '../utils/report.js';
 
 const scenario = 'scenarios/hello-latency.yaml';
 
 describe('hello-latency', () => {
+  /** The first test's run: the report and dashboard tests look at it rather than replaying again. */
+  let runDir: string | undefined;
+  const firstRun = (): string => {
+    expect(runDir, 'the first test did not finish its run').toBeDefined();
+    return runDir!;
+  };
+
   it('baseline reproduces, mitigated recovers, with the numbers behind each verdict', async () => {
     const run = await runCli(['run', scenario, '--json', '--seed', '7', '--out', 'runs/e2e']);
     const r = jsonOf(run);
+    runDir = r.runDir;
     expect(run.code, `${failures(r)}\n${run.stderr}`).toBe(0);
     expect(r.passed).toBe(true);
     expect(r.seed).toBe(7);
@@ -55,6 +65,18 @@ describe('hello-latency', () => {
     const pids = pidsOf(r.runDir);
     expect(pids.length).toBeGreaterThanOrEqual(4);
     expect(pids.filter((p) => isAlive(p.pid))).toEqual([]);
+  });
+
+  it('report.html is rebuilt by `chaoslab report` from the run folder, byte for byte', async () => {
+    await expectReportRebuilds(firstRun());
+  });
+
+  it('report.html opens in headless Chromium from disk: no console error, no request, every chart drawn', async () => {
+    await expectReportOpensInChromium(firstRun());
+  });
+
+  it('every query of the hello dashboard and of the lab overview returns data from the run', async () => {
+    await expectDashboardHasData('hello', firstRun());
   });
 
   it('a control run (same load, no fault) stays healthy in both variants', async () => {

@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkControllerActivity, parseControllerEvents } from '../../toys/kafka/epoch-fence.js';
+import { expectDashboardHasData } from '../utils/dashboards.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const SCENARIO = 'scenarios/kafka-2013-zookeeper-split-brain.yaml';
@@ -109,6 +110,8 @@ afterAll(() => {
 });
 
 describe('kafka-2013-zookeeper-split-brain (real Toxiproxy and Prometheus)', () => {
+  /** The first seed's run, which the dashboard test reads instead of replaying again. */
+  let firstRunDir: string | undefined;
   it('is built', () => {
     expect(existsSync(path.join(root, 'dist', 'toys', 'kafka', 'broker.js')), 'run `npm run build` first').toBe(true);
   });
@@ -116,6 +119,7 @@ describe('kafka-2013-zookeeper-split-brain (real Toxiproxy and Prometheus)', () 
   for (const seed of SEEDS) {
     it(`seed ${seed}: the baseline loses acknowledged writes, the mitigated variant does not`, async () => {
       const { code, run, stderr } = await chaoslab(['--seed', String(seed)]);
+      firstRunDir ??= run.runDir;
       const summary = run.variants.map((v) => `${v.name}: ${v.assertions.map((a) => `${a.passed ? '✓' : '✗'} ${a.name} (${a.outcome}, last ${a.observed.last})`).join('; ')}`).join('\n');
       expect(run.passed, `${summary}\n${stderr.slice(-1000)}`).toBe(true);
       expect(code).toBe(0);
@@ -167,6 +171,11 @@ describe('kafka-2013-zookeeper-split-brain (real Toxiproxy and Prometheus)', () 
       expect(leftovers()).toEqual([]);
     });
   }
+
+  it('every query of the kafka-zk dashboard and of the lab overview returns data from the run', async () => {
+    expect(firstRunDir, 'the seeded run did not finish').toBeDefined();
+    await expectDashboardHasData('kafka-zk', firstRunDir!);
+  });
 
   it('control run (same load, no faults): both variants stay healthy', async () => {
     const { code, run } = await chaoslab(['--control', '--seed', String(SEEDS[0] ?? 1)]);

@@ -7,6 +7,8 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { isAlive, pidsOf } from '../utils/cli.js';
+import { expectDashboardHasData } from '../utils/dashboards.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const scenario = 'scenarios/twitter-2014-world-cup-fanout.yaml';
@@ -35,7 +37,7 @@ interface JsonRun {
 
 function run(args: string[]): Promise<{ code: number; result: JsonRun; stderr: string }> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['bin/chaoslab.js', 'run', scenario, '--json', ...args], { cwd: root, maxBuffer: 64 << 20, timeout: 540_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, ['bin/chaoslab.js', 'run', scenario, '--json', '--out', 'runs/e2e', ...args], { cwd: root, maxBuffer: 64 << 20, timeout: 540_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       try {
         resolve({ code, result: JSON.parse(stdout) as JsonRun, stderr });
@@ -52,18 +54,22 @@ const byName = (v: JsonVariant, name: string): JsonAssertion => {
   return a;
 };
 
-/** Processes whose environment names this scenario's toy files: the lab must leave none behind. */
-async function leftovers(): Promise<string[]> {
-  return new Promise((resolve) => {
-    execFile('ps', ['-eo', 'pid,args'], (_e, out) => resolve(String(out).split('\n').filter((l) => /toys\/twitter\/(api|cache|queue|worker)\.js/.test(l))));
-  });
+/** What this run started (its run folder lists every pid) that still runs: the lab must leave none behind. */
+function leftovers(runDir: string): string[] {
+  const pids = pidsOf(runDir);
+  expect(pids.length).toBeGreaterThanOrEqual(8);
+  return pids.filter((p) => isAlive(p.pid)).map((p) => `${p.pid} ${p.what}`);
 }
 
 const explain = (v: JsonVariant): string => v.assertions.map((a) => `${a.passed ? 'ok ' : 'BAD'} ${a.name}: ${a.reason}`).join('\n');
 
 describe.each(seeds)('twitter-2014-world-cup-fanout (seed %i)', (seed) => {
+  /** The seeded run, which the dashboard test reads instead of replaying again. */
+  let runDir: string | undefined;
+
   it('baseline backs up fanout and slows reads; mitigated keeps delivery under 5s and reads fast', async () => {
     const { code, result } = await run(['--seed', String(seed)]);
+    runDir = result.runDir;
     const [baseline, mitigated] = [result.variants.find((v) => v.name === 'baseline')!, result.variants.find((v) => v.name === 'mitigated')!];
     expect(baseline.status, explain(baseline)).toBe('completed');
     expect(mitigated.status, explain(mitigated)).toBe('completed');
@@ -77,7 +83,12 @@ describe.each(seeds)('twitter-2014-world-cup-fanout (seed %i)', (seed) => {
     expect(byName(baseline, 'timeline reads p99 under 300ms during').outcome).toBe('violated');
     expect(byName(mitigated, 'delivery p99 under 5s').observed.max).toBeLessThan(5);
     expect(byName(mitigated, 'timeline reads p99 under 300ms during').observed.max).toBeLessThan(0.3);
-    expect(await leftovers()).toEqual([]);
+    expect(leftovers(result.runDir)).toEqual([]);
+  });
+
+  it('every query of the twitter-timeline dashboard and of the lab overview returns data from the run', async () => {
+    expect(runDir, 'the seeded run did not finish').toBeDefined();
+    await expectDashboardHasData('twitter-timeline', runDir!);
   });
 
   it('control (no goal) stays healthy in both variants', async () => {
@@ -85,6 +96,6 @@ describe.each(seeds)('twitter-2014-world-cup-fanout (seed %i)', (seed) => {
     expect(result.control).toBe(true);
     for (const v of result.variants) expect(v.passed, `${v.name}:\n${explain(v)}`).toBe(true);
     expect(code).toBe(0);
-    expect(await leftovers()).toEqual([]);
+    expect(leftovers(result.runDir)).toEqual([]);
   });
 });
