@@ -18,6 +18,7 @@ import { loadYamlFile } from '../scenario/load-yaml.js';
 import { ScenarioFile } from '../scenario/schema.js';
 import { cleanStale } from '../runtime/reaper.js';
 import type { RunResult } from '../run/result.js';
+import { CONFIG_FILE, loadLabConfig, type LabConfig } from './config.js';
 import { imagesCommand } from './images.js';
 import { cleanDocker, RUNTIME_KINDS, type RuntimeKind } from '../runtime/cluster-runtime.js';
 import { reportCommand, REPORT_USAGE } from './report.js';
@@ -35,6 +36,10 @@ export interface CliEnv {
   stateDir: string;
   /** DOCKER_HOST; undefined: the local socket. */
   dockerHost: string | undefined;
+  /** CHAOSLAB_CONFIG: a settings file other than ./chaoslab.config.yaml. */
+  configFile?: string | undefined;
+  /** The settings file's values, once loaded (flags and environment still win). */
+  config?: LabConfig;
 }
 
 function readEnv(): CliEnv {
@@ -49,7 +54,29 @@ function readEnv(): CliEnv {
     prometheusBinary: e.CHAOSLAB_PROMETHEUS || undefined,
     stateDir: e.CHAOSLAB_STATE_DIR || path.join(os.tmpdir(), 'chaoslab-state'),
     dockerHost: e.DOCKER_HOST || undefined,
+    configFile: e.CHAOSLAB_CONFIG || undefined,
   };
+}
+
+/** `--config FILE` may stand anywhere on the command line; it names the settings file for any command. */
+function takeConfigFlag(argv: string[]): { argv: string[]; file: string | undefined } {
+  const out: string[] = [];
+  let file: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--config') {
+      file = argv[++i];
+      if (file === undefined) throw new LabError(Errors.InvalidArgument, '--config needs a file', { hint: `e.g. --config ${CONFIG_FILE}` });
+    } else if (a.startsWith('--config=')) file = a.slice('--config='.length);
+    else out.push(a);
+  }
+  return { argv: out, file };
+}
+
+/** Settings from the file fill what neither a flag nor the environment set. */
+function withConfig(env: CliEnv, flagFile: string | undefined): CliEnv {
+  const config = loadLabConfig(env.cwd, flagFile ?? env.configFile);
+  return { ...env, config, dockerHost: env.dockerHost ?? config.dockerHost };
 }
 
 const USAGE = `chaoslab — replay distributed-systems incidents on toy clusters
@@ -63,16 +90,25 @@ Usage:
       --seed <n>           replay: same load sequence and fault timeline
       --set <node.param=value>  override a node parameter (repeatable), e.g. --set frontend.backendTimeoutMs=300
       --out <dir>          put the run folder under <dir> (default ./runs)
+      --runtime <kind>     process (default) or docker: each toy node in its own container
       --json               print one JSON document instead of the human view
       --prometheus-port <n>, --toxiproxy-port <n>   fixed ports (default: free ones)
 ${REPORT_USAGE}
-  chaoslab clean                        stop whatever crashed runs left behind
+  chaoslab images build [--source auto|local|official] [--force] [--verbose]
+                                        build the Docker runtime's images (offline from local files by default)
+  chaoslab clean                        stop whatever crashed runs left behind (processes, containers, networks)
+
+Settings: ./chaoslab.config.yaml (or --config <file>, CHAOSLAB_CONFIG) may set runtime, out and dockerHost;
+a flag or DOCKER_HOST beats the file.
 
 Exit codes: 0 as expected, 1 a variant did not meet its expectation, 2 bad input, 3 a real part failed, 130 interrupted.`;
 
-export async function main(argv: string[], env: CliEnv = readEnv()): Promise<number> {
-  const [command, ...rest] = argv;
+export async function main(rawArgv: string[], baseEnv: CliEnv = readEnv()): Promise<number> {
+  let env = baseEnv;
   try {
+    const { argv, file } = takeConfigFlag(rawArgv);
+    const [command, ...rest] = argv;
+    if (command === 'run' || command === 'clean' || command === 'images') env = withConfig(env, file);
     switch (command) {
       case 'run':
         return await runCommand(rest, env);
@@ -151,7 +187,7 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
     if (!/^\d+$/.test(v) || n < 1 || n > 65535) throw new LabError(Errors.InvalidArgument, `--${name} ${v}: expected a port number from 1 to 65535`, { hint: `e.g. --${name} 9090` });
     return n;
   };
-  const runtime = ((values.runtime as string | undefined) ?? 'process') as RuntimeKind;
+  const runtime = ((values.runtime as string | undefined) ?? env.config?.runtime ?? 'process') as RuntimeKind;
   if (!RUNTIME_KINDS.includes(runtime)) throw new LabError(Errors.InvalidArgument, `--runtime ${String(values.runtime)}: expected ${RUNTIME_KINDS.join(' or ')}`, { hint: 'e.g. --runtime docker' });
   const prometheusPort = portOption('prometheus-port');
   const toxiproxyPort = portOption('toxiproxy-port');
@@ -196,7 +232,7 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
       seed,
       ...(wanted ? { variants: wanted } : {}),
       control: Boolean(values.control),
-      runsDir: path.resolve(env.cwd, (values.out as string | undefined) ?? 'runs'),
+      runsDir: values.out !== undefined ? path.resolve(env.cwd, values.out as string) : (env.config?.out ?? path.resolve(env.cwd, 'runs')),
       envPath: env.path,
       stateDir: env.stateDir,
       reporter: json ? {} : createConsoleReporter({ out: env.stdout, color: !env.noColor, live: Boolean(env.stdout.isTTY) }),
