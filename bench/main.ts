@@ -55,11 +55,11 @@ function alive(pid: number): boolean {
 }
 
 /** One start-up and teardown sample: spawn → load and timeline running (first fault armed); Ctrl-C → exit. */
-async function startAndTeardown(scenario: string): Promise<{ startMs: number; teardownMs: number; leftOver: number }> {
+async function startAndTeardown(scenario: string, extraArgs: string[] = []): Promise<{ startMs: number; teardownMs: number; leftOver: number }> {
   const out = mkdtempSync(path.join(os.tmpdir(), 'chaoslab-bench-'));
   try {
     const t0 = Date.now();
-    const child = spawn(process.execPath, [cli, 'run', scenario, '--variant', 'baseline', '--out', out], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [cli, 'run', scenario, '--variant', 'baseline', '--out', out, ...extraArgs], { stdio: 'ignore' });
     const exited = new Promise<void>((r) => child.on('close', () => r()));
     let startMs = NaN;
     for (let i = 0; i < 600 && Number.isNaN(startMs); i++) {
@@ -116,6 +116,52 @@ async function startHelloBackend(): Promise<{ url: string; stop(): Promise<void>
   };
 }
 
+/** Seconds of a CLI command, which must succeed. */
+async function timeCli(args: string[]): Promise<number> {
+  const t0 = performance.now();
+  const code = await new Promise<number | null>((resolve) => spawn(process.execPath, [cli, ...args], { stdio: 'ignore' }).on('close', resolve));
+  if (code !== 0) throw new Error(`chaoslab ${args.join(' ')} exited ${code}`);
+  return performance.now() - t0;
+}
+
+/**
+ * The Docker runtime: image builds cold (the four images removed first) and warm (a cache check), then the
+ * DynamoDB cluster (12 containers + Toxiproxy + Prometheus) from `run` to healthy and armed, and its teardown.
+ */
+async function dockerRows(reps: number): Promise<Row[]> {
+  const { DockerEngine } = await import('../src/runtime/docker/engine.js');
+  const { IMAGES } = await import('../src/runtime/docker/images.js');
+  const { LABEL } = await import('../src/runtime/docker/labels.js');
+  const engine = new DockerEngine(process.env.DOCKER_HOST ? { dockerHost: process.env.DOCKER_HOST } : {});
+  try {
+    await engine.ping(3000);
+  } catch (e) {
+    return [{ metric: 'Docker runtime', value: 'skipped', unit: '', target: '', ok: null, note: `no engine: ${(e as Error).message.split('\n')[0]}` }];
+  }
+  const rows: Row[] = [];
+  for (const ref of [IMAGES.toys, IMAGES.toxiproxy, IMAGES.prometheus, IMAGES.node]) {
+    const id = await engine.imageId(ref);
+    if (id) await engine.removeImage(id);
+  }
+  await engine.pruneDanglingImages();
+  const cold = await timeCli(['images', 'build', '--source', 'local']);
+  rows.push({ metric: 'docker: image build, cold (4 images, offline)', value: cold / 1000, unit: 's', target: '—', ok: null, note: 'one build; the engine\'s layer cache emptied' });
+  const warm: number[] = [];
+  for (let i = 0; i < reps; i++) warm.push(await timeCli(['images', 'build', '--source', 'local']));
+  rows.push({ metric: 'docker: image build, warm (nothing changed)', value: median(warm) / 1000, unit: 's', target: 'seconds', ok: median(warm) < 5000, note: `${reps} checks` });
+
+  const samples = [];
+  for (let i = 0; i < reps; i++) samples.push(await startAndTeardown(path.join(root, 'scenarios', 'dynamodb-2015-metadata-cascade.yaml'), ['--runtime', 'docker']));
+  const scenarioLabel = [`${LABEL.scenario}=dynamodb-2015-metadata-cascade`];
+  const [containers, networks] = await Promise.all([engine.listContainers(scenarioLabel), engine.listNetworks(scenarioLabel)]);
+  const left = containers.length + networks.length + samples.reduce((n, s) => n + s.leftOver, 0);
+  const start = median(samples.map((s) => s.startMs));
+  const down = median(samples.map((s) => s.teardownMs));
+  rows.push({ metric: 'docker: run → DynamoDB cluster healthy, armed (warm images)', value: start / 1000, unit: 's', target: '≤ 10 s', ok: start <= 10_000, note: `${reps} runs; min ${(Math.min(...samples.map((s) => s.startMs)) / 1000).toFixed(1)} s` });
+  rows.push({ metric: 'docker: teardown (Ctrl-C → all removed)', value: down / 1000, unit: 's', target: '≤ 10 s', ok: down <= 10_000 && left === 0, note: `${left} container(s)/network(s)/process(es) left over` });
+  return rows;
+}
+
 function printTable(rows: Row[]): void {
   const head = ['metric', 'median', 'target', 'ok', 'note'];
   const cells = rows.map((r) => [r.metric, `${typeof r.value === 'number' ? +r.value.toFixed(2) : r.value} ${r.unit}`, r.target, r.ok === null ? '—' : r.ok ? 'yes' : 'NO', r.note ?? '']);
@@ -156,6 +202,7 @@ async function main(): Promise<void> {
       await backend.stop();
     }
   }
+  if (want('docker')) rows.push(...(await dockerRows(reps)));
   printTable(rows);
   process.exitCode = rows.every((r) => r.ok !== false) ? 0 : 1;
 }
