@@ -97,6 +97,8 @@ export async function upCommand(args: string[], env: CliEnv): Promise<number> {
   const variant = (values.variant as string | undefined) ?? full.variants[0]!.name;
   if (!full.variants.some((v) => v.name === variant)) throw new LabError(Errors.InvalidArgument, `--variant ${variant}: the scenario has no such variant`, { hint: `variants: ${full.variants.map((v) => v.name).join(', ')}` });
   const plan = upPlan(full, variant, loadMs);
+  const stillKept = listKept(env.stateDir);
+  if (stillKept.length) env.stderr.write(`chaoslab: ${stillKept.length} kept run(s) still up (npx chaoslab down --all stops them):\n${stillKept.map((k) => `  ${formatKeptLine(k, env.cwd)}\n`).join('')}`);
   const json = Boolean(values.json);
   const color = !env.noColor;
 
