@@ -22,6 +22,10 @@ import { CONFIG_FILE, loadLabConfig, type LabConfig } from './config.js';
 import { imagesCommand } from './images.js';
 import { cleanDocker, RUNTIME_KINDS, type RuntimeKind } from '../runtime/cluster-runtime.js';
 import { reportCommand, REPORT_USAGE } from './report.js';
+import { downCommand, shippedDashboard, upCommand } from './game-day.js';
+import { listKept } from '../runtime/kept.js';
+import { formatKept, formatKeptLine } from '../report/kept-view.js';
+import { stopKept } from '../runtime/cluster-runtime.js';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -93,10 +97,19 @@ Usage:
       --runtime <kind>     process (default) or docker: each toy node in its own container
       --json               print one JSON document instead of the human view
       --prometheus-port <n>, --toxiproxy-port <n>   fixed ports (default: free ones)
+      --keep               leave the last variant's cluster, Toxiproxy and Prometheus up (faults healed) for a
+                           game day; prints their addresses; \`chaoslab down\` stops them
+      --live               the live view (faults, each assertion's value now) even when stdout is not a terminal
+  chaoslab up <scenario.yaml> [options] start one variant's cluster, Toxiproxy and Prometheus and leave them up
+      --variant <name>     which variant (default: the first)
+      --load               drive the scenario's base load in the foreground; Ctrl-C stops the load, not the cluster
+      --for <duration>     how long the load runs (default 10m, at most 8h)
+      --set, --seed, --out, --json, --runtime, --prometheus-port, --toxiproxy-port   as for run
+  chaoslab down [runDir | --all]        stop a kept run (run --keep, up); without arguments, the only one
 ${REPORT_USAGE}
   chaoslab images build [--source auto|local|official] [--force] [--verbose]
                                         build the Docker runtime's images (offline from local files by default)
-  chaoslab clean                        stop whatever crashed runs left behind (processes, containers, networks)
+  chaoslab clean                        stop whatever crashed runs left behind (processes, containers, networks), and every kept run
 
 Settings: ./chaoslab.config.yaml (or --config <file>, CHAOSLAB_CONFIG) may set runtime, out and dockerHost;
 a flag or DOCKER_HOST beats the file.
@@ -108,7 +121,7 @@ export async function main(rawArgv: string[], baseEnv: CliEnv = readEnv()): Prom
   try {
     const { argv, file } = takeConfigFlag(rawArgv);
     const [command, ...rest] = argv;
-    if (command === 'run' || command === 'clean' || command === 'images') env = withConfig(env, file);
+    if (command === 'run' || command === 'up' || command === 'down' || command === 'clean' || command === 'images') env = withConfig(env, file);
     switch (command) {
       case 'run':
         return await runCommand(rest, env);
@@ -118,6 +131,10 @@ export async function main(rawArgv: string[], baseEnv: CliEnv = readEnv()): Prom
         return listCommand(env);
       case 'clean':
         return await cleanCommand(env);
+      case 'up':
+        return await upCommand(rest, env);
+      case 'down':
+        return await downCommand(rest, env);
       case 'images':
         return await imagesCommand(rest, env);
       case 'report':
@@ -129,7 +146,7 @@ export async function main(rawArgv: string[], baseEnv: CliEnv = readEnv()): Prom
         env.stdout.write(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
       default:
-        throw new LabError(Errors.InvalidArgument, `unknown command "${command}"`, { hint: 'commands: list, validate, run, report, clean (chaoslab --help)' });
+        throw new LabError(Errors.InvalidArgument, `unknown command "${command}"`, { hint: 'commands: list, validate, run, up, down, report, clean (chaoslab --help)' });
     }
   } catch (e) {
     return reportError(e, env);
@@ -148,7 +165,7 @@ function reportError(e: unknown, env: CliEnv): number {
 
 type ParseOptions = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
 
-function parse(args: string[], options: ParseOptions) {
+export function parse(args: string[], options: ParseOptions) {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
@@ -156,7 +173,7 @@ function parse(args: string[], options: ParseOptions) {
   }
 }
 
-function parseSet(values: string[]): Record<string, Params> {
+export function parseSet(values: string[]): Record<string, Params> {
   const out: Record<string, Params> = {};
   for (const v of values) {
     const m = /^([a-z][a-z0-9-]*)\.([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(v);
@@ -179,6 +196,8 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
     'prometheus-port': { type: 'string' },
     'toxiproxy-port': { type: 'string' },
     runtime: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    live: { type: 'boolean', default: false },
   });
   const portOption = (name: 'prometheus-port' | 'toxiproxy-port'): number | undefined => {
     const v = values[name] as string | undefined;
@@ -207,6 +226,10 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
     if (!plan.variants.some((p) => p.name === v)) throw new LabError(Errors.InvalidArgument, `--variant ${v}: the scenario has no such variant`, { hint: `variants: ${plan.variants.map((p) => p.name).join(', ')}` });
   }
   const json = Boolean(values.json);
+  if (json && values.live) throw new LabError(Errors.InvalidArgument, '--live and --json both write to stdout', { hint: 'choose one' });
+  const live = !json && (Boolean(values.live) || Boolean(env.stdout.isTTY));
+  const stillKept = listKept(env.stateDir);
+  if (stillKept.length) env.stderr.write(`chaoslab: ${stillKept.length} kept run(s) still up (npx chaoslab down --all stops them):\n${stillKept.map((k) => `  ${formatKeptLine(k, env.cwd)}\n`).join('')}`);
   const rel = path.relative(env.cwd, file) || file;
   const command = ['npx chaoslab run', rel, ...(wanted ?? []).map((v) => `--variant ${v}`), ...(values.control ? ['--control'] : []), ...((values.set as string[] | undefined) ?? []).map((s) => `--set ${s}`), ...(runtime === 'process' ? [] : [`--runtime ${runtime}`]), `--seed ${seed}`].join(' ');
 
@@ -235,7 +258,10 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
       runsDir: values.out !== undefined ? path.resolve(env.cwd, values.out as string) : (env.config?.out ?? path.resolve(env.cwd, 'runs')),
       envPath: env.path,
       stateDir: env.stateDir,
-      reporter: json ? {} : createConsoleReporter({ out: env.stdout, color: !env.noColor, live: Boolean(env.stdout.isTTY) }),
+      reporter: json ? {} : createConsoleReporter({ out: env.stdout, color: !env.noColor, live }),
+      // The live view's assertion values: one instant query each per second, only while someone watches.
+      ...(live ? { liveQueryIntervalMs: 1000 } : {}),
+      ...(values.keep ? { keep: 'completed' as const } : {}),
       signal: abort.signal,
       ...(env.toxiproxyBinary ? { toxiproxyBinary: env.toxiproxyBinary } : {}),
       ...(env.prometheusBinary ? { prometheusBinary: env.prometheusBinary } : {}),
@@ -250,6 +276,8 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
     process.off('SIGTERM', onSignal);
   }
   if (json) env.stdout.write(`${JSON.stringify(toJson(result))}\n`);
+  else if (result.kept) env.stdout.write(`\n${formatKept(result.kept, { color: !env.noColor, cwd: env.cwd, ...shippedDashboard(plan) })}\n`);
+  if (values.keep && !result.kept) env.stderr.write('chaoslab: --keep: the run did not complete, so nothing was kept up; everything it started was stopped\n');
   if (abort.signal.aborted) return 130;
   const partFailure = result.variants.find((v) => v.status === 'failed');
   if (partFailure?.error) {
@@ -268,6 +296,7 @@ export function toJson(r: RunResult) {
     passed: r.passed,
     runDir: r.runDir,
     command: r.command,
+    ...(r.kept ? { kept: r.kept } : {}),
     variants: r.variants.map((v) => ({
       name: v.name,
       expect: v.expect,
@@ -343,11 +372,22 @@ function listCommand(env: CliEnv): number {
 }
 
 async function cleanCommand(env: CliEnv): Promise<number> {
+  // Kept runs first: their record owns their processes (the stale sweep leaves them alone).
+  let keptStopped = 0;
+  for (const k of listKept(env.stateDir)) {
+    try {
+      const stopped = await stopKept(env.stateDir, k);
+      keptStopped++;
+      env.stdout.write(`stopped kept run ${k.runDir}${stopped.length ? `: ${stopped.join(', ')}` : ''}\n`);
+    } catch (e) {
+      env.stderr.write(`chaoslab: could not stop kept run ${k.runDir}: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
+  }
   const { killed } = await cleanStale(env.stateDir);
 
   for (const k of killed) env.stdout.write(`stopped ${k.label} (pid ${k.pid})\n`);
   const docker = await cleanDocker(env.dockerHost ? { dockerHost: env.dockerHost } : {});
   for (const r of docker.removed) env.stdout.write(`removed ${r.containers} container(s) and ${r.networks} network(s) of run ${r.runId}\n`);
-  if (killed.length === 0 && docker.removed.length === 0) env.stdout.write('nothing to clean\n');
+  if (keptStopped === 0 && killed.length === 0 && docker.removed.length === 0) env.stdout.write('nothing to clean\n');
   return 0;
 }

@@ -15,6 +15,7 @@ export const Errors = {
   InvalidPromQL: { code: 'CHAOSLAB_INVALID_PROMQL', kind: 'input', title: 'PromQL does not parse.' },
   InvalidScenario: { code: 'CHAOSLAB_INVALID_SCENARIO', kind: 'input', title: 'Invalid scenario.' },
   InvalidArgument: { code: 'CHAOSLAB_INVALID_ARGUMENT', kind: 'input', title: 'Invalid command-line argument.' },
+  NoKeptRun: { code: 'CHAOSLAB_NO_KEPT_RUN', kind: 'input', title: 'No such kept run.' },
   // A real part failed (exit 3)
   ToxiproxyMissing: { code: 'CHAOSLAB_TOXIPROXY_MISSING', kind: 'part', title: 'Toxiproxy not found.' },
   ToxiproxyFailed: { code: 'CHAOSLAB_TOXIPROXY_FAILED', kind: 'part', title: 'Toxiproxy failed.' },

@@ -60,6 +60,8 @@ export interface StartedToxiproxy {
   /** SIGTERM to the process group, SIGKILL after 2 s; idempotent. */
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
+  /** Lets the server outlive the lab (a kept run): drops the last-resort kill at the lab's exit. */
+  release?(): void;
 }
 
 export interface StartToxiproxyOptions {
@@ -219,6 +221,7 @@ async function startOnce(opts: StartToxiproxyOptions, port: number): Promise<Sta
     client,
     stop,
     [Symbol.asyncDispose]: stop,
+    release: () => process.removeListener('exit', onExit),
   };
 }
 

@@ -1,16 +1,23 @@
 /**
- * The human view of a run. On a terminal: one live status line redrawn in place (phase, elapsed of
- * total, active faults, a few client numbers) above a log of events. Elsewhere: plain lines only.
+ * The human view of a run. On a terminal: a live block redrawn in place below the log of events: the phase and
+ * client numbers, every active fault, and each assertion's value now (from Prometheus) against its threshold; during
+ * a long start, the step and its progress. Elsewhere (a pipe, a file, CI): plain lines only, as before.
  */
-import type { LiveStats, Reporter } from '../run/reporter.js';
+import type { LiveStats, Progress, Reporter } from '../run/reporter.js';
 import type { RunResult, VariantResult } from '../run/result.js';
+import type { LiveAssertion } from '../run/live-probe.js';
 import { formatDuration } from '../common/duration.js';
+import { formatNumber } from '../check/judge.js';
 
 export interface ConsoleOptions {
   out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   color: boolean;
   live: boolean;
+  /** For tests: the clock progress times are read from. */
+  now?: () => number;
 }
+
+type Paint = ReturnType<typeof paint>;
 
 const paint = (on: boolean) => ({
   green: (s: string) => (on ? `\x1b[32m${s}\x1b[0m` : s),
@@ -26,21 +33,113 @@ function num(v: number | null, digits = 3): string {
   return String(+v.toFixed(digits));
 }
 
+const ANSI = /\x1b\[[0-9;]*m/y;
+
+/** Cuts a line to `width` visible columns, keeping colour codes intact: a wrapped line would break the redraw. */
+export function fitLine(line: string, width: number): string {
+  if (visibleLength(line) <= width) return line;
+  let visible = 0;
+  let out = '';
+  let colored = false;
+  for (let i = 0; i < line.length && visible < width - 1; ) {
+    ANSI.lastIndex = i;
+    const m = ANSI.exec(line);
+    if (m) {
+      out += m[0];
+      colored = m[0] !== '\x1b[0m';
+      i += m[0].length;
+      continue;
+    }
+    const ch = String.fromCodePoint(line.codePointAt(i)!);
+    out += ch;
+    visible++;
+    i += ch.length;
+  }
+  return `${out}…${colored ? '\x1b[0m' : ''}`;
+}
+
+function visibleLength(s: string): number {
+  return [...s.replace(/\x1b\[[0-9;]*m/g, '')].length;
+}
+
+function pad(s: string, n: number): string {
+  const len = visibleLength(s);
+  return len >= n ? s : s + ' '.repeat(n - len);
+}
+
+const WINDOW_WORD = { before: 'not yet', in: 'judging now', after: 'judged' } as const;
+
+/** One line per assertion: its value now against the condition, and where the run is in its window. */
+export function renderAssertionLines(assertions: LiveAssertion[], c: Paint): string[] {
+  const nameWidth = Math.min(44, Math.max(0, ...assertions.map((a) => a.name.length)));
+  const valueWidth = Math.max(1, ...assertions.map((a) => (a.value === null ? 1 : formatNumber(a.value).length)));
+  return assertions.map((a) => {
+    const mark = a.holds === null ? c.dim('·') : a.holds ? c.green('✓') : c.red('✗');
+    const value = a.value === null ? '—' : formatNumber(a.value);
+    const shownValue = a.holds === null ? c.dim(value) : a.holds ? c.green(value) : c.red(value);
+    const name = a.name.length > nameWidth ? `${a.name.slice(0, nameWidth - 1)}…` : a.name;
+    const where = `${a.windowLabel}: ${WINDOW_WORD[a.window]}`;
+    const expectation = a.expected === 'violated' ? ` · expected violated` : '';
+    const tail = a.error ? c.red(` query failed: ${a.error}`) : a.series > 1 ? c.dim(` (worst of ${a.series} series)`) : '';
+    const windowText = a.window === 'in' ? c.bold(where) : c.dim(where);
+    return `    ${mark} ${pad(name, nameWidth)}  ${pad(shownValue, valueWidth)} ${c.dim(a.condition)}  ${windowText}${c.dim(expectation)}${tail}`;
+  });
+}
+
+/** The live block: header, active faults, assertions; or the progress of a long step. */
+export function renderLiveBlock(state: { stats?: LiveStats; progress?: Progress; progressSinceMs?: number; nowMs: number }, c: Paint): string[] {
+  const lines: string[] = [];
+  const s = state.stats;
+  if (s) {
+    const load = s.totalMs > 0 ? `  ${num(s.requestRate, 0)} req/s  err ${(s.errorRatio * 100).toFixed(1)}%  p99 ${s.p99Ms === null ? '—' : `${Math.round(s.p99Ms)}ms`}` : '';
+    lines.push(`  [${s.variant}] ${c.bold(s.phase.padEnd(8))} ${formatDuration(s.elapsedMs).padStart(6)} / ${formatDuration(s.totalMs)}${load}`);
+    const faults = s.faults ?? s.activeFaults.map((description) => ({ step: '', description, sinceMs: NaN, healAtMs: null }));
+    if (faults.length === 0) lines.push(c.dim('    no fault active'));
+    for (const f of faults) {
+      const when = Number.isNaN(f.sinceMs) ? '' : c.dim(`  since +${formatDuration(f.sinceMs)}${f.healAtMs !== null ? `, heals at +${formatDuration(f.healAtMs)}` : ''}`);
+      lines.push(`    ${c.yellow(`fault ${f.step ? `${f.step}: ` : ''}${f.description}`)}${when}`);
+    }
+    if (s.assertions) lines.push(...renderAssertionLines(s.assertions, c));
+  }
+  if (state.progress) {
+    const p = state.progress;
+    const count = p.total !== undefined ? ` ${p.done ?? 0}/${p.total}` : '';
+    const took = state.progressSinceMs !== undefined ? c.dim(`  ${formatDuration(Math.max(0, state.nowMs - state.progressSinceMs))}`) : '';
+    lines.push(`  ${p.label}${count} …${took}${p.detail ? c.dim(`  ${p.detail}`) : ''}`);
+  }
+  return lines;
+}
+
 export function createConsoleReporter(opts: ConsoleOptions): Reporter {
   const c = paint(opts.color);
-  let statusShown = false;
-  const write = (line: string) => {
-    if (statusShown) opts.out.write('\r\x1b[2K');
-    statusShown = false;
-    opts.out.write(`${line}\n`);
+  const now = opts.now ?? (() => performance.now());
+  let drawn = 0;
+  let stats: LiveStats | undefined;
+  let progress: Progress | undefined;
+  let progressSince: number | undefined;
+  let progressTimer: NodeJS.Timeout | undefined;
+  const width = () => Math.max(20, (opts.out.columns || 120) - 1);
+  const erase = () => {
+    if (drawn === 0) return;
+    opts.out.write(`\r${drawn > 1 ? `\x1b[${drawn - 1}A` : ''}\x1b[J`);
+    drawn = 0;
   };
-  const status = (s: LiveStats) => {
+  const draw = () => {
     if (!opts.live) return;
-    const faults = s.activeFaults.length ? c.yellow(s.activeFaults.join('; ')) : c.dim('no fault');
-    const line = `  [${s.variant}] ${s.phase.padEnd(8)} ${formatDuration(s.elapsedMs).padStart(6)} / ${formatDuration(s.totalMs)}  ${num(s.requestRate, 0)} req/s  err ${(s.errorRatio * 100).toFixed(1)}%  p99 ${s.p99Ms === null ? '—' : `${Math.round(s.p99Ms)}ms`}  ${faults}`;
-    const width = opts.out.columns ?? 120;
-    opts.out.write(`\r\x1b[2K${line.length > width + 20 ? line.slice(0, width + 20) : line}`);
-    statusShown = true;
+    const lines = renderLiveBlock({ ...(stats ? { stats } : {}), ...(progress ? { progress } : {}), ...(progressSince !== undefined ? { progressSinceMs: progressSince } : {}), nowMs: now() }, c).map((l) => fitLine(l, width()));
+    erase();
+    if (lines.length === 0) return;
+    opts.out.write(lines.join('\n'));
+    drawn = lines.length;
+  };
+  const write = (line: string) => {
+    erase();
+    opts.out.write(`${line}\n`);
+    draw();
+  };
+  const stopProgressTimer = () => {
+    if (progressTimer) clearInterval(progressTimer);
+    progressTimer = undefined;
   };
   return {
     onRunStart(i) {
@@ -51,6 +150,7 @@ export function createConsoleReporter(opts: ConsoleOptions): Reporter {
       write(c.dim(`  ${line}`));
     },
     onVariantStart(v) {
+      stats = undefined;
       write(`\n${c.bold(`▶ variant ${v}`)}`);
     },
     onPhase(v, p) {
@@ -60,17 +160,39 @@ export function createConsoleReporter(opts: ConsoleOptions): Reporter {
       const what = e.action === 'apply' ? c.yellow(`fault ${e.step}: ${e.description}`) : c.green(`healed ${e.step}`);
       write(`  [${e.variant}] ${what} ${c.dim(`(skew ${e.skewMs.toFixed(1)}ms)`)}${e.error ? c.red(` FAILED: ${e.error}`) : ''}`);
     },
-    onTick: status,
+    onTick(s) {
+      if (!opts.live) return;
+      stats = s;
+      draw();
+    },
+    onProgress(p) {
+      if (!opts.live) return;
+      if (p === null) {
+        progress = undefined;
+        progressSince = undefined;
+        stopProgressTimer();
+      } else {
+        if (p.label !== progress?.label) progressSince = now();
+        progress = p;
+        // Keeps the elapsed time moving while a step (an image build) says nothing.
+        progressTimer ??= setInterval(draw, 500).unref();
+      }
+      draw();
+    },
     onVariantEnd(r) {
+      stats = undefined;
       write(renderVariant(r, c));
     },
     onRunEnd(r) {
+      stats = undefined;
+      progress = undefined;
+      stopProgressTimer();
       write(renderSummary(r, c));
     },
   };
 }
 
-function renderVariant(r: VariantResult, c: ReturnType<typeof paint>): string {
+function renderVariant(r: VariantResult, c: Paint): string {
   const lines: string[] = [];
   const verdict = r.passed ? c.green('PASS') : c.red('FAIL');
   const meaning = r.expect === 'reproduce' ? 'reproduces the incident' : 'recovers';
@@ -89,7 +211,7 @@ function renderVariant(r: VariantResult, c: ReturnType<typeof paint>): string {
   return lines.join('\n');
 }
 
-function renderSummary(r: RunResult, c: ReturnType<typeof paint>): string {
+function renderSummary(r: RunResult, c: Paint): string {
   const lines = ['', `${r.passed ? c.green('✔ every variant met its expectation') : c.red('✘ not every variant met its expectation')}  ${c.dim(`(seed ${r.seed})`)}`];
   lines.push(c.dim(`  run folder: ${r.runDir}`));
   lines.push(c.dim(`  report:     ${r.runDir}/report.html`));

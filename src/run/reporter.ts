@@ -3,7 +3,34 @@
  * model, kept small); the terminal view, the JSON mode and tests each pick what they need.
  */
 import type { Phase } from '../observe/lab-metrics.js';
+import type { LiveAssertion } from './live-probe.js';
 import type { RunResult, VariantResult } from './result.js';
+
+export interface ActiveFault {
+  step: string;
+  description: string;
+  /** Since when, from the variant's t0. */
+  sinceMs: number;
+  /** When it is scheduled to heal (null: at the end). */
+  healAtMs: number | null;
+}
+
+/** A long step the terminal shows as it goes: `starting nodes 3/7`, `building chaoslab-toys:latest`. */
+export interface Progress {
+  label: string;
+  done?: number;
+  total?: number;
+  /** The latest line of detail (a build log line). */
+  detail?: string;
+}
+
+export interface ClusterUp {
+  variant: string;
+  prometheus: string;
+  toxiproxy: string;
+  nodes: { name: string; address: string }[];
+  proxies: Record<string, string>;
+}
 
 export interface LiveStats {
   variant: string;
@@ -15,6 +42,10 @@ export interface LiveStats {
   requestRate: number;
   errorRatio: number;
   p99Ms: number | null;
+  /** The active faults with their times (the live view lists them). */
+  faults?: ActiveFault[];
+  /** Each assertion's value now, from Prometheus, when the run was asked for live queries. */
+  assertions?: LiveAssertion[];
 }
 
 export interface Reporter {
@@ -24,6 +55,10 @@ export interface Reporter {
   onPhase?(variant: string, phase: Phase): void;
   onFault?(event: { variant: string; step: string; action: 'apply' | 'heal'; description: string; skewMs: number; error?: string }): void;
   onTick?(stats: LiveStats): void;
+  /** `null`: the step is done. */
+  onProgress?(progress: Progress | null): void;
+  /** The variant's nodes are healthy and Prometheus answers: where to point tools. */
+  onClusterUp?(info: ClusterUp): void;
   onVariantEnd?(result: VariantResult): void;
   onRunEnd?(result: RunResult): void;
 }

@@ -1,5 +1,6 @@
 /** The shape of a run's outcome: what `--json` prints and report files are made from. Keep it stable. */
 import type { Series } from '../observe/prometheus-client.js';
+import type { KeptInfo } from '../runtime/kept.js';
 
 export type Outcome = 'holds' | 'violated' | 'no-data';
 
@@ -59,4 +60,6 @@ export interface RunResult {
   endedAt: string;
   command: string;
   variants: VariantResult[];
+  /** `--keep` / `up`: what was left running after the run, and where. */
+  kept?: KeptInfo;
 }

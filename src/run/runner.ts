@@ -20,9 +20,11 @@ import { LoadGenerator, type LoadSummary, type RequestResult } from '../workload
 import { prepareDockerRuntime, prepareProcessRuntime, type ClusterRuntime, type ClusterToxiproxy, type RuntimeKind } from '../runtime/cluster-runtime.js';
 import type { StartedNode } from '../runtime/runtime.js';
 import { CLIENT } from '../scenario/load.js';
-import type { FaultSpec, NodeFaultSpec, ScenarioPlan, StepPlan, VariantPlan } from '../scenario/plan.js';
+import type { AssertionPlan, FaultSpec, NodeFaultSpec, ScenarioPlan, StepPlan, VariantPlan } from '../scenario/plan.js';
 import { Journal } from './journal.js';
 import { SlidingStats } from './live-stats.js';
+import { startLiveProbe } from './live-probe.js';
+import type { KeptInfo } from '../runtime/kept.js';
 import type { Reporter } from './reporter.js';
 import type { AssertionResult, FaultRecord, RunResult, VariantResult } from './result.js';
 import { realClock, runSchedule, scheduleActions, type ScheduledAction } from './timeline.js';
@@ -55,6 +57,22 @@ export interface RunOptions {
   runtime?: RuntimeKind;
   /** DOCKER_HOST for `runtime: docker`; undefined: the local socket. */
   dockerHost?: string;
+  /**
+   * Leave the last variant's cluster, Toxiproxy and Prometheus up after the run, faults healed (a game day):
+   * `completed` when the variant ran to its end, `always` also when interrupted (`chaoslab up`: Ctrl-C ends the
+   * load, not the cluster). A run that failed stops everything as usual.
+   */
+  keep?: 'completed' | 'always';
+  /** Write report.html and junit.xml (default true; `up` has no verdict to report). */
+  report?: boolean;
+  /** Query each assertion's PromQL this often while a variant runs, for the live view; off when undefined. */
+  liveQueryIntervalMs?: number;
+}
+
+/** Where the last variant leaves its nodes when the run keeps its cluster up. */
+interface Keeper {
+  nodes?: Map<string, StartedNode>;
+  variant?: string;
 }
 
 interface Parts {
@@ -116,11 +134,11 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
   const binaries = { ...(opts.toxiproxyBinary ? { toxiproxyBinary: opts.toxiproxyBinary } : {}), ...(opts.prometheusBinary ? { prometheusBinary: opts.prometheusBinary } : {}) };
   const prepared =
     opts.runtime === 'docker'
-      ? await prepareDockerRuntime({ projectRoot: opts.projectRoot, envPath: opts.envPath, ...binaries, ...(opts.dockerHost ? { dockerHost: opts.dockerHost } : {}), onMessage: (m) => opts.reporter.onMessage?.(m) })
+      ? await prepareDockerRuntime({ projectRoot: opts.projectRoot, envPath: opts.envPath, ...binaries, ...(opts.dockerHost ? { dockerHost: opts.dockerHost } : {}), onMessage: (m) => opts.reporter.onMessage?.(m), onProgress: (p) => opts.reporter.onProgress?.(p) })
       : prepareProcessRuntime({ projectRoot: opts.projectRoot, envPath: opts.envPath, ...binaries });
   for (const [part, port] of [['Toxiproxy', opts.toxiproxyPort], ['Prometheus', opts.prometheusPort]] as const) {
     if (port !== undefined && !(await isPortFree(port))) {
-      throw new LabError(Errors.PortTaken, `the ${part} port 127.0.0.1:${port} is already taken`, { hint: `choose another --${part.toLowerCase()}-port, or stop what holds it (ss -ltnp | grep :${port})` });
+      throw new LabError(Errors.PortTaken, `the ${part} port 127.0.0.1:${port} is already taken`, { hint: `choose another --${part.toLowerCase()}-port, or stop what holds it (a kept run: npx chaoslab down; else ss -ltnp | grep :${port})` });
     }
   }
 
@@ -142,17 +160,21 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
   let prometheusReady: Promise<StartedPrometheus> = Promise.reject(new Error('not started'));
   prometheusReady.catch(() => undefined);
   let fatal: unknown;
+  let kept: KeptInfo | undefined;
+  const keeper: Keeper = {};
   try {
     const ports = await allocatePorts(plan);
     const nodePorts = plan.nodes.map((n) => ({ name: n.name, ports: n.ports.map((p) => ports.nodes.get(`${n.name}/${p}`)!) }));
     const cluster = await prepared.open({ runId, scenario: plan.id, stateDir: opts.stateDir, nodes: nodePorts, onMessage: (m) => reporter.onMessage?.(m) });
     parts.cluster = cluster;
     const metrics = createLabMetrics();
+    reporter.onProgress?.({ label: `starting Toxiproxy (${cluster.kind === 'docker' ? 'container' : 'process'})` });
     const [toxiproxy, lab] = await Promise.all([
       cluster.startToxiproxy({ logFile: path.join(runDir, 'logs', 'toxiproxy.log'), seed: opts.seed, proxyPorts: plan.links.filter((l) => l.from === CLIENT).map((l) => ports.proxies.get(l.name)!), ...(opts.toxiproxyPort !== undefined ? { port: opts.toxiproxyPort } : {}) }).then((t) => (parts.toxiproxy = t)),
       startLabMetricsServer(metrics, { host: cluster.labMetricsHost }).then((l) => (parts.lab = l)),
     ]);
     const addresses = buildAddresses(plan, ports, cluster, lab.address, toxiproxy);
+    parts.addresses = addresses;
     journal.append('part-started', { part: 'runtime', runtime: cluster.kind, description: cluster.description });
     journal.append('part-started', { part: 'toxiproxy', url: toxiproxy.url, pid: toxiproxy.pid });
     journal.append('part-started', { part: 'lab-metrics', address: lab.address });
@@ -170,9 +192,10 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
     });
     prometheusReady.catch(() => undefined); // handled where it is awaited
 
-    for (const variant of variants) {
+    for (const [i, variant] of variants.entries()) {
       if (opts.signal.aborted) break;
-      const r = await runVariant(plan, variant, opts, { toxiproxy, prometheus: prometheusReady, lab, cluster, addresses }, journal, runDir, scrapeIntervalMs);
+      const keepHere = opts.keep && i === variants.length - 1 ? keeper : undefined;
+      const r = await runVariant(plan, variant, opts, { toxiproxy, prometheus: prometheusReady, lab, cluster, addresses }, journal, runDir, scrapeIntervalMs, keepHere);
       results.push(r);
       reporter.onVariantEnd?.(r);
       if (r.status === 'failed' && r.error && r.error.code !== Errors.NodeFailed.code) break;
@@ -182,15 +205,26 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
     journal.append('error', { error: errorFields(e) });
   } finally {
     const stopping = performance.now();
-    const stops: Promise<unknown>[] = [];
-    if (parts.lab) stops.push(parts.lab.stop());
-    if (parts.toxiproxy) stops.push(parts.toxiproxy.stop());
     const prometheus = await prometheusReady.catch(() => undefined);
-    if (prometheus) stops.push(prometheus.stop());
-    await Promise.allSettled(stops);
-    await parts.cluster?.close();
+    if (keeper.nodes && !fatal && (opts.keep === 'always' || !opts.signal.aborted) && prometheus && parts.cluster && parts.toxiproxy && parts.lab && parts.addresses) {
+      try {
+        kept = await keepParts(plan, runId, runDir, keeper.variant!, { cluster: parts.cluster, toxiproxy: parts.toxiproxy, lab: parts.lab, addresses: parts.addresses }, prometheus);
+        journal.append('kept', { ...kept });
+      } catch (e) {
+        journal.append('error', { error: errorFields(e) });
+        reporter.onMessage?.(`could not keep the cluster up (${errorFields(e).message}); stopping it`);
+      }
+    }
+    if (!kept) {
+      const stops: Promise<unknown>[] = [...(keeper.nodes?.values() ?? [])].map((n) => n.stop());
+      if (parts.lab) stops.push(parts.lab.stop());
+      if (parts.toxiproxy) stops.push(parts.toxiproxy.stop());
+      if (prometheus) stops.push(prometheus.stop());
+      await Promise.allSettled(stops);
+      await parts.cluster?.close();
+      journal.append('parts-stopped', { stopMs: Math.round(performance.now() - stopping) });
+    }
     parts = {};
-    journal.append('parts-stopped', { stopMs: Math.round(performance.now() - stopping) });
   }
 
   const ended = new Date();
@@ -207,15 +241,58 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
     endedAt: ended.toISOString(),
     command: opts.command,
     variants: results,
+    ...(kept ? { kept } : {}),
   };
   journal.append('run-end', { passed: result.passed });
   journal.write(path.join(runDir, 'journal.json'), { scenario: plan.id, title: plan.title, seed: opts.seed, control: opts.control, runDir, startedAt: result.startedAt, endedAt: result.endedAt });
   writeFileSync(path.join(runDir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
-  writeJunit(path.join(runDir, 'junit.xml'), result);
-  writeHtmlReport(runDir, result, journal.records);
+  if (opts.report !== false) {
+    writeJunit(path.join(runDir, 'junit.xml'), result);
+    writeHtmlReport(runDir, result, journal.records);
+  }
   reporter.onRunEnd?.(result);
   if (fatal) throw fatal;
   return result;
+}
+
+/**
+ * Hands the running parts and the last variant's nodes over to a kept-run record (the reaper stands down). The lab's
+ * own metrics endpoint ends with the lab: its target is dropped first, so Prometheus does not show it as down.
+ */
+async function keepParts(
+  plan: ScenarioPlan,
+  runId: string,
+  runDir: string,
+  variant: string,
+  parts: Pick<Parts, 'cluster' | 'toxiproxy' | 'lab' | 'addresses'>,
+  prometheus: StartedPrometheus,
+): Promise<KeptInfo> {
+  const { cluster, toxiproxy, lab, addresses } = parts;
+  await prometheus.setTargets(addresses.targets.filter((t) => t.labels['job'] !== 'lab'));
+  // Stop the endpoint once Prometheus has let go of it, or a last failed scrape would read as the lab being down.
+  for (const deadline = Date.now() + 3000; Date.now() < deadline; await sleep(100)) {
+    const targets = await prometheus.client.targets().catch(() => []);
+    if (!targets.some((t) => t.labels['job'] === 'lab')) break;
+  }
+  await lab.stop();
+  const record = await cluster.keep({
+    runId,
+    scenario: plan.id,
+    variant,
+    runDir,
+    keptAt: new Date().toISOString(),
+    prometheus: prometheus.url,
+    toxiproxy: toxiproxy.url,
+    nodes: plan.nodes.map((n) => ({ name: n.name, address: addresses.addrOf(n.name, n.ports[0]!) })),
+    proxies: hostProxies(plan, cluster.kind, addresses.proxyAddr),
+  });
+  const { version: _version, processes: _processes, dockerHost: _dockerHost, ...info } = record;
+  return info;
+}
+
+/** The proxies a user on the host can reach: Docker publishes only those the lab itself uses (`from: client`). */
+function hostProxies(plan: ScenarioPlan, kind: RuntimeKind, proxyAddr: Map<string, string>): Record<string, string> {
+  return Object.fromEntries(plan.links.filter((l) => kind === 'process' || l.from === CLIENT).map((l) => [l.name, proxyAddr.get(l.name)!]));
 }
 
 function errorFields(e: unknown): { code: string; message: string; hint?: string } {
@@ -246,6 +323,7 @@ async function runVariant(
   journal: Journal,
   runDir: string,
   scrapeIntervalMs: number,
+  keeper?: Keeper,
 ): Promise<VariantResult> {
   const { toxiproxy, prometheus, lab, cluster } = parts;
   const reporter = opts.reporter;
@@ -276,7 +354,7 @@ async function runVariant(
   };
   const runtime = cluster.nodes();
   const nodes = new Map<string, StartedNode>();
-  const active = new Map<string, { heal: () => Promise<void>; description: string; fault: FaultSpec }>();
+  const active = new Map<string, { heal: () => Promise<void>; description: string; fault: FaultSpec; sinceMs: number; healAtMs: number | null }>();
   let load: LoadGenerator | undefined;
   let loadSummary: LoadSummary | undefined;
   let targetsReady: Promise<unknown> = Promise.resolve(undefined);
@@ -304,6 +382,9 @@ async function runVariant(
     }
 
     const toysDir = path.join(opts.projectRoot, 'dist', 'toys');
+    let healthy = 0;
+    const progress = () => reporter.onProgress?.({ label: 'starting nodes', done: healthy, total: plan.nodes.length });
+    progress();
     await Promise.all(
       plan.nodes.map(async (n) => {
         const config = {
@@ -330,12 +411,17 @@ async function runVariant(
         });
         nodes.set(n.name, node);
         await node.waitHealthy();
+        healthy++;
+        progress();
       }),
     );
     vj('cluster-up', { nodes: plan.nodes.map((n) => ({ name: n.name, pid: nodes.get(n.name)?.pid, address: addrOf(n.name, n.ports[0]!) })), proxies: Object.fromEntries(proxyAddr) });
     // The load does not wait for Prometheus's first scrape (up to 5 s on a fresh server): the
     // steady-state window starts after the warmup, and judging waits for the targets below.
+    reporter.onProgress?.({ label: 'waiting for Prometheus' });
     const prom = await prometheus;
+    reporter.onProgress?.(null);
+    reporter.onClusterUp?.({ variant: variant.name, prometheus: prom.url, toxiproxy: toxiproxy.url, nodes: plan.nodes.map((n) => ({ name: n.name, address: addrOf(n.name, n.ports[0]!) })), proxies: hostProxies(plan, cluster.kind, proxyAddr) });
     targetsReady = prom.waitForTargets(targets.map((t) => t.address), 20_000).then(
       () => undefined,
       (e: unknown) => e,
@@ -356,29 +442,42 @@ async function runVariant(
       lab.metrics.observeRequest(r.op, r.outcome, r.latencyMs / 1000);
       stats.add(performance.now() - t0Perf, r.outcome === 'ok', r.latencyMs);
     };
-    load = new LoadGenerator(
-      {
-        targets: baseUrls,
-        rate: baseRate,
-        arrival: plan.workload.arrival,
-        operations: plan.workload.operations,
-        keys: plan.workload.keys,
-        timeoutMs: plan.workload.timeout,
-        maxInFlight: plan.workload.maxInFlight,
-        durationMs: plan.durationMs,
-        seed: rng.fork('load').seed,
-        recordHistory: plan.workload.history,
-      },
-      { onResult },
-    );
+    // `chaoslab up` without --load: the cluster only (a load loop is always bounded in time, so none at all).
+    if (plan.durationMs > 0) {
+      load = new LoadGenerator(
+        {
+          targets: baseUrls,
+          rate: baseRate,
+          arrival: plan.workload.arrival,
+          operations: plan.workload.operations,
+          keys: plan.workload.keys,
+          timeoutMs: plan.workload.timeout,
+          maxInFlight: plan.workload.maxInFlight,
+          durationMs: plan.durationMs,
+          seed: rng.fork('load').seed,
+          recordHistory: plan.workload.history,
+        },
+        { onResult },
+      );
+    }
     result.t0 = Date.now();
-    load.start();
+    load?.start();
     vj('load-start', { t0: result.t0, rate: baseRate, targets: baseUrls });
     setPhase('steady');
 
+    const probe =
+      opts.liveQueryIntervalMs !== undefined
+        ? startLiveProbe({
+            client: prom.client,
+            assertions: plan.assertions.filter((a) => a.variants.includes(variant.name)).map((a) => ({ plan: a, expected: expectedOf(a, variant.name, opts.control) })),
+            elapsedMs: () => performance.now() - t0Perf,
+            intervalMs: opts.liveQueryIntervalMs,
+          })
+        : undefined;
     const ticker = setInterval(() => {
       const s = stats.snapshot(performance.now() - t0Perf);
-      reporter.onTick?.({ variant: variant.name, phase, elapsedMs: performance.now() - t0Perf, totalMs: plan.durationMs, activeFaults: [...active.values()].map((a) => a.description), requestRate: s.rate, errorRatio: s.errorRatio, p99Ms: s.p99Ms });
+      const faults = [...active].map(([step, a]) => ({ step, description: a.description, sinceMs: a.sinceMs, healAtMs: a.healAtMs }));
+      reporter.onTick?.({ variant: variant.name, phase, elapsedMs: performance.now() - t0Perf, totalMs: plan.durationMs, activeFaults: faults.map((f) => f.description), requestRate: s.rate, errorRatio: s.errorRatio, p99Ms: s.p99Ms, faults, ...(probe ? { assertions: probe.latest() } : {}) });
     }, 500);
 
     const faultRecords = new Map<string, FaultRecord>();
@@ -394,6 +493,7 @@ async function runVariant(
       await endTimer;
     } finally {
       clearInterval(ticker);
+      probe?.stop();
       opts.signal.removeEventListener('abort', onAbort);
       stepAbort.abort();
     }
@@ -426,7 +526,7 @@ async function runVariant(
           const healer = await applyFault(fault, s, nodes, toxiproxy, plan, addrOf);
           const appliedMs = performance.now() - t0Perf;
           rec.appliedMs = Math.round(appliedMs * 10) / 10;
-          active.set(s.name, { heal: healer, description, fault });
+          active.set(s.name, { heal: healer, description, fault, sinceMs: appliedMs, healAtMs: rec.healScheduledMs });
           for (const t of faultLabels(fault)) lab.metrics.setFaultActive(fault.type, t, true);
           if (phase === 'steady' || phase === 'recovery') setPhase('fault');
           vj('fault-applied', { step: s.name, scheduledMs: a.atMs, actualMs: rec.appliedMs, skewMs: Math.round((actualMs - a.atMs) * 10) / 10 });
@@ -501,16 +601,22 @@ async function runVariant(
         vj('error', { error: errorFields(notScraped) });
         reporter.onMessage?.(`not every target was scraped: ${errorFields(notScraped).message}`);
       }
-      // Let the last scrape land inside the final window.
-      await sleep(scrapeIntervalMs * 2 + 200);
+      // Let the last scrape land inside the final window (`up` judges nothing: no wait).
+      if (plan.assertions.length) await sleep(scrapeIntervalMs * 2 + 200);
       result.assertions = await judgeAll(plan, variant, opts.control, await prometheus, result.t0, scrapeIntervalMs, checkedAt);
       for (const a of result.assertions) vj('assertion', { ...a, series: undefined });
     }
   } finally {
     resetCheckerMetrics(lab.metrics);
-    const stopping = performance.now();
-    await Promise.allSettled([...nodes.values()].map((n) => n.stop()));
-    vj('cluster-down', { stopMs: Math.round(performance.now() - stopping) });
+    if (keeper && (result.status === 'completed' || (result.status === 'interrupted' && opts.keep === 'always'))) {
+      // The run's end hands these nodes over with the parts (or stops them, if that fails).
+      keeper.nodes = nodes;
+      keeper.variant = variant.name;
+    } else {
+      const stopping = performance.now();
+      await Promise.allSettled([...nodes.values()].map((n) => n.stop()));
+      vj('cluster-down', { stopMs: Math.round(performance.now() - stopping) });
+    }
   }
   result.passed = result.status === 'completed' && result.assertions.length > 0 && result.assertions.every((a) => a.passed);
   vj('variant-end', { passed: result.passed, status: result.status });
@@ -599,11 +705,15 @@ async function applyNodeFault(f: NodeFaultSpec, nodes: Map<string, StartedNode>,
   }
 }
 
+function expectedOf(a: AssertionPlan, variant: string, control: boolean): 'holds' | 'violated' {
+  return control ? (a.expect.control ?? 'holds') : (a.expect[variant] ?? 'holds');
+}
+
 async function judgeAll(plan: ScenarioPlan, variant: VariantPlan, control: boolean, prometheus: StartedPrometheus, t0: number, scrapeIntervalMs: number, checkedAt: number): Promise<AssertionResult[]> {
   const out: AssertionResult[] = [];
   for (const a of plan.assertions) {
     if (!a.variants.includes(variant.name)) continue;
-    const expected = control ? (a.expect.control ?? 'holds') : (a.expect[variant.name] ?? 'holds');
+    const expected = expectedOf(a, variant.name, control);
     // `final` windows cover what was scraped after the checkers exported their counts.
     const startSec = a.window.final ? checkedAt / 1000 : (t0 + a.window.startMs) / 1000;
     const endSec = a.window.final ? Date.now() / 1000 : (t0 + a.window.endMs) / 1000;

@@ -15,13 +15,17 @@ import { findPrometheusBinary, startPrometheus, type ScrapeTarget, type StartedP
 import { ProcessRuntime } from './process-runtime.js';
 import { readStartTime } from './proc.js';
 import { cleanStale, startReaper, type Reaper } from './reaper.js';
+import { forgetKept, keptRunIds, writeKept, type KeptInfo, type KeptRecord } from './kept.js';
+import { killGroups, type ProcessEntry } from './proc.js';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Runtime } from './runtime.js';
 import { DEFAULT_NODE_LIMITS, DockerRuntime, type NodeLimits } from './docker/docker-runtime.js';
 import { PROMETHEUS_ALIAS, TOXIPROXY_ALIAS, startPrometheusContainer, startToxiproxyContainer } from './docker/docker-parts.js';
 import { DockerEngine } from './docker/engine.js';
 import { DockerErrors } from './docker/errors.js';
 import { ensureImages, type ImageOutcome, type ImageSource } from './docker/images.js';
-import { createLabels, formatOwner, objectName, runFilter, thisHost } from './docker/labels.js';
+import { LABEL, createLabels, formatOwner, objectName, runFilter, thisHost } from './docker/labels.js';
 import { cleanDockerLeftovers, startDockerReaper, type DockerReaper } from './docker/reaper.js';
 import { createNodeSandboxes } from './docker/sandboxes.js';
 
@@ -73,6 +77,11 @@ export interface ClusterRuntime {
   nodes(): Runtime;
   /** After the parts and nodes stopped: removes what is left (containers, network) and stops the reaper. */
   close(): Promise<void>;
+  /**
+   * Instead of `close()`, with the parts and nodes still running (a kept run): records them in the state dir's
+   * kept-run record, then the reaper stands down, so they outlive the lab until `chaoslab down` or `clean`.
+   */
+  keep(info: Omit<KeptInfo, 'runtime'>): Promise<KeptRecord>;
 }
 
 export interface RunIdentity {
@@ -110,6 +119,7 @@ export function prepareProcessRuntime(setup: ProcessRuntimeSetup): PreparedRunti
       const stale = await cleanStale(run.stateDir);
       if (stale.killed.length) run.onMessage?.(`cleaned ${stale.killed.length} process(es) left by an earlier run`);
       const reaper: Reaper = await startReaper({ stateDir: run.stateDir, runId: run.runId });
+      let toxiproxy: StartedToxiproxy | undefined;
       const loopback = (port: number) => `127.0.0.1:${port}`;
       return {
         kind: 'process',
@@ -121,6 +131,7 @@ export function prepareProcessRuntime(setup: ProcessRuntimeSetup): PreparedRunti
         proxyAddress: loopback,
         async startToxiproxy(o) {
           const t = await startToxiproxy({ binary: toxiproxyBinary, logFile: o.logFile, seed: o.seed, ...(o.port !== undefined ? { port: o.port } : {}) });
+          toxiproxy = t;
           await reaper.register(t.pid, 'toxiproxy');
           return { ...t, innerAddress: new URL(t.url).host, stop: t.stop, [Symbol.asyncDispose]: t.stop };
         },
@@ -131,6 +142,15 @@ export function prepareProcessRuntime(setup: ProcessRuntimeSetup): PreparedRunti
         },
         nodes: () => new ProcessRuntime({ reaper }),
         close: () => reaper.close(),
+        async keep(info) {
+          toxiproxy?.release?.();
+          let record: KeptRecord | undefined;
+          await reaper.release((processes) => {
+            record = { version: 1, ...info, runtime: 'process', processes };
+            writeKept(run.stateDir, record);
+          });
+          return record!;
+        },
       };
     },
   };
@@ -150,6 +170,8 @@ export interface DockerRuntimeSetup {
   imageSource?: ImageSource;
   nodeLimits?: NodeLimits;
   onMessage?: (message: string) => void;
+  /** A long step in progress (an image build, with its latest log line); null when it is done. */
+  onProgress?: (progress: { label: string; detail?: string } | null) => void;
 }
 
 /**
@@ -165,7 +187,16 @@ export async function prepareDockerRuntime(setup: DockerRuntimeSetup): Promise<P
     source: setup.imageSource ?? 'auto',
     ...(setup.toxiproxyBinary ? { toxiproxyBinary: setup.toxiproxyBinary } : {}),
     ...(setup.prometheusBinary ? { prometheusBinary: setup.prometheusBinary } : {}),
+    ...(setup.onProgress
+      ? {
+          onBuildStart: (image: string) => setup.onProgress!({ label: `building ${image}` }),
+          onLog: (image: string, line: string) => {
+            if (line.trim()) setup.onProgress!({ label: `building ${image}`, detail: line.trim() });
+          },
+        }
+      : {}),
   });
+  setup.onProgress?.(null);
   for (const i of images) if (i.status === 'built') setup.onMessage?.(`built image ${i.image} (${i.source}) in ${(i.ms / 1000).toFixed(1)}s`);
   return {
     kind: 'docker',
@@ -182,7 +213,7 @@ async function openDocker(engine: DockerEngine, version: string, setup: DockerRu
   // answers; a network made in the moment before it does is what the next run's sweep (or `chaoslab clean`) is for.
   const [reaper, swept, network] = await Promise.allSettled([
     startDockerReaper({ runId: run.runId, ...(setup.dockerHost ? { dockerHost: setup.dockerHost } : {}) }),
-    cleanDockerLeftovers(engine, { exceptRunId: run.runId }),
+    cleanDockerLeftovers(engine, { exceptRunId: run.runId, keptRunIds: keptRunIds(run.stateDir) }),
     engine.createNetwork(networkName, createLabels(run.runId, { scenario: run.scenario, part: 'network', owner })),
   ]);
   if (reaper.status === 'rejected' || swept.status === 'rejected' || network.status === 'rejected') {
@@ -233,6 +264,14 @@ function dockerCluster(engine: DockerEngine, version: string, setup: DockerRunti
         },
       };
     },
+    async keep(info) {
+      const record: KeptRecord = { version: 1, ...info, runtime: 'docker', ...(setup.dockerHost ? { dockerHost: setup.dockerHost } : {}) };
+      // Recorded first: from here the start-of-run sweep leaves the run alone even if the lab dies now.
+      writeKept(run.stateDir, record);
+      closing ??= reaper.release();
+      await closing;
+      return record;
+    },
     close() {
       closing ??= (async () => {
         await Promise.allSettled(runtimes.map((r) => r.removeAll()));
@@ -259,4 +298,24 @@ export async function cleanDocker(opts: { dockerHost?: string; all?: boolean }):
   }
   const runs = await cleanDockerLeftovers(engine, { ...(opts.all ? { all: true } : {}) });
   return { removed: runs.map((r) => ({ runId: r.runId, containers: r.containers.length, networks: r.networks.length })) };
+}
+
+/**
+ * `chaoslab down` and `clean`: stops what a kept run left up (process groups, or the run's labelled containers and
+ * network) and forgets the record. Returns what it stopped, one line each.
+ */
+export async function stopKept(stateDir: string, record: KeptRecord): Promise<string[]> {
+  const stopped: string[] = [];
+  if (record.runtime === 'docker') {
+    const engine = new DockerEngine(record.dockerHost ? { dockerHost: record.dockerHost } : {});
+    const removed = await engine.removeByLabels(runFilter(record.runId).label);
+    stopped.push(...removed.containers.map((c) => `container ${c.labels[LABEL.node] ?? c.labels[LABEL.part] ?? c.id.slice(0, 12)}`));
+  } else {
+    const killed = await killGroups(record.processes ?? ([] as ProcessEntry[]));
+    stopped.push(...killed.map((k) => `${k.label} (pid ${k.pid})`));
+    // The reaper's state file, if the lab died between writing the record and the reaper standing down.
+    rmSync(join(stateDir, `${record.runId}.json`), { force: true });
+  }
+  forgetKept(stateDir, record);
+  return stopped;
 }

@@ -39,6 +39,7 @@ class RecordingReaper implements Reaper {
     this.calls.push('unregister');
   }
   async close(): Promise<void> {}
+  async release(): Promise<void> {}
 }
 
 const nodes: StartedNode[] = [];

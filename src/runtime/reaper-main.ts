@@ -1,7 +1,8 @@
 /**
  * The reaper process (cf. testcontainers' Ryuk, for processes). Started detached by the lab with
  * `node reaper-main.js <stateFile> <ownerPid> <ownerStartTime>`; the lab holds our stdin.
- * Lines on stdin: {"op":"register","pid","startTime","label"} | {"op":"unregister","pid"}.
+ * Lines on stdin: {"op":"register","pid","startTime","label"} | {"op":"unregister","pid"} | {"op":"release"}.
+ * `release` (a kept run): the lab has recorded the processes elsewhere; we exit at once without killing anything.
  * When stdin closes (the lab exited, crashed or was SIGKILLed) or the owner disappears, we kill every registered
  * process group that is still the same process, delete the state file and exit.
  */
@@ -43,8 +44,14 @@ process.stdin.on('data', (chunk: string) => {
     buffered = buffered.slice(nl + 1);
     try {
       const msg = JSON.parse(line) as { op: string; pid: number; startTime?: string | null; label?: string };
+      if (reaping) return;
       if (msg.op === 'register') registered.set(msg.pid, { pid: msg.pid, startTime: msg.startTime ?? null, label: msg.label ?? '' });
       else if (msg.op === 'unregister') registered.delete(msg.pid);
+      else if (msg.op === 'release') {
+        // Before the pipe's close can be read as the lab's death. The lab removes the state file.
+        reaping = true;
+        process.exit(0);
+      }
     } catch {
       // a torn line from a dying lab; ignore
     }

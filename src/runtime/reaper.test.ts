@@ -132,6 +132,32 @@ describe('reaper', () => {
     expect(existsSync(join(stateDir, 'normal.json'))).toBe(false);
   });
 
+  it('release() hands the registered processes over: the lab exits and nothing is killed', async () => {
+    const handoverFile = join(dir, 'handover.json');
+    const script = `
+      import { spawn } from 'node:child_process';
+      import { writeFileSync } from 'node:fs';
+      const { startReaper } = await import(${JSON.stringify(join(build, 'runtime', 'reaper.js'))});
+      const reaper = await startReaper({ stateDir: ${JSON.stringify(stateDir)}, runId: 'kept-1' });
+      const s = spawn('sh', ['-c', 'exec sleep 60'], { detached: true, stdio: 'ignore' });
+      await reaper.register(s.pid, 'sleeper');
+      await reaper.release((processes) => writeFileSync(${JSON.stringify(handoverFile)}, JSON.stringify(processes)));
+      process.exit(0);
+    `;
+    const lab = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'inherit'] });
+    spawned.push(lab);
+    const code = await new Promise<number | null>((r) => lab.once('exit', (c) => r(c)));
+    expect(code).toBe(0);
+    const handed = JSON.parse(readFileSync(handoverFile, 'utf8')) as { pid: number; startTime: string; label: string }[];
+    expect(handed.map((p) => p.label)).toEqual(['sleeper']);
+    const [entry] = handed;
+    pids.push(entry!.pid);
+    // The reaper stood down and took its state file with it; a second later the sleeper still runs.
+    expect(existsSync(join(stateDir, 'kept-1.json'))).toBe(false);
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(isSameProcessAlive(entry!.pid, entry!.startTime)).toBe(true);
+  });
+
   it('refuses to start without the compiled reaper', async () => {
     await expect(startReaper({ stateDir, runId: 'x', mainPath: join(dir, 'missing.js') })).rejects.toThrow(/npm run build|missing/);
     const disabled = new DisabledReaper();
@@ -169,5 +195,20 @@ describe('cleanStale', () => {
     expect(existsSync(join(cleanDir, 'stale.json'))).toBe(false);
     expect(existsSync(join(cleanDir, 'owned.json'))).toBe(true);
     expect(await cleanStale(join(dir, 'no-such-dir'))).toEqual({ killed: [] });
+  });
+
+  it('leaves a kept run alone: its record owns the processes now', async () => {
+    const dead = spawnSync('true');
+    const node = sleeper();
+    const keptDir = join(dir, 'clean-kept');
+    mkdirSync(join(keptDir, 'kept'), { recursive: true });
+    const state: ReaperState = { version: 1, runId: 'game-day', owner: { pid: dead.pid!, startTime: '1' }, reaper: null, processes: [{ pid: node.pid, startTime: node.startTime, label: 'frontend' }] };
+    writeFileSync(join(keptDir, 'game-day.json'), JSON.stringify(state));
+    writeFileSync(join(keptDir, 'kept', 'game-day.json'), JSON.stringify({ version: 1, runId: 'game-day', runDir: join(dir, 'run'), keptAt: '' }));
+    expect(await cleanStale(keptDir)).toEqual({ killed: [] });
+    expect(isSameProcessAlive(node.pid, node.startTime)).toBe(true);
+    // Without the record, the same file is a crashed run's leftover.
+    rmSync(join(keptDir, 'kept', 'game-day.json'));
+    expect((await cleanStale(keptDir)).killed).toEqual([{ pid: node.pid, label: 'frontend' }]);
   });
 });

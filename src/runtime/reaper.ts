@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
+import { keptRunIds } from './kept.js';
 import { isSameProcessAlive, killGroups, readStartTime, type ProcessEntry } from './proc.js';
 
 export interface Reaper {
@@ -20,6 +21,12 @@ export interface Reaper {
   unregister(pid: number): Promise<void>;
   /** Normal teardown: the reaper kills whatever is still registered, removes the state file and exits. */
   close(): Promise<void>;
+  /**
+   * Hands the registered processes over instead of killing them (a kept run): `handover` gets them and must record
+   * them durably (the kept-run record) before the reaper stands down and its state file goes. If the lab dies before
+   * the reaper has stood down, the reaper still kills everything, as for any crash.
+   */
+  release(handover: (processes: ProcessEntry[]) => void): Promise<void>;
 }
 
 export interface ReaperOptions {
@@ -44,6 +51,9 @@ export class DisabledReaper implements Reaper {
   async register(): Promise<void> {}
   async unregister(): Promise<void> {}
   async close(): Promise<void> {}
+  async release(handover: (processes: ProcessEntry[]) => void): Promise<void> {
+    handover([]);
+  }
 }
 
 const READY_TIMEOUT_MS = 5000;
@@ -124,6 +134,20 @@ class ProcessReaper implements Reaper {
     }
   }
 
+  async release(handover: (processes: ProcessEntry[]) => void): Promise<void> {
+    if (this.#closed) throw new Error('the reaper is already closed');
+    handover(this.state.processes.map((p) => ({ ...p })));
+    await this.#send({ op: 'release' });
+    this.#closed = true;
+    this.child.stdin!.end();
+    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000).unref());
+    if ((await Promise.race([this.#exited, timeout])) === 'timeout') {
+      // Stuck: SIGKILL leaves it no chance to reap (SIGTERM would make it kill everything).
+      this.child.kill('SIGKILL');
+    }
+    removeFile(this.stateFile);
+  }
+
   /** Atomic (write then rename), so a crash never leaves a torn file. */
   writeState(): void {
     if (this.#closed) return;
@@ -140,9 +164,11 @@ class ProcessReaper implements Reaper {
 
 /**
  * For `chaoslab clean` and the start of every run: for every state file whose owner (the lab) is dead,
- * kill what still lives, then remove the file. Files of live labs are left alone.
+ * kill what still lives, then remove the file. Files of live labs are left alone, and so are those of kept runs
+ * (their record owns the processes now; `chaoslab down` and `clean` stop them through it).
  */
 export async function cleanStale(stateDir: string): Promise<{ killed: { pid: number; label: string }[] }> {
+  const kept = keptRunIds(stateDir);
   let names: string[];
   try {
     names = readdirSync(stateDir).filter((n) => n.endsWith('.json'));
@@ -153,7 +179,7 @@ export async function cleanStale(stateDir: string): Promise<{ killed: { pid: num
     names.map(async (name) => {
       const file = join(stateDir, name);
       const state = readState(file);
-      if (!state || isSameProcessAlive(state.owner.pid, state.owner.startTime)) return [];
+      if (!state || kept.has(state.runId) || isSameProcessAlive(state.owner.pid, state.owner.startTime)) return [];
       const killed = await killGroups(state.processes);
       // An orphaned reaper still running has nothing left to do.
       if (state.reaper && isSameProcessAlive(state.reaper.pid, state.reaper.startTime)) {

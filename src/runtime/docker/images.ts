@@ -53,6 +53,8 @@ export interface ImageOptions {
   /** Build even when the inputs label matches (the engine's layer cache still applies). */
   force?: boolean;
   onLog?: (image: string, line: string) => void;
+  /** Before an image is sent to the engine to build (a cached image says nothing): for progress on a terminal. */
+  onBuildStart?: (image: string) => void;
 }
 
 export interface ImageOutcome {
@@ -164,6 +166,7 @@ async function ensureOne(engine: DockerEngine, r: Recipe, opts: ImageOptions): P
   const entries = r.stage(dir);
   copyFileSync(r.dockerfile, path.join(dir, 'Dockerfile'));
   const previous = await engine.imageId(r.image);
+  opts.onBuildStart?.(r.image);
   await engine.buildImage({
     contextDir: dir,
     entries: ['Dockerfile', ...entries],

@@ -1,7 +1,8 @@
 /**
  * The Docker reaper process: `node reaper-main.js <runId> <ownerPid> [dockerHost]`, started detached by the lab,
  * which holds our stdin. When stdin closes (the lab exited, crashed or was SIGKILLed), or the owner pid goes away,
- * we remove every container and network labelled `chaoslab.run=<runId>` and exit. Prints `ready` once the engine
+ * we remove every container and network labelled `chaoslab.run=<runId>` and exit; a `release` line (a kept run)
+ * makes us exit without removing anything. Prints `ready` once the engine
  * answered, so the lab creates nothing before its reaper can see the engine.
  */
 import { readStartTime, isSameProcessAlive } from '../proc.js';
@@ -40,7 +41,16 @@ const ownerWatch = setInterval(() => {
   if (!isSameProcessAlive(ownerPid, ownerStart)) void reap();
 }, 1000);
 
-process.stdin.resume();
+// `release` (a kept run): exit without removing anything, before the pipe's close reads as the lab's death.
+let input = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk: string) => {
+  input += chunk;
+  if (input.split('\n').includes('release')) {
+    reaping = true;
+    process.exit(0);
+  }
+});
 process.stdin.on('end', () => void reap());
 process.stdin.on('close', () => void reap());
 process.stdin.on('error', () => void reap());

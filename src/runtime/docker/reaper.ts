@@ -20,6 +20,8 @@ export interface DockerReaper {
   readonly pid: number;
   /** Normal teardown: the watcher sweeps the run's label once more (it should find nothing) and exits. */
   close(): Promise<void>;
+  /** A kept run: the watcher exits without removing anything; the kept-run record owns the containers now. */
+  release(): Promise<void>;
 }
 
 export interface DockerReaperOptions {
@@ -55,9 +57,24 @@ export async function startDockerReaper(opts: DockerReaperOptions): Promise<Dock
   (child.stdin as unknown as { unref?: () => void }).unref?.();
   child.unref();
   let closing: Promise<void> | undefined;
+  const waitExit = async (): Promise<boolean> => {
+    let timer: NodeJS.Timeout | undefined;
+    const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), CLOSE_TIMEOUT_MS)))]);
+    clearTimeout(timer);
+    return done;
+  };
   return {
     runId: opts.runId,
     pid: child.pid!,
+    release() {
+      closing ??= (async () => {
+        await new Promise<void>((r) => child.stdin!.write('release\n', () => r()));
+        child.stdin!.end();
+        // Stuck: SIGKILL leaves it no chance to sweep (SIGTERM would make it remove the run).
+        if (!(await waitExit())) child.kill('SIGKILL');
+      })();
+      return closing;
+    },
     close() {
       closing ??= (async () => {
         child.stdin!.end();
@@ -113,14 +130,15 @@ export interface LeftoverRun {
 /**
  * Removes the containers and networks of runs whose lab is gone: its owner label names this host and a pid that
  * is no longer the same process. Runs of live labs, and of labs on other hosts sharing the engine, are left alone
- * unless `all` is set. Returns what it removed.
+ * unless `all` is set, and so are kept runs named in `keptRunIds`. Returns what it removed.
  */
-export async function cleanDockerLeftovers(engine: DockerEngine, opts: { all?: boolean; exceptRunId?: string } = {}): Promise<LeftoverRun[]> {
+export async function cleanDockerLeftovers(engine: DockerEngine, opts: { all?: boolean; exceptRunId?: string; keptRunIds?: ReadonlySet<string> } = {}): Promise<LeftoverRun[]> {
   const [containers, networks] = await Promise.all([engine.listContainers([LABEL.run]), engine.listNetworks([LABEL.run])]);
   const runs = new Map<string, LeftoverRun>();
   const entry = (o: ListedObject): LeftoverRun | undefined => {
     const runId = o.labels[LABEL.run];
-    if (!runId || runId === opts.exceptRunId) return undefined;
+    // A kept run's lab is gone on purpose: its record owns it (`chaoslab down`).
+    if (!runId || runId === opts.exceptRunId || opts.keptRunIds?.has(runId)) return undefined;
     let r = runs.get(runId);
     if (!r) runs.set(runId, (r = { runId, owner: o.labels[LABEL.owner], containers: [], networks: [] }));
     return r;
