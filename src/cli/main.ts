@@ -21,6 +21,7 @@ import type { RunResult } from '../run/result.js';
 import { imagesCommand } from './images.js';
 import { cleanDocker, RUNTIME_KINDS, type RuntimeKind } from '../runtime/cluster-runtime.js';
 import { reportCommand, REPORT_USAGE } from './report.js';
+import { parseSampleRatio, traceOptionsFromEnv } from '../trace/config.js';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -35,6 +36,8 @@ export interface CliEnv {
   stateDir: string;
   /** DOCKER_HOST; undefined: the local socket. */
   dockerHost: string | undefined;
+  /** The OTEL_* variables (OTLP endpoint, headers, …): the lab's traces follow them and the toys get them. */
+  otel: Record<string, string | undefined>;
 }
 
 function readEnv(): CliEnv {
@@ -49,6 +52,7 @@ function readEnv(): CliEnv {
     prometheusBinary: e.CHAOSLAB_PROMETHEUS || undefined,
     stateDir: e.CHAOSLAB_STATE_DIR || path.join(os.tmpdir(), 'chaoslab-state'),
     dockerHost: e.DOCKER_HOST || undefined,
+    otel: Object.fromEntries(Object.entries(e).filter(([k]) => k.startsWith('OTEL_'))),
   };
 }
 
@@ -65,6 +69,7 @@ Usage:
       --out <dir>          put the run folder under <dir> (default ./runs)
       --json               print one JSON document instead of the human view
       --prometheus-port <n>, --toxiproxy-port <n>   fixed ports (default: free ones)
+      --trace-sample <r>   share of requests traced: 0.05 (default), 10%, 1/20; 0 = no traces
 ${REPORT_USAGE}
   chaoslab clean                        stop whatever crashed runs left behind
 
@@ -143,6 +148,7 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
     'prometheus-port': { type: 'string' },
     'toxiproxy-port': { type: 'string' },
     runtime: { type: 'string' },
+    'trace-sample': { type: 'string' },
   });
   const portOption = (name: 'prometheus-port' | 'toxiproxy-port'): number | undefined => {
     const v = values[name] as string | undefined;
@@ -153,6 +159,7 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
   };
   const runtime = ((values.runtime as string | undefined) ?? 'process') as RuntimeKind;
   if (!RUNTIME_KINDS.includes(runtime)) throw new LabError(Errors.InvalidArgument, `--runtime ${String(values.runtime)}: expected ${RUNTIME_KINDS.join(' or ')}`, { hint: 'e.g. --runtime docker' });
+  const traces = traceOptionsFromEnv(env.otel ?? {}, parseSampleRatio(values['trace-sample'] as string | undefined));
   const prometheusPort = portOption('prometheus-port');
   const toxiproxyPort = portOption('toxiproxy-port');
   if (positionals.length !== 1) {
@@ -172,7 +179,7 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
   }
   const json = Boolean(values.json);
   const rel = path.relative(env.cwd, file) || file;
-  const command = ['npx chaoslab run', rel, ...(wanted ?? []).map((v) => `--variant ${v}`), ...(values.control ? ['--control'] : []), ...((values.set as string[] | undefined) ?? []).map((s) => `--set ${s}`), ...(runtime === 'process' ? [] : [`--runtime ${runtime}`]), `--seed ${seed}`].join(' ');
+  const command = ['npx chaoslab run', rel, ...(wanted ?? []).map((v) => `--variant ${v}`), ...(values.control ? ['--control'] : []), ...((values.set as string[] | undefined) ?? []).map((s) => `--set ${s}`), ...(runtime === 'process' ? [] : [`--runtime ${runtime}`]), ...(values['trace-sample'] !== undefined ? [`--trace-sample ${String(values['trace-sample'])}`] : []), `--seed ${seed}`].join(' ');
 
   // First Ctrl-C: heal, stop and report. Second: leave now; the reaper stops what is left.
   const abort = new AbortController();
@@ -208,6 +215,7 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
       command,
       runtime,
       ...(env.dockerHost ? { dockerHost: env.dockerHost } : {}),
+      traces,
     });
   } finally {
     process.off('SIGINT', onSignal);
@@ -232,6 +240,7 @@ export function toJson(r: RunResult) {
     passed: r.passed,
     runDir: r.runDir,
     command: r.command,
+    ...(r.traces ? { traces: r.traces } : {}),
     variants: r.variants.map((v) => ({
       name: v.name,
       expect: v.expect,

@@ -1,5 +1,6 @@
 /** The shape of a run's outcome: what `--json` prints and report files are made from. Keep it stable. */
 import type { Series } from '../observe/prometheus-client.js';
+import type { TraceSummary } from '../trace/lab-tracing.js';
 
 export type Outcome = 'holds' | 'violated' | 'no-data';
 
@@ -59,4 +60,6 @@ export interface RunResult {
   endedAt: string;
   command: string;
   variants: VariantResult[];
+  /** Where the run's spans went (absent when tracing was off). */
+  traces?: TraceSummary;
 }

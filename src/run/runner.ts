@@ -29,6 +29,7 @@ import { realClock, runSchedule, scheduleActions, type ScheduledAction } from '.
 import { writeJunit } from '../report/junit.js';
 import { writeHtmlReport } from '../report/html.js';
 import { resetCheckerMetrics, runCheckers } from './checkers.js';
+import { startLabTracing, type LabTracing, type TraceOptions } from '../trace/lab-tracing.js';
 
 export interface RunOptions {
   projectRoot: string;
@@ -55,6 +56,8 @@ export interface RunOptions {
   runtime?: RuntimeKind;
   /** DOCKER_HOST for `runtime: docker`; undefined: the local socket. */
   dockerHost?: string;
+  /** Traces of the lab and the toys; off by default (the CLI turns them on). */
+  traces?: TraceOptions;
 }
 
 interface Parts {
@@ -63,6 +66,7 @@ interface Parts {
   lab: LabMetricsServer;
   cluster: ClusterRuntime;
   addresses: Addresses;
+  tracing: LabTracing;
 }
 
 /**
@@ -135,7 +139,8 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
 
   journal.append('run-start', { scenario: plan.id, seed: opts.seed, control: opts.control, variants: variants.map((v) => v.name), command: opts.command });
   reporter.onRunStart?.({ scenario: plan.id, title: plan.title, seed: opts.seed, runDir, variants: variants.map((v) => v.name), control: opts.control });
-
+  const tracing = await startLabTracing(opts.traces ?? { sampleRatio: 0 }, { runDir, runId, scenario: plan.id, seed: opts.seed, control: opts.control });
+  journal.append('traces', tracing.where);
 
   const results: VariantResult[] = [];
   let parts: Partial<Omit<Parts, 'prometheus'>> = {};
@@ -151,6 +156,7 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
     const [toxiproxy, lab] = await Promise.all([
       cluster.startToxiproxy({ logFile: path.join(runDir, 'logs', 'toxiproxy.log'), seed: opts.seed, proxyPorts: plan.links.filter((l) => l.from === CLIENT).map((l) => ports.proxies.get(l.name)!), ...(opts.toxiproxyPort !== undefined ? { port: opts.toxiproxyPort } : {}) }).then((t) => (parts.toxiproxy = t)),
       startLabMetricsServer(metrics, { host: cluster.labMetricsHost }).then((l) => (parts.lab = l)),
+      tracing.listen(cluster.labMetricsHost),
     ]);
     const addresses = buildAddresses(plan, ports, cluster, lab.address, toxiproxy);
     journal.append('part-started', { part: 'runtime', runtime: cluster.kind, description: cluster.description });
@@ -172,7 +178,7 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
 
     for (const variant of variants) {
       if (opts.signal.aborted) break;
-      const r = await runVariant(plan, variant, opts, { toxiproxy, prometheus: prometheusReady, lab, cluster, addresses }, journal, runDir, scrapeIntervalMs);
+      const r = await runVariant(plan, variant, opts, { toxiproxy, prometheus: prometheusReady, lab, cluster, addresses, tracing }, journal, runDir, scrapeIntervalMs);
       results.push(r);
       reporter.onVariantEnd?.(r);
       if (r.status === 'failed' && r.error && r.error.code !== Errors.NodeFailed.code) break;
@@ -208,6 +214,12 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
     command: opts.command,
     variants: results,
   };
+  // After the nodes stopped: their last spans have arrived.
+  const traces = await tracing.finish({ passed: result.passed, interrupted });
+  if (traces.mode !== 'off') {
+    result.traces = traces;
+    journal.append('traces-written', traces);
+  }
   journal.append('run-end', { passed: result.passed });
   journal.write(path.join(runDir, 'journal.json'), { scenario: plan.id, title: plan.title, seed: opts.seed, control: opts.control, runDir, startedAt: result.startedAt, endedAt: result.endedAt });
   writeFileSync(path.join(runDir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
@@ -251,8 +263,10 @@ async function runVariant(
   const reporter = opts.reporter;
   const rng = createRng(opts.seed).fork(`variant:${variant.name}`);
   const vj = (kind: Parameters<Journal['append']>[0], f: Record<string, unknown> = {}) => journal.append(kind, { variant: variant.name, ...f });
+  const vt = parts.tracing.variant(variant.name, { expect: variant.expect, mitigations: variant.mitigations });
   const setPhase = (p: Phase) => {
     phase = p;
+    vt.phase(p);
     lab.metrics.setPhase(p);
     vj('phase', { phase: p });
     reporter.onPhase?.(variant.name, p);
@@ -323,7 +337,7 @@ async function runVariant(
           // `node` means the Node.js running the lab, whatever PATH says.
           command: n.command.map((c, i) => (i === 0 && c === 'node' ? process.execPath : c.replaceAll('{toys}', toysDir))),
           cwd: opts.projectRoot,
-          env: { CHAOSLAB_NODE: JSON.stringify(config) },
+          env: { CHAOSLAB_NODE: JSON.stringify(config), ...parts.tracing.nodeEnv(variant.name, Object.fromEntries(plan.links.filter((l) => l.from === n.name).map((l) => [innerProxyAddr.get(l.name)!, l.name]))) },
           logFile: path.join(variantDir, 'logs', `${n.name}.log`),
           healthUrl: `http://${addrOf(n.name, n.healthPort)}${n.healthPath}`,
           healthTimeoutMs: n.healthTimeoutMs,
@@ -344,9 +358,12 @@ async function runVariant(
     // Load and timeline share t0.
     const targetNode = plan.workload.target;
     const targetInstances = plan.nodes.filter((n) => n.group === targetNode.node);
+    const clientLinks: Record<string, string> = {};
     const baseUrls = targetInstances.map((n) => {
       const viaProxy = plan.links.find((l) => l.from === CLIENT && l.to === n.name);
-      return `http://${viaProxy ? proxyAddr.get(viaProxy.name)! : addrOf(n.name, targetNode.port ?? n.ports[0]!)}`;
+      const url = `http://${viaProxy ? proxyAddr.get(viaProxy.name)! : addrOf(n.name, targetNode.port ?? n.ports[0]!)}`;
+      if (viaProxy) clientLinks[url] = viaProxy.name;
+      return url;
     });
     const stats = new SlidingStats(3);
     let baseRate = plan.workload.rate;
@@ -370,6 +387,7 @@ async function runVariant(
         recordHistory: plan.workload.history,
       },
       { onResult },
+      { tracing: vt.requests(rng.fork('trace').seed, { templates: Object.fromEntries(plan.workload.operations.map((o) => [o.name, o.path])), links: clientLinks }) },
     );
     result.t0 = Date.now();
     load.start();
@@ -422,6 +440,7 @@ async function runVariant(
       if (a.kind === 'apply') {
         // Written to the journal before it is applied: a crash mid-apply still shows what was attempted.
         vj('fault-apply', { step: s.name, fault, description, scheduledMs: a.atMs });
+        vt.faultStart(s.name, fault, description);
         try {
           const healer = await applyFault(fault, s, nodes, toxiproxy, plan, addrOf);
           const appliedMs = performance.now() - t0Perf;
@@ -433,6 +452,7 @@ async function runVariant(
           reporter.onFault?.({ variant: variant.name, step: s.name, action: 'apply', description, skewMs: actualMs - a.atMs });
         } catch (e) {
           rec.error = errorFields(e).message;
+          vt.faultEnd(s.name, rec.error);
           vj('fault-error', { step: s.name, action: 'apply', error: errorFields(e) });
           reporter.onFault?.({ variant: variant.name, step: s.name, action: 'apply', description, skewMs: actualMs - a.atMs, error: rec.error });
           throw e;
@@ -442,6 +462,7 @@ async function runVariant(
         if (!entry) return;
         vj('fault-heal', { step: s.name, scheduledMs: a.atMs });
         await entry.heal();
+        vt.faultEnd(s.name);
         active.delete(s.name);
         rec.healedMs = Math.round((performance.now() - t0Perf) * 10) / 10;
         for (const t of faultLabels(fault)) lab.metrics.setFaultActive(fault.type, t, false);
@@ -463,6 +484,7 @@ async function runVariant(
     for (const [name, a] of active) {
       try {
         await a.heal();
+        vt.faultEnd(name);
         for (const t of faultLabels(a.fault)) lab.metrics.setFaultActive(a.fault.type, t, false);
         vj('fault-healed', { step: name, final: true });
       } catch (e) {
@@ -514,6 +536,7 @@ async function runVariant(
   }
   result.passed = result.status === 'completed' && result.assertions.length > 0 && result.assertions.every((a) => a.passed);
   vj('variant-end', { passed: result.passed, status: result.status });
+  vt.end(result);
   return result;
 }
 
