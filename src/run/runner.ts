@@ -29,7 +29,7 @@ import { realClock, runSchedule, scheduleActions, type ScheduledAction } from '.
 import { writeJunit } from '../report/junit.js';
 import { writeHtmlReport } from '../report/html.js';
 import { resetCheckerMetrics, runCheckers } from './checkers.js';
-import { startLabTracing, type LabTracing, type TraceOptions } from '../trace/lab-tracing.js';
+import { TRACING_OFF, startLabTracing, type LabTracing, type TraceOptions } from '../trace/lab-tracing.js';
 
 export interface RunOptions {
   projectRoot: string;
@@ -139,8 +139,9 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
 
   journal.append('run-start', { scenario: plan.id, seed: opts.seed, control: opts.control, variants: variants.map((v) => v.name), command: opts.command });
   reporter.onRunStart?.({ scenario: plan.id, title: plan.title, seed: opts.seed, runDir, variants: variants.map((v) => v.name), control: opts.control });
-  const tracing = await startLabTracing(opts.traces ?? { sampleRatio: 0 }, { runDir, runId, scenario: plan.id, seed: opts.seed, control: opts.control });
-  journal.append('traces', tracing.where);
+  // The SDK loads while the parts start (a few hundred ms of module loading).
+  const tracingReady = startLabTracing(opts.traces ?? { sampleRatio: 0 }, { runDir, runId, scenario: plan.id, seed: opts.seed, control: opts.control });
+  tracingReady.catch(() => undefined); // awaited below
 
   const results: VariantResult[] = [];
   let parts: Partial<Omit<Parts, 'prometheus'>> = {};
@@ -153,10 +154,14 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
     const cluster = await prepared.open({ runId, scenario: plan.id, stateDir: opts.stateDir, nodes: nodePorts, onMessage: (m) => reporter.onMessage?.(m) });
     parts.cluster = cluster;
     const metrics = createLabMetrics();
-    const [toxiproxy, lab] = await Promise.all([
+    const [toxiproxy, lab, tracing] = await Promise.all([
       cluster.startToxiproxy({ logFile: path.join(runDir, 'logs', 'toxiproxy.log'), seed: opts.seed, proxyPorts: plan.links.filter((l) => l.from === CLIENT).map((l) => ports.proxies.get(l.name)!), ...(opts.toxiproxyPort !== undefined ? { port: opts.toxiproxyPort } : {}) }).then((t) => (parts.toxiproxy = t)),
       startLabMetricsServer(metrics, { host: cluster.labMetricsHost }).then((l) => (parts.lab = l)),
-      tracing.listen(cluster.labMetricsHost),
+      tracingReady.then(async (t) => {
+        journal.append('traces', t.where);
+        await t.listen(cluster.labMetricsHost);
+        return t;
+      }),
     ]);
     const addresses = buildAddresses(plan, ports, cluster, lab.address, toxiproxy);
     journal.append('part-started', { part: 'runtime', runtime: cluster.kind, description: cluster.description });
@@ -215,7 +220,7 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
     variants: results,
   };
   // After the nodes stopped: their last spans have arrived.
-  const traces = await tracing.finish({ passed: result.passed, interrupted });
+  const traces = await (await tracingReady.catch(() => TRACING_OFF)).finish({ passed: result.passed, interrupted });
   if (traces.mode !== 'off') {
     result.traces = traces;
     journal.append('traces-written', traces);
@@ -318,6 +323,8 @@ async function runVariant(
     }
 
     const toysDir = path.join(opts.projectRoot, 'dist', 'toys');
+    // A node's peer address → the link it goes through, so its client spans name the link.
+    const linksOf = (node: string) => Object.fromEntries(plan.links.filter((l) => l.from === node).map((l) => [innerProxyAddr.get(l.name)!, l.name]));
     await Promise.all(
       plan.nodes.map(async (n) => {
         const config = {
@@ -337,7 +344,7 @@ async function runVariant(
           // `node` means the Node.js running the lab, whatever PATH says.
           command: n.command.map((c, i) => (i === 0 && c === 'node' ? process.execPath : c.replaceAll('{toys}', toysDir))),
           cwd: opts.projectRoot,
-          env: { CHAOSLAB_NODE: JSON.stringify(config), ...parts.tracing.nodeEnv(variant.name, Object.fromEntries(plan.links.filter((l) => l.from === n.name).map((l) => [innerProxyAddr.get(l.name)!, l.name]))) },
+          env: { CHAOSLAB_NODE: JSON.stringify(config), ...parts.tracing.nodeEnv(variant.name, linksOf(n.name)) },
           logFile: path.join(variantDir, 'logs', `${n.name}.log`),
           healthUrl: `http://${addrOf(n.name, n.healthPort)}${n.healthPath}`,
           healthTimeoutMs: n.healthTimeoutMs,

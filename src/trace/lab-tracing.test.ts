@@ -6,8 +6,10 @@ import { ExportResultCode, W3CTraceContextPropagator } from '@opentelemetry/core
 import { BasicTracerProvider, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OutgoingRequest } from '../workload/http-sender.js';
-import { TRACING_OFF, faultAttributes, labTracing, startLabTracing, type RunIdentity } from './lab-tracing.js';
+import { faultAttributes, labTracing } from './lab-spans.js';
+import { TRACING_OFF, startLabTracing, type RunIdentity } from './lab-tracing.js';
 import { isTraced } from './sampling.js';
+import { startSpanReceiver } from './receiver.js';
 import { SpanFile, parseSpanLines } from './span-file.js';
 
 const dirs: string[] = [];
@@ -149,16 +151,32 @@ describe('lab tracing', () => {
     expect(faultAttributes({ type: 'clock', nodes: ['n-1'], offsetMs: -500 })).toEqual({ 'chaoslab.fault.type': 'clock', 'chaoslab.fault.nodes': ['n-1'], 'chaoslab.fault.offsetMs': -500 });
   });
 
-  it('with the real Node SDK: off at ratio 0; on, the run span lands in traces.jsonl, and a second run in the process works too', async () => {
+  it('off at ratio 0; on, the run span lands in traces.jsonl (the SDK tracer provider)', async () => {
     expect(await startLabTracing({ sampleRatio: 0 }, run(tmp()))).toBe(TRACING_OFF);
-    for (const scenario of ['first', 'second']) {
-      const dir = tmp();
-      const t = await startLabTracing({ sampleRatio: 0.5 }, { ...run(dir), scenario });
-      t.variant('baseline', {}).end({ status: 'completed', passed: true });
-      const summary = await t.finish({ passed: true, interrupted: false });
-      expect(summary).toMatchObject({ mode: 'file', file: 'traces.jsonl', spans: 2 });
-      const lines = parseSpanLines(readFileSync(path.join(dir, 'traces.jsonl'), 'utf8'));
-      expect(lines.map((l) => `${l.service} ${l.name}`).sort()).toEqual([`chaoslab chaoslab run ${scenario}`, 'chaoslab variant baseline']);
+    const dir = tmp();
+    const t = await startLabTracing({ sampleRatio: 0.5 }, run(dir));
+    t.variant('baseline', {}).end({ status: 'completed', passed: true });
+    expect(await t.finish({ passed: true, interrupted: false })).toMatchObject({ mode: 'file', file: 'traces.jsonl', spans: 2 });
+    const lines = parseSpanLines(readFileSync(path.join(dir, 'traces.jsonl'), 'utf8'));
+    expect(lines.map((l) => `${l.service} ${l.name}`).sort()).toEqual(['chaoslab chaoslab run hello-latency', 'chaoslab variant baseline']);
+  });
+
+  it('exports over OTLP with the Node SDK when a collector is named, twice in one process', async () => {
+    // The lab's own receiver stands in for the collector.
+    const dir = tmp();
+    const collected = new SpanFile(path.join(dir, 'collector.jsonl'));
+    const collector = await startSpanReceiver(collected, { host: '127.0.0.1' });
+    try {
+      for (const scenario of ['first', 'second']) {
+        const t = await startLabTracing({ sampleRatio: 0.5, otlpEndpoint: collector.url }, { ...run(dir), scenario });
+        expect(t.where).toEqual({ mode: 'otlp', endpoint: collector.url, sampleRatio: 0.5 });
+        t.variant('baseline', {}).end({ status: 'completed', passed: true });
+        expect(await t.finish({ passed: true, interrupted: false })).toEqual({ mode: 'otlp', endpoint: collector.url, sampleRatio: 0.5 });
+      }
+      const lines = parseSpanLines(readFileSync(collected.file, 'utf8'));
+      expect(lines.map((l) => `${l.service} ${l.name}`).sort()).toEqual(['chaoslab chaoslab run first', 'chaoslab chaoslab run second', 'chaoslab variant baseline', 'chaoslab variant baseline']);
+    } finally {
+      await collector.stop();
     }
   });
 });

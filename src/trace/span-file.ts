@@ -8,7 +8,6 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { fromReadableSpan, type SpanLine } from './span-line.js';
 
-export const TRACES_FILE = 'traces.jsonl';
 
 export class SpanFile {
   #count = 0;

@@ -111,6 +111,28 @@ describe('toy tracing', () => {
     expect(seen).toEqual([undefined, undefined, undefined]);
   });
 
+  it('keeps overlapping traced requests traced when one of them ends first', async () => {
+    const c = collector();
+    const { front } = await pair(
+      c,
+      (toy) =>
+        toy.route('GET', '/x/:ms', async (req) => {
+          await sleep(Number(req.params.ms));
+          return { body: (await toy.peer('back').get('/y')).body };
+        }),
+      (toy) => toy.route('GET', '/y', () => ({ body: {} })),
+    );
+    const other = formatTraceparent({ traceId: 'ab'.repeat(16), spanId: CALLER, flags: 1 });
+    const slow = get(`${front.url}/x/250`, { traceparent: other });
+    await sleep(50);
+    expect(await get(`${front.url}/x/10`, { traceparent: sampled })).toBe(200); // ends while the slow one waits
+    expect(await slow).toBe(200);
+    expect(await get(`${front.url}/x/0`, { traceparent: sampled })).toBe(200); // and tracing resumes after a pause
+    await closeAll();
+    const clients = c.spans.filter((s) => s.name === 'GET /y' && s.resource.attributes['service.name'] === 'front');
+    expect(clients.map((s) => s.spanContext().traceId).sort()).toEqual(['ab'.repeat(16), TRACE, TRACE].sort());
+  });
+
   it('a call that times out ends its client span at the timeout, as an error; a 5xx marks the server span', async () => {
     const c = collector();
     const { front } = await pair(
