@@ -26,6 +26,7 @@ import { downCommand, shippedDashboard, upCommand } from './game-day.js';
 import { listKept } from '../runtime/kept.js';
 import { formatKept, formatKeptLine } from '../report/kept-view.js';
 import { stopKept } from '../runtime/cluster-runtime.js';
+import { parseSampleRatio, traceOptionsFromEnv } from '../trace/config.js';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -44,6 +45,8 @@ export interface CliEnv {
   configFile?: string | undefined;
   /** The settings file's values, once loaded (flags and environment still win). */
   config?: LabConfig;
+  /** The OTEL_* variables (OTLP endpoint, headers, …): the lab's traces follow them and the toys get them. */
+  otel: Record<string, string | undefined>;
 }
 
 function readEnv(): CliEnv {
@@ -59,6 +62,7 @@ function readEnv(): CliEnv {
     stateDir: e.CHAOSLAB_STATE_DIR || path.join(os.tmpdir(), 'chaoslab-state'),
     dockerHost: e.DOCKER_HOST || undefined,
     configFile: e.CHAOSLAB_CONFIG || undefined,
+    otel: Object.fromEntries(Object.entries(e).filter(([k]) => k.startsWith('OTEL_'))),
   };
 }
 
@@ -106,6 +110,7 @@ Usage:
       --for <duration>     how long the load runs (default 10m, at most 8h)
       --set, --seed, --out, --json, --runtime, --prometheus-port, --toxiproxy-port   as for run
   chaoslab down [runDir | --all]        stop a kept run (run --keep, up); without arguments, the only one
+      --trace-sample <r>   share of requests traced: 0.05 (default), 10%, 1/20; 0 = no traces
 ${REPORT_USAGE}
   chaoslab images build [--source auto|local|official] [--force] [--verbose]
                                         build the Docker runtime's images (offline from local files by default)
@@ -198,6 +203,7 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
     runtime: { type: 'string' },
     keep: { type: 'boolean', default: false },
     live: { type: 'boolean', default: false },
+    'trace-sample': { type: 'string' },
   });
   const portOption = (name: 'prometheus-port' | 'toxiproxy-port'): number | undefined => {
     const v = values[name] as string | undefined;
@@ -208,6 +214,7 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
   };
   const runtime = ((values.runtime as string | undefined) ?? env.config?.runtime ?? 'process') as RuntimeKind;
   if (!RUNTIME_KINDS.includes(runtime)) throw new LabError(Errors.InvalidArgument, `--runtime ${String(values.runtime)}: expected ${RUNTIME_KINDS.join(' or ')}`, { hint: 'e.g. --runtime docker' });
+  const traces = traceOptionsFromEnv(env.otel ?? {}, parseSampleRatio(values['trace-sample'] as string | undefined));
   const prometheusPort = portOption('prometheus-port');
   const toxiproxyPort = portOption('toxiproxy-port');
   if (positionals.length !== 1) {
@@ -231,7 +238,7 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
   const stillKept = listKept(env.stateDir);
   if (stillKept.length) env.stderr.write(`chaoslab: ${stillKept.length} kept run(s) still up (npx chaoslab down --all stops them):\n${stillKept.map((k) => `  ${formatKeptLine(k, env.cwd)}\n`).join('')}`);
   const rel = path.relative(env.cwd, file) || file;
-  const command = ['npx chaoslab run', rel, ...(wanted ?? []).map((v) => `--variant ${v}`), ...(values.control ? ['--control'] : []), ...((values.set as string[] | undefined) ?? []).map((s) => `--set ${s}`), ...(runtime === 'process' ? [] : [`--runtime ${runtime}`]), `--seed ${seed}`].join(' ');
+  const command = ['npx chaoslab run', rel, ...(wanted ?? []).map((v) => `--variant ${v}`), ...(values.control ? ['--control'] : []), ...((values.set as string[] | undefined) ?? []).map((s) => `--set ${s}`), ...(runtime === 'process' ? [] : [`--runtime ${runtime}`]), ...(values['trace-sample'] !== undefined ? [`--trace-sample ${String(values['trace-sample'])}`] : []), `--seed ${seed}`].join(' ');
 
   // First Ctrl-C: heal, stop and report. Second: leave now; the reaper stops what is left.
   const abort = new AbortController();
@@ -270,6 +277,7 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
       command,
       runtime,
       ...(env.dockerHost ? { dockerHost: env.dockerHost } : {}),
+      traces,
     });
   } finally {
     process.off('SIGINT', onSignal);
@@ -297,6 +305,7 @@ export function toJson(r: RunResult) {
     runDir: r.runDir,
     command: r.command,
     ...(r.kept ? { kept: r.kept } : {}),
+    ...(r.traces ? { traces: r.traces } : {}),
     variants: r.variants.map((v) => ({
       name: v.name,
       expect: v.expect,

@@ -215,6 +215,8 @@ function renderSummary(r: RunResult, c: Paint): string {
   const lines = ['', `${r.passed ? c.green('✔ every variant met its expectation') : c.red('✘ not every variant met its expectation')}  ${c.dim(`(seed ${r.seed})`)}`];
   lines.push(c.dim(`  run folder: ${r.runDir}`));
   lines.push(c.dim(`  report:     ${r.runDir}/report.html`));
+  if (r.traces?.mode === 'file') lines.push(c.dim(`  traces:     ${r.runDir}/${r.traces.file} (${r.traces.spans ?? 0} spans)`));
+  else if (r.traces?.mode === 'otlp') lines.push(c.dim(`  traces:     sent to ${r.traces.endpoint}`));
   lines.push(c.dim(`  replay:     ${r.command}`));
   return lines.join('\n');
 }

@@ -154,6 +154,14 @@ describe('renderHtmlReport', () => {
     expect(html).toMatch(/mitigated[\s\S]*should recover/);
   });
 
+  it('says where the traces went, when the run was traced', () => {
+    expect(html).not.toContain('<span>traces</span>');
+    const file = renderHtmlReport({ ...result, traces: { mode: 'file', file: 'traces.jsonl', sampleRatio: 0.05, spans: 812 } }, journal);
+    expect(file).toContain('<span>traces</span><span><code>traces.jsonl</code> in the run folder <span class="muted">(812 spans; 1 request in 20 traced)</span>');
+    const otlp = renderHtmlReport({ ...result, traces: { mode: 'otlp', endpoint: 'http://collector:4318/v1/traces', sampleRatio: 0.3 } }, journal);
+    expect(otlp).toContain('sent over OTLP to <code>http://collector:4318/v1/traces</code> <span class="muted">(30% of requests traced)</span>');
+  });
+
   it('draws one chart per assertion and variant, with threshold, fault window and time to recover', () => {
     expect(html.match(/<svg class="chart"/g)).toHaveLength(5);
     // Four charts have series, the no-data one says so.

@@ -13,6 +13,16 @@ import type { AssertionResult, RunResult, VariantResult } from '../run/result.js
 
 export const REPORT_FILE = 'report.html';
 
+/** Where the run's spans went, as a row of the header (nothing when tracing was off). */
+function tracesRow(result: RunResult): string {
+  const t = result.traces;
+  if (!t || t.mode === 'off') return '';
+  const every = 1 / t.sampleRatio;
+  const share = t.sampleRatio >= 1 ? 'every request' : Number.isInteger(Math.round(every * 1000) / 1000) ? `1 request in ${Math.round(every)}` : `${Math.round(t.sampleRatio * 1000) / 10}% of requests`;
+  if (t.mode === 'otlp') return `<span>traces</span><span>sent over OTLP to <code>${esc(t.endpoint)}</code> <span class="muted">(${share} traced)</span></span>\n`;
+  return `<span>traces</span><span><code>${esc(t.file)}</code> in the run folder <span class="muted">(${t.spans ?? 0} spans; ${share} traced)</span></span>\n`;
+}
+
 /** Writes `<runDir>/report.html` and returns its path. */
 export function writeHtmlReport(runDir: string, result: RunResult, journalRecords: readonly JournalRecord[]): string {
   const file = path.join(runDir, REPORT_FILE);
@@ -738,7 +748,7 @@ export function renderHtmlReport(result: RunResult, journalRecords: readonly Jou
 <span>seed</span><span><code>${result.seed}</code></span>
 <span>started</span><span>${esc(result.startedAt)} <span class="muted">(${wall} in all)</span></span>
 <span>run folder</span><span><code>${esc(result.runDir)}</code></span>
-</div>
+${tracesRow(result)}</div>
 </header>`);
 
   sections.push(`<h2>Verdict per variant</h2><div class="cards">${result.variants.map((v) => variantCard(v, result.control, differing)).join('')}</div>`);

@@ -9,7 +9,8 @@ import path from 'node:path';
 export type RecordKind =
   | 'run-start' | 'run-end' | 'part-started' | 'variant-start' | 'variant-end' | 'cluster-up' | 'cluster-down'
   | 'phase' | 'fault-apply' | 'fault-applied' | 'fault-heal' | 'fault-healed' | 'fault-error'
-  | 'load-change' | 'load-start' | 'load-end' | 'assertion' | 'error' | 'interrupted' | 'node-exit' | 'parts-stopped' | 'checker' | 'checker-error' | 'kept';
+  | 'load-change' | 'load-start' | 'load-end' | 'assertion' | 'error' | 'interrupted' | 'node-exit' | 'parts-stopped' | 'checker' | 'checker-error' | 'kept'
+  | 'traces' | 'traces-written';
 
 export interface JournalRecord {
   kind: RecordKind;

@@ -1,6 +1,7 @@
 /** The shape of a run's outcome: what `--json` prints and report files are made from. Keep it stable. */
 import type { Series } from '../observe/prometheus-client.js';
 import type { KeptInfo } from '../runtime/kept.js';
+import type { TraceSummary } from '../trace/lab-tracing.js';
 
 export type Outcome = 'holds' | 'violated' | 'no-data';
 
@@ -62,4 +63,6 @@ export interface RunResult {
   variants: VariantResult[];
   /** `--keep` / `up`: what was left running after the run, and where. */
   kept?: KeptInfo;
+  /** Where the run's spans went (absent when tracing was off). */
+  traces?: TraceSummary;
 }

@@ -31,6 +31,7 @@ import { realClock, runSchedule, scheduleActions, type ScheduledAction } from '.
 import { writeJunit } from '../report/junit.js';
 import { writeHtmlReport } from '../report/html.js';
 import { resetCheckerMetrics, runCheckers } from './checkers.js';
+import { TRACING_OFF, startLabTracing, type LabTracing, type TraceOptions } from '../trace/lab-tracing.js';
 
 export interface RunOptions {
   projectRoot: string;
@@ -67,6 +68,8 @@ export interface RunOptions {
   report?: boolean;
   /** Query each assertion's PromQL this often while a variant runs, for the live view; off when undefined. */
   liveQueryIntervalMs?: number;
+  /** Traces of the lab and the toys; off by default (the CLI turns them on). */
+  traces?: TraceOptions;
 }
 
 /** Where the last variant leaves its nodes when the run keeps its cluster up. */
@@ -81,6 +84,7 @@ interface Parts {
   lab: LabMetricsServer;
   cluster: ClusterRuntime;
   addresses: Addresses;
+  tracing: LabTracing;
 }
 
 /**
@@ -153,7 +157,9 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
 
   journal.append('run-start', { scenario: plan.id, seed: opts.seed, control: opts.control, variants: variants.map((v) => v.name), command: opts.command });
   reporter.onRunStart?.({ scenario: plan.id, title: plan.title, seed: opts.seed, runDir, variants: variants.map((v) => v.name), control: opts.control });
-
+  // The SDK loads while the parts start (a few hundred ms of module loading).
+  const tracingReady = startLabTracing(opts.traces ?? { sampleRatio: 0 }, { runDir, runId, scenario: plan.id, seed: opts.seed, control: opts.control });
+  tracingReady.catch(() => undefined); // awaited below
 
   const results: VariantResult[] = [];
   let parts: Partial<Omit<Parts, 'prometheus'>> = {};
@@ -169,9 +175,14 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
     parts.cluster = cluster;
     const metrics = createLabMetrics();
     reporter.onProgress?.({ label: `starting Toxiproxy (${cluster.kind === 'docker' ? 'container' : 'process'})` });
-    const [toxiproxy, lab] = await Promise.all([
+    const [toxiproxy, lab, tracing] = await Promise.all([
       cluster.startToxiproxy({ logFile: path.join(runDir, 'logs', 'toxiproxy.log'), seed: opts.seed, proxyPorts: plan.links.filter((l) => l.from === CLIENT).map((l) => ports.proxies.get(l.name)!), ...(opts.toxiproxyPort !== undefined ? { port: opts.toxiproxyPort } : {}) }).then((t) => (parts.toxiproxy = t)),
       startLabMetricsServer(metrics, { host: cluster.labMetricsHost }).then((l) => (parts.lab = l)),
+      tracingReady.then(async (t) => {
+        journal.append('traces', t.where);
+        await t.listen(cluster.labMetricsHost);
+        return t;
+      }),
     ]);
     const addresses = buildAddresses(plan, ports, cluster, lab.address, toxiproxy);
     parts.addresses = addresses;
@@ -195,7 +206,7 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
     for (const [i, variant] of variants.entries()) {
       if (opts.signal.aborted) break;
       const keepHere = opts.keep && i === variants.length - 1 ? keeper : undefined;
-      const r = await runVariant(plan, variant, opts, { toxiproxy, prometheus: prometheusReady, lab, cluster, addresses }, journal, runDir, scrapeIntervalMs, keepHere);
+      const r = await runVariant(plan, variant, opts, { toxiproxy, prometheus: prometheusReady, lab, cluster, addresses, tracing }, journal, runDir, scrapeIntervalMs, keepHere);
       results.push(r);
       reporter.onVariantEnd?.(r);
       if (r.status === 'failed' && r.error && r.error.code !== Errors.NodeFailed.code) break;
@@ -243,6 +254,12 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
     variants: results,
     ...(kept ? { kept } : {}),
   };
+  // After the nodes stopped: their last spans have arrived.
+  const traces = await (await tracingReady.catch(() => TRACING_OFF)).finish({ passed: result.passed, interrupted });
+  if (traces.mode !== 'off') {
+    result.traces = traces;
+    journal.append('traces-written', traces);
+  }
   journal.append('run-end', { passed: result.passed });
   journal.write(path.join(runDir, 'journal.json'), { scenario: plan.id, title: plan.title, seed: opts.seed, control: opts.control, runDir, startedAt: result.startedAt, endedAt: result.endedAt });
   writeFileSync(path.join(runDir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
@@ -329,8 +346,10 @@ async function runVariant(
   const reporter = opts.reporter;
   const rng = createRng(opts.seed).fork(`variant:${variant.name}`);
   const vj = (kind: Parameters<Journal['append']>[0], f: Record<string, unknown> = {}) => journal.append(kind, { variant: variant.name, ...f });
+  const vt = parts.tracing.variant(variant.name, { expect: variant.expect, mitigations: variant.mitigations });
   const setPhase = (p: Phase) => {
     phase = p;
+    vt.phase(p);
     lab.metrics.setPhase(p);
     vj('phase', { phase: p });
     reporter.onPhase?.(variant.name, p);
@@ -385,6 +404,8 @@ async function runVariant(
     let healthy = 0;
     const progress = () => reporter.onProgress?.({ label: 'starting nodes', done: healthy, total: plan.nodes.length });
     progress();
+    // A node's peer address → the link it goes through, so its client spans name the link.
+    const linksOf = (node: string) => Object.fromEntries(plan.links.filter((l) => l.from === node).map((l) => [innerProxyAddr.get(l.name)!, l.name]));
     await Promise.all(
       plan.nodes.map(async (n) => {
         const config = {
@@ -404,7 +425,7 @@ async function runVariant(
           // `node` means the Node.js running the lab, whatever PATH says.
           command: n.command.map((c, i) => (i === 0 && c === 'node' ? process.execPath : c.replaceAll('{toys}', toysDir))),
           cwd: opts.projectRoot,
-          env: { CHAOSLAB_NODE: JSON.stringify(config) },
+          env: { CHAOSLAB_NODE: JSON.stringify(config), ...parts.tracing.nodeEnv(variant.name, linksOf(n.name)) },
           logFile: path.join(variantDir, 'logs', `${n.name}.log`),
           healthUrl: `http://${addrOf(n.name, n.healthPort)}${n.healthPath}`,
           healthTimeoutMs: n.healthTimeoutMs,
@@ -430,9 +451,12 @@ async function runVariant(
     // Load and timeline share t0.
     const targetNode = plan.workload.target;
     const targetInstances = plan.nodes.filter((n) => n.group === targetNode.node);
+    const clientLinks: Record<string, string> = {};
     const baseUrls = targetInstances.map((n) => {
       const viaProxy = plan.links.find((l) => l.from === CLIENT && l.to === n.name);
-      return `http://${viaProxy ? proxyAddr.get(viaProxy.name)! : addrOf(n.name, targetNode.port ?? n.ports[0]!)}`;
+      const url = `http://${viaProxy ? proxyAddr.get(viaProxy.name)! : addrOf(n.name, targetNode.port ?? n.ports[0]!)}`;
+      if (viaProxy) clientLinks[url] = viaProxy.name;
+      return url;
     });
     const stats = new SlidingStats(3);
     let baseRate = plan.workload.rate;
@@ -458,6 +482,7 @@ async function runVariant(
           recordHistory: plan.workload.history,
         },
         { onResult },
+        { tracing: vt.requests(rng.fork('trace').seed, { templates: Object.fromEntries(plan.workload.operations.map((o) => [o.name, o.path])), links: clientLinks }) },
       );
     }
     result.t0 = Date.now();
@@ -522,6 +547,7 @@ async function runVariant(
       if (a.kind === 'apply') {
         // Written to the journal before it is applied: a crash mid-apply still shows what was attempted.
         vj('fault-apply', { step: s.name, fault, description, scheduledMs: a.atMs });
+        vt.faultStart(s.name, fault, description);
         try {
           const healer = await applyFault(fault, s, nodes, toxiproxy, plan, addrOf);
           const appliedMs = performance.now() - t0Perf;
@@ -533,6 +559,7 @@ async function runVariant(
           reporter.onFault?.({ variant: variant.name, step: s.name, action: 'apply', description, skewMs: actualMs - a.atMs });
         } catch (e) {
           rec.error = errorFields(e).message;
+          vt.faultEnd(s.name, rec.error);
           vj('fault-error', { step: s.name, action: 'apply', error: errorFields(e) });
           reporter.onFault?.({ variant: variant.name, step: s.name, action: 'apply', description, skewMs: actualMs - a.atMs, error: rec.error });
           throw e;
@@ -542,6 +569,7 @@ async function runVariant(
         if (!entry) return;
         vj('fault-heal', { step: s.name, scheduledMs: a.atMs });
         await entry.heal();
+        vt.faultEnd(s.name);
         active.delete(s.name);
         rec.healedMs = Math.round((performance.now() - t0Perf) * 10) / 10;
         for (const t of faultLabels(fault)) lab.metrics.setFaultActive(fault.type, t, false);
@@ -563,6 +591,7 @@ async function runVariant(
     for (const [name, a] of active) {
       try {
         await a.heal();
+        vt.faultEnd(name);
         for (const t of faultLabels(a.fault)) lab.metrics.setFaultActive(a.fault.type, t, false);
         vj('fault-healed', { step: name, final: true });
       } catch (e) {
@@ -620,6 +649,7 @@ async function runVariant(
   }
   result.passed = result.status === 'completed' && result.assertions.length > 0 && result.assertions.every((a) => a.passed);
   vj('variant-end', { passed: result.passed, status: result.status });
+  vt.end(result);
   return result;
 }
 

@@ -15,6 +15,8 @@ export interface OutgoingRequest {
   body?: string;
   seq: number;
   key: number;
+  /** W3C `traceparent`, sent on the requests the lab traces. */
+  traceparent?: string;
 }
 
 export interface SendResponse {
@@ -92,6 +94,7 @@ export function createNodeHttpSender(opts: HttpSenderOptions): HttpSender {
     new Promise<SendResponse>((resolve, reject) => {
       const ep = endpointOf(req.target);
       const headers: http.OutgoingHttpHeaders = {};
+      if (req.traceparent !== undefined) headers.traceparent = req.traceparent;
       if (req.body !== undefined) {
         headers['content-type'] = 'application/json';
         headers['content-length'] = Buffer.byteLength(req.body);

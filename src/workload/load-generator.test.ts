@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LoadGenerator, type LoadSpec, type RequestResult, type Sender } from './load-generator.js';
+import { LoadGenerator, type LoadSpec, type RequestResult, type RequestTracing, type Sender } from './load-generator.js';
 
 const spec = (over: Partial<LoadSpec> = {}): LoadSpec => ({
   targets: ['http://127.0.0.1:9'],
@@ -222,6 +222,41 @@ describe('LoadGenerator', () => {
       expect(seen.some((l) => /^POST \/set \{"value":\d+\}$/.test(l))).toBe(true);
       expect(seen.some((l) => /^GET \/kv\/\d+ $/.test(l))).toBe(true);
       expect(sockets.size, 'connections are reused').toBeLessThan(s.sent);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it.each(['raw', 'node'] as const)('sends traceparent on the requests tracing picks, and ends each traced span with its outcome (%s client)', async (client) => {
+    const headers = new Map<string, string | undefined>();
+    const server = http.createServer((req, res) => {
+      const seq = /(\d+)$/.exec(req.url ?? '')?.[1] ?? '?';
+      headers.set(seq, req.headers.traceparent as string | undefined);
+      res.statusCode = Number(seq) % 3 === 0 ? 503 : 200;
+      res.end('x');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const ended: string[] = [];
+      const tracing: RequestTracing = {
+        sampled: (seq) => seq % 4 === 0,
+        start: (req, lagMs) => {
+          expect(lagMs).toBeGreaterThanOrEqual(0);
+          const tp = `00-${'a'.repeat(32)}-${String(req.seq).padStart(16, '0')}-01`;
+          return { traceparent: tp, end: (outcome, status) => ended.push(`${req.seq} ${outcome} ${status}`) };
+        },
+      };
+      const gen = new LoadGenerator(spec({ targets: [`http://127.0.0.1:${port}`], rate: 100, arrival: 'constant', durationMs: 300, operations: [{ name: 'get', method: 'GET', path: '/s/{seq}', weight: 1 }] }), {}, { client, tracing });
+      generators.push(gen);
+      gen.start();
+      expect((await gen.done).sent).toBe(30);
+      expect(headers.size).toBe(30);
+      for (const [seq, tp] of headers) expect(tp, seq).toBe(Number(seq) % 4 === 0 ? `00-${'a'.repeat(32)}-${seq.padStart(16, '0')}-01` : undefined);
+      expect(ended.sort()).toEqual(
+        [4, 8, 12, 16, 20, 24, 28].map((seq) => `${seq} ${seq % 3 === 0 ? 'error 503' : 'ok 200'}`).sort(),
+      );
     } finally {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

@@ -91,11 +91,25 @@ export interface LoadHooks {
   onResult?(r: RequestResult): void;
 }
 
+/** Traces some requests (the lab's tracing implements it): the generator asks which, and reports how they ended. */
+export interface RequestTracing {
+  /** Whether request `seq` is traced: decided from the seed alone, so a replay traces the same requests. */
+  sampled(seq: number): boolean;
+  /** Starts the request's span when it is sent (`lagMs` late); its `traceparent` goes out with it. */
+  start(req: OutgoingRequest, lagMs: number): TracedRequest;
+}
+
+export interface TracedRequest {
+  readonly traceparent: string;
+  end(outcome: Exclude<Outcome, 'dropped'>, status?: number, error?: string): void;
+}
+
 export interface LoadGeneratorOptions {
   /** Replaces real HTTP (tests). When given, the caller owns its lifecycle. */
   send?: Sender;
   /** Real HTTP client: raw keep-alive sockets (default, cheapest per request) or node:http. */
   client?: 'raw' | 'node';
+  tracing?: RequestTracing;
 }
 
 const DEFAULT_INDETERMINATE = [500, 502, 504];
@@ -110,6 +124,7 @@ interface InFlight {
   deadline: number;
   inv: Invocation | undefined;
   settled: boolean;
+  traced?: TracedRequest;
 }
 
 type State = 'idle' | 'running' | 'draining' | 'finished';
@@ -309,6 +324,9 @@ export class LoadGenerator {
       key: a.key,
     };
     if (render) req.body = render(a.seq, a.key);
+    const tracing = this.options.tracing;
+    const traced = tracing?.sampled(a.seq) ? tracing.start(req, now - a.atMs) : undefined;
+    if (traced) req.traceparent = traced.traceparent;
     let controller = this.batchController;
     if (!controller) {
       controller = this.batchController = new AbortController();
@@ -322,6 +340,7 @@ export class LoadGenerator {
       settled: false,
       deadline: now + this.spec.timeoutMs,
     };
+    if (traced) f.traced = traced;
     this.inFlight.add(f);
     if (!this.timeoutTimer) this.armTimeouts(this.spec.timeoutMs);
     let pending: Promise<SendResponse>;
@@ -358,6 +377,7 @@ export class LoadGenerator {
     // The sender may not have noticed yet; tell it to give up (a no-op once it answered).
     if (outcome === 'timeout') f.controller.abort(error);
     if (f.inv) this.historyRecorder!.complete(f.inv, historyType, error === undefined ? {} : { error });
+    f.traced?.end(outcome, res?.status, error);
     const a = f.arrival;
     const latencyMs = now - a.atMs;
     this.totals[outcome]++;

@@ -305,6 +305,7 @@ class TargetPool {
   private start(conn: Connection, p: Pending): void {
     const r = p.req;
     let head = `${r.method} ${this.prefix}${r.path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\n`;
+    if (r.traceparent !== undefined) head += `traceparent: ${r.traceparent}\r\n`;
     if (r.body !== undefined) head += `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(r.body)}\r\n`;
     else if (r.method !== 'GET') head += 'Content-Length: 0\r\n';
     conn.write(p, head + '\r\n', r.body);

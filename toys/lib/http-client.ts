@@ -1,4 +1,6 @@
 import http from 'node:http';
+import { TRACEPARENT_HEADER } from './trace-context.js';
+import { NOOP_TRACER, type ToyTracer } from './tracing.js';
 
 /**
  * HTTP calls to peers. Any status is a reply (the caller judges it); only a call that never produced a full
@@ -57,6 +59,8 @@ export class PeerClient {
     /** `host:port`, usually a Toxiproxy listener. */
     readonly address: string,
     private readonly agent: http.Agent,
+    /** Makes a client span (and sends `traceparent`) for calls made while a traced request is served. */
+    private readonly tracer: ToyTracer = NOOP_TRACER,
   ) {}
 
   get(path: string, opts: CallOptions = {}): Promise<PeerReply> {
@@ -68,10 +72,26 @@ export class PeerClient {
   }
 
   request(method: string, path: string, opts: CallOptions = {}): Promise<PeerReply> {
+    const span = this.tracer.client(method, this.address, path);
+    if (!span) return this.#send(method, path, opts, undefined);
+    return this.#send(method, path, opts, span.traceparent).then(
+      (reply) => {
+        span.end({ status: reply.status });
+        return reply;
+      },
+      (e: unknown) => {
+        span.end({ error: e instanceof TimeoutError ? 'timeout' : e instanceof ConnectionError ? e.code : String(e) });
+        throw e;
+      },
+    );
+  }
+
+  #send(method: string, path: string, opts: CallOptions, traceparent: string | undefined): Promise<PeerReply> {
     const url = `http://${this.address}${path}`;
     const timeoutMs = opts.timeoutMs ?? 0;
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const headers: Record<string, string> = { ...opts.headers };
+    if (traceparent !== undefined) headers[TRACEPARENT_HEADER] = traceparent;
     if (payload !== undefined) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(Buffer.byteLength(payload));

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { NOOP_TRACER, type ToyTracer } from './tracing.js';
 
 /** A request as a handler sees it. `params` come from `:name` segments, `params['*']` from a trailing `/*`. */
 export interface ToyRequest {
@@ -52,8 +53,10 @@ export class Router {
   readonly #routes: Route[] = [];
   readonly #requests: Counter<'route' | 'code'>;
   readonly #duration: Histogram<'route'>;
+  readonly #tracer: ToyTracer;
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, tracer: ToyTracer = NOOP_TRACER) {
+    this.#tracer = tracer;
     this.#requests = new Counter({
       name: 'toy_requests_total',
       help: 'Requests served by this toy node, by route pattern and status code.',
@@ -87,11 +90,14 @@ export class Router {
     const method = req.method ?? 'GET';
     const found = this.#match(method, url.pathname);
     let reply: Reply;
+    // Only toy routes are traced, and only when the caller sent a traceparent (the lab sends it on sampled requests).
+    const traceparent = found?.route.counted ? req.headers.traceparent : undefined;
+    const span = traceparent === undefined ? undefined : this.#tracer.server(Array.isArray(traceparent) ? traceparent[0]! : traceparent, method, found!.route.pattern, url.pathname);
     if (!found) {
       reply = { status: this.#routes.some((r) => matchPath(r, url.pathname)) ? 405 : 404, body: { error: `no route for ${method} ${url.pathname}` } };
     } else {
       try {
-        reply = await found.route.handler({
+        const toyReq: ToyRequest = {
           method,
           path: url.pathname,
           params: found.params,
@@ -99,7 +105,9 @@ export class Router {
           headers: req.headers,
           json: () => readJson(req),
           raw: req,
-        });
+        };
+        const handler = found.route.handler;
+        reply = await (span ? span.run(() => handler(toyReq)) : handler(toyReq));
       } catch (e) {
         const status = e instanceof HttpError ? e.status : 500;
         reply = { status, body: { error: e instanceof Error ? e.message : String(e) } };
@@ -121,6 +129,7 @@ export class Router {
       // A bad header from a handler must not crash the node.
       res.destroy(e instanceof Error ? e : undefined);
     }
+    span?.end({ status });
     if (found?.route.counted) {
       const route = found.route.pattern;
       this.#requests.inc({ route, code: String(status) });

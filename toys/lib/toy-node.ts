@@ -16,12 +16,14 @@ import { NODE_CONFIG_ENV, Params, ToyConfigError, parseNodeConfig, type NodeConf
 import { PeerClient, createAgent } from './http-client.js';
 import { HttpError, Router, type Handler } from './http-server.js';
 import { createRng, type Rng } from './rng.js';
+import { NOOP_TRACER, loadToyTracer, type SpanAttributes, type ToyTracer } from './tracing.js';
 
 export { Clock } from './clock.js';
 export { NODE_CONFIG_ENV, Params, ToyConfigError, parseNodeConfig, type NodeConfig, type ParamValue } from './config.js';
 export { ConnectionError, PeerClient, TimeoutError, type CallOptions, type PeerReply } from './http-client.js';
 export { HttpError, LATENCY_BUCKETS, type Handler, type Reply, type ToyRequest } from './http-server.js';
 export { createRng, type Rng } from './rng.js';
+export { NOOP_TRACER, type SpanAttributes, type ToyTracer } from './tracing.js';
 export { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Toy {
@@ -40,6 +42,20 @@ export interface Toy {
   peerGroup(group: string): PeerClient[];
   log(message: string): void;
   onShutdown(fn: () => void | Promise<void>): void;
+  /** Traces that cross a queue: what a toy needs beyond the HTTP spans the lab's tracing makes by itself. */
+  readonly trace: ToyTrace;
+}
+
+export interface ToyTrace {
+  /** The `traceparent` of the traced request being served now; undefined when it is not traced. Store it with a job. */
+  current(): string | undefined;
+  /** Runs `fn` inside a span continuing the trace a job carried (its peer calls become children); just runs it otherwise. */
+  continue<T>(traceparent: string | undefined, name: string, fn: () => Promise<T>, attributes?: SpanAttributes): Promise<T>;
+}
+
+export interface StartOptions {
+  /** Default: no tracing. `runToyIfMain` loads one when the lab asks for traces. */
+  tracer?: ToyTracer;
 }
 
 export type ToySetup = (toy: Toy) => void | Promise<void>;
@@ -63,13 +79,14 @@ export function loadNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig
 }
 
 /** Starts a toy in this process: the entry point uses it, and so do tests. */
-export async function startToy(config: NodeConfig, setup: ToySetup): Promise<RunningToy> {
+export async function startToy(config: NodeConfig, setup: ToySetup, options: StartOptions = {}): Promise<RunningToy> {
   const registry = new Registry();
   registry.setDefaultLabels({ node: config.name, group: config.group });
   const clock = new Clock();
   const params = new Params(config.params);
   const agent = createAgent();
-  const router = new Router(registry);
+  const tracer = options.tracer ?? NOOP_TRACER;
+  const router = new Router(registry, tracer);
   const shutdownHooks: (() => void | Promise<void>)[] = [];
 
   new Gauge({
@@ -94,11 +111,26 @@ export async function startToy(config: NodeConfig, setup: ToySetup): Promise<Run
       if (address === undefined) {
         throw new ToyConfigError(`${config.name} needs peer ${group}[${index}], but peers.${group} has ${config.peers[group]?.length ?? 0} address(es)`);
       }
-      return new PeerClient(address, agent);
+      return new PeerClient(address, agent, tracer);
     },
-    peerGroup: (group) => (config.peers[group] ?? []).map((address) => new PeerClient(address, agent)),
+    peerGroup: (group) => (config.peers[group] ?? []).map((address) => new PeerClient(address, agent, tracer)),
     log: (message) => process.stdout.write(`${new Date().toISOString()} [${config.name}] ${message}\n`),
     onShutdown: (fn) => void shutdownHooks.push(fn),
+    trace: {
+      current: () => tracer.current(),
+      async continue(traceparent, name, fn, attributes) {
+        const span = tracer.consumer(traceparent, name, attributes);
+        if (!span) return fn();
+        try {
+          const result = await span.run(fn);
+          span.end();
+          return result;
+        } catch (e) {
+          span.end({ error: e instanceof Error ? e.message : String(e) });
+          throw e;
+        }
+      },
+    },
   };
 
   // Built-ins first, so a toy route can never shadow them.
@@ -156,6 +188,8 @@ export async function startToy(config: NodeConfig, setup: ToySetup): Promise<Run
         await closed;
         for (const hook of shutdownHooks) await hook();
         agent.destroy();
+        // Last: the spans of the requests that just finished go out too.
+        await tracer.shutdown();
       })();
       return closing;
     },
@@ -170,25 +204,27 @@ export async function startToy(config: NodeConfig, setup: ToySetup): Promise<Run
 export function runToyIfMain(moduleUrl: string, setup: ToySetup): void {
   if (!isEntry(moduleUrl)) return;
   const config = loadNodeConfig();
-  startToy(config, setup).then(
-    (running) => {
-      running.toy.log(`listening on ${running.url} (pid ${process.pid})`);
-      const stop = (signal: string): void => {
-        running.toy.log(`${signal}: shutting down`);
-        running.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
-    },
-    (e: unknown) => {
-      if (e instanceof ToyConfigError) exitConfigError(e);
-      process.stderr.write(`[${config.name}] failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exit(1);
-    },
-  );
+  loadToyTracer(process.env, { service: config.group, instance: config.name, runId: config.runId })
+    .then((tracer) => startToy(config, setup, { tracer }))
+    .then(
+      (running) => {
+        running.toy.log(`listening on ${running.url} (pid ${process.pid})`);
+        const stop = (signal: string): void => {
+          running.toy.log(`${signal}: shutting down`);
+          running.close().then(
+            () => process.exit(0),
+            () => process.exit(1),
+          );
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      },
+      (e: unknown) => {
+        if (e instanceof ToyConfigError) exitConfigError(e);
+        process.stderr.write(`[${config.name}] failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+        process.exit(1);
+      },
+    );
 }
 
 function exitConfigError(e: unknown): never {

@@ -11,6 +11,8 @@ export interface FanoutJob {
   at: number;
   /** Followers to reach (the job's cost), known to the API when it enqueues. */
   fanout: number;
+  /** The enqueuing request's trace, when it was traced: the worker's fanout continues it. */
+  traceparent?: string;
 }
 
 export interface QueuedJob extends FanoutJob {

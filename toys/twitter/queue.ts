@@ -87,7 +87,8 @@ export const queue: ToySetup = (toy) => {
 
   toy.route('POST', '/enqueue', async (req) => {
     const body = await req.json();
-    q.enqueue({ id: intField(body, 'id'), author: intField(body, 'author'), at: intField(body, 'at'), fanout: intField(body, 'fanout') }, now());
+    const traceparent = toy.trace.current();
+    q.enqueue({ id: intField(body, 'id'), author: intField(body, 'author'), at: intField(body, 'at'), fanout: intField(body, 'fanout'), ...(traceparent ? { traceparent } : {}) }, now());
     if (waiters.length > 0 && flushTimer === undefined) flushTimer = setTimeout(flush, lingerMs);
     return { body: { depth: q.depth, lagMs: Math.round(q.lagMs(now())) } };
   });
@@ -115,7 +116,7 @@ export const queue: ToySetup = (toy) => {
         socket.once('close', gone);
       });
     }
-    return { body: { acked, jobs: jobs.map(({ id, author, at, fanout, deliveries }) => ({ id, author, at, fanout, deliveries })) } };
+    return { body: { acked, jobs: jobs.map(({ id, author, at, fanout, deliveries, traceparent }) => ({ id, author, at, fanout, deliveries, traceparent })) } };
   });
 };
 

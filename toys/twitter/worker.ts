@@ -18,6 +18,8 @@ interface PulledJob {
   id: number;
   author: number;
   at: number;
+  /** Set when the tweet's request was traced: the batch writes continue that trace. */
+  traceparent?: string;
 }
 
 export const worker: ToySetup = (toy) => {
@@ -81,11 +83,15 @@ export const worker: ToySetup = (toy) => {
   async function fanout(jobs: PulledJob[]): Promise<void> {
     const work = jobs.map((j) => ({ tweet: { id: j.id, author: j.author, at: j.at }, followers: graph.followers(j.author) }));
     const batches = planBatches(work, shards.length, maxBatch);
+    const traced = new Map(jobs.filter((j) => j.traceparent !== undefined).map((j) => [j.id, j.traceparent!]));
     let next = 0;
     const lane = async (): Promise<void> => {
       while (running && next < batches.length) {
         const batch = batches[next++]!;
-        await write(batch, shards[batch.shard]!);
+        // A batch carrying a traced tweet continues that tweet's trace (the first one's, when it carries several).
+        const traceparent = traced.size === 0 ? undefined : batch.items.map((i) => traced.get(i.tweet.id)).find((t) => t !== undefined);
+        if (traceparent === undefined) await write(batch, shards[batch.shard]!);
+        else await toy.trace.continue(traceparent, 'fanout write', () => write(batch, shards[batch.shard]!), { 'twitter.shard': batch.shard, 'twitter.inserts': batch.inserts, 'twitter.tweets': batch.items.length });
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, lane));
@@ -97,7 +103,10 @@ export const worker: ToySetup = (toy) => {
     if (reply.status !== 200) throw new Error(`pull answered ${reply.status}`);
     const jobs = (reply.body as { jobs?: unknown }).jobs;
     if (!Array.isArray(jobs)) throw new Error('pull answered without jobs');
-    return jobs.map((j: unknown) => ({ id: intField(j, 'id'), author: intField(j, 'author'), at: intField(j, 'at') }));
+    return jobs.map((j: unknown) => {
+      const traceparent = (j as { traceparent?: unknown }).traceparent;
+      return { id: intField(j, 'id'), author: intField(j, 'author'), at: intField(j, 'at'), ...(typeof traceparent === 'string' ? { traceparent } : {}) };
+    });
   }
 
   function pause(ms: number): Promise<void> {
