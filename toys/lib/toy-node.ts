@@ -16,7 +16,7 @@ import { NODE_CONFIG_ENV, Params, ToyConfigError, parseNodeConfig, type NodeConf
 import { PeerClient, createAgent } from './http-client.js';
 import { HttpError, Router, type Handler } from './http-server.js';
 import { createRng, type Rng } from './rng.js';
-import { NOOP_TRACER, loadToyTracer, type SpanAttributes, type ToyTracer } from './tracing.js';
+import { NOOP_TRACER, TRACES_ENV, deferredToyTracer, loadToyTracer, parseTraceConfig, type SpanAttributes, type ToyTracer } from './tracing.js';
 
 export { Clock } from './clock.js';
 export { NODE_CONFIG_ENV, Params, ToyConfigError, parseNodeConfig, type NodeConfig, type ParamValue } from './config.js';
@@ -204,10 +204,19 @@ export async function startToy(config: NodeConfig, setup: ToySetup, options: Sta
 export function runToyIfMain(moduleUrl: string, setup: ToySetup): void {
   if (!isEntry(moduleUrl)) return;
   const config = loadNodeConfig();
-  loadToyTracer(process.env, { service: config.group, instance: config.name, runId: config.runId })
-    .then((tracer) => startToy(config, setup, { tracer }))
+  // A bad CHAOSLAB_TRACES is a config error (exit 2) found before the toy starts; the SDK itself loads after.
+  try {
+    parseTraceConfig(process.env[TRACES_ENV]);
+  } catch (e) {
+    exitConfigError(e);
+  }
+  let listening!: () => void;
+  const tracing = new Promise<void>((r) => (listening = r)).then(() => loadToyTracer(process.env, { service: config.group, instance: config.name, runId: config.runId }));
+  const tracer = deferredToyTracer(tracing, (e) => process.stderr.write(`[${config.name}] tracing off: ${e instanceof Error ? e.message : String(e)}\n`));
+  startToy(config, setup, { tracer })
     .then(
       (running) => {
+        listening();
         running.toy.log(`listening on ${running.url} (pid ${process.pid})`);
         const stop = (signal: string): void => {
           running.toy.log(`${signal}: shutting down`);

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createOtelToyTracer, pathTemplate } from './otel.js';
 import { formatTraceparent, parseTraceparent } from './trace-context.js';
 import { startToy, sleep, type NodeConfig, type RunningToy, type ToySetup } from './toy-node.js';
-import { NOOP_TRACER, loadToyTracer, parseTraceConfig } from './tracing.js';
+import { NOOP_TRACER, deferredToyTracer, loadToyTracer, parseTraceConfig, type ToyTracer } from './tracing.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER = '00f067aa0ba902b7';
@@ -224,5 +224,46 @@ describe('tracing config', () => {
     expect(pathTemplate('/celebrity/3/tweet')).toBe('/celebrity/{id}/tweet');
     expect(pathTemplate('/membership?node=storage-2')).toBe('/membership');
     expect(pathTemplate('/kv/a42')).toBe('/kv/a42');
+  });
+});
+
+describe('deferredToyTracer', () => {
+  const recording = (): ToyTracer & { calls: string[] } => {
+    const calls: string[] = [];
+    return {
+      calls,
+      enabled: true,
+      server: (tp) => (calls.push(`server ${tp}`), undefined),
+      consumer: () => undefined,
+      client: (m, a, p) => (calls.push(`client ${m} ${a}${p}`), undefined),
+      current: () => 'tp-now',
+      shutdown: async () => void calls.push('shutdown'),
+    };
+  };
+
+  it('is off until the SDK is loaded, then delegates every call', async () => {
+    let resolve!: (t: ToyTracer) => void;
+    const inner = recording();
+    const t = deferredToyTracer(new Promise<ToyTracer>((r) => (resolve = r)));
+    expect(t.enabled).toBe(false);
+    expect(t.server('00-a-b-01', 'GET', '/x', '/x')).toBeUndefined();
+    expect(t.current()).toBeUndefined();
+    expect(inner.calls).toEqual([]);
+    resolve(inner);
+    await new Promise((r) => setImmediate(r));
+    expect(t.enabled).toBe(true);
+    t.server('00-a-b-01', 'GET', '/x', '/x');
+    t.client('GET', '127.0.0.1:1', '/y');
+    expect(t.current()).toBe('tp-now');
+    await t.shutdown();
+    expect(inner.calls).toEqual(['server 00-a-b-01', 'client GET 127.0.0.1:1/y', 'shutdown']);
+  });
+
+  it('stays off, and shuts down, when loading fails', async () => {
+    const errors: unknown[] = [];
+    const t = deferredToyTracer(Promise.reject(new Error('no sdk')), (e) => errors.push(e));
+    await t.shutdown();
+    expect(t.enabled).toBe(false);
+    expect(errors).toHaveLength(1);
   });
 });

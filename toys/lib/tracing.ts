@@ -96,3 +96,32 @@ export async function loadToyTracer(env: NodeJS.ProcessEnv, who: ToyIdentity): P
   const { createOtlpToyTracer } = await import('./otel.js');
   return createOtlpToyTracer(config, who);
 }
+
+/**
+ * A tracer that is off until `loading` resolves, then delegates. Loading the OpenTelemetry SDK costs a toy about
+ * 300 ms of CPU; a toy starts serving (and answers its health check) without waiting for it, so a ten-node cluster
+ * on two cores does not start a second or more later. Requests before the SDK is in are simply untraced; a
+ * failed load leaves tracing off rather than the toy down.
+ */
+export function deferredToyTracer(loading: Promise<ToyTracer>, onError: (e: unknown) => void = () => {}): ToyTracer {
+  let inner: ToyTracer = NOOP_TRACER;
+  const ready = loading.then(
+    (t) => {
+      inner = t;
+    },
+    onError,
+  );
+  return {
+    get enabled() {
+      return inner.enabled;
+    },
+    server: (traceparent, method, route, path) => inner.server(traceparent, method, route, path),
+    consumer: (traceparent, name, attributes) => inner.consumer(traceparent, name, attributes),
+    client: (method, address, path) => inner.client(method, address, path),
+    current: () => inner.current(),
+    async shutdown() {
+      await ready;
+      await inner.shutdown();
+    },
+  };
+}
