@@ -55,3 +55,15 @@ export function loadLabConfig(cwd: string, explicit: string | undefined): LabCon
     ...(data.dockerHost ? { dockerHost: data.dockerHost } : {}),
   };
 }
+
+/** `--runtime`, else the settings file's, else `process`; a wrong flag value is the user's mistake (exit 2). */
+export function chooseRuntime(flag: string | undefined, config: LabConfig | undefined): RuntimeKind {
+  const runtime = (flag ?? config?.runtime ?? 'process') as RuntimeKind;
+  if (!RUNTIME_KINDS.includes(runtime)) throw new LabError(Errors.InvalidArgument, `--runtime ${String(flag)}: expected ${RUNTIME_KINDS.join(' or ')}`, { hint: 'e.g. --runtime docker' });
+  return runtime;
+}
+
+/** `--out` (relative to the working folder), else the settings file's, else ./runs. */
+export function chooseRunsDir(flag: string | undefined, cwd: string, config: LabConfig | undefined): string {
+  return flag !== undefined ? path.resolve(cwd, flag) : (config?.out ?? path.resolve(cwd, 'runs'));
+}

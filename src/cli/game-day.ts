@@ -15,7 +15,8 @@ import { formatKept, formatKeptLine } from '../report/kept-view.js';
 import { runScenario } from '../run/runner.js';
 import type { ClusterUp } from '../run/reporter.js';
 import { findKept, listKept, shownPath, type KeptRecord } from '../runtime/kept.js';
-import { RUNTIME_KINDS, stopKept, type RuntimeKind } from '../runtime/cluster-runtime.js';
+import { stopKept } from '../runtime/cluster-runtime.js';
+import { chooseRunsDir, chooseRuntime } from './config.js';
 import { loadScenario } from '../scenario/load.js';
 import type { ScenarioPlan } from '../scenario/plan.js';
 import { parse, parseSet, projectRoot, type CliEnv } from './main.js';
@@ -76,8 +77,7 @@ export async function upCommand(args: string[], env: CliEnv): Promise<number> {
   if (positionals.length !== 1) {
     throw new LabError(Errors.InvalidArgument, positionals.length ? `up takes one scenario file, got ${positionals.length}` : 'up needs a scenario file', { hint: 'chaoslab up scenarios/hello-latency.yaml --variant baseline --load' });
   }
-  const runtime = ((values.runtime as string | undefined) ?? 'process') as RuntimeKind;
-  if (!RUNTIME_KINDS.includes(runtime)) throw new LabError(Errors.InvalidArgument, `--runtime ${String(values.runtime)}: expected ${RUNTIME_KINDS.join(' or ')}`, { hint: 'e.g. --runtime docker' });
+  const runtime = chooseRuntime(values.runtime as string | undefined, env.config);
   const prometheusPort = portOption('prometheus-port', values['prometheus-port'] as string | undefined);
   const toxiproxyPort = portOption('toxiproxy-port', values['toxiproxy-port'] as string | undefined);
   const load = Boolean(values.load);
@@ -144,7 +144,7 @@ export async function upCommand(args: string[], env: CliEnv): Promise<number> {
       projectRoot,
       seed,
       control: false,
-      runsDir: path.resolve(env.cwd, (values.out as string | undefined) ?? 'runs'),
+      runsDir: chooseRunsDir(values.out as string | undefined, env.cwd, env.config),
       envPath: env.path,
       stateDir: env.stateDir,
       reporter,

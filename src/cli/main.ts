@@ -18,9 +18,9 @@ import { loadYamlFile } from '../scenario/load-yaml.js';
 import { ScenarioFile } from '../scenario/schema.js';
 import { cleanStale } from '../runtime/reaper.js';
 import type { RunResult } from '../run/result.js';
-import { CONFIG_FILE, loadLabConfig, type LabConfig } from './config.js';
+import { CONFIG_FILE, chooseRunsDir, chooseRuntime, loadLabConfig, type LabConfig } from './config.js';
 import { imagesCommand } from './images.js';
-import { cleanDocker, RUNTIME_KINDS, type RuntimeKind } from '../runtime/cluster-runtime.js';
+import { cleanDocker } from '../runtime/cluster-runtime.js';
 import { reportCommand, REPORT_USAGE } from './report.js';
 import { downCommand, shippedDashboard, upCommand } from './game-day.js';
 import { listKept } from '../runtime/kept.js';
@@ -212,8 +212,7 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
     if (!/^\d+$/.test(v) || n < 1 || n > 65535) throw new LabError(Errors.InvalidArgument, `--${name} ${v}: expected a port number from 1 to 65535`, { hint: `e.g. --${name} 9090` });
     return n;
   };
-  const runtime = ((values.runtime as string | undefined) ?? env.config?.runtime ?? 'process') as RuntimeKind;
-  if (!RUNTIME_KINDS.includes(runtime)) throw new LabError(Errors.InvalidArgument, `--runtime ${String(values.runtime)}: expected ${RUNTIME_KINDS.join(' or ')}`, { hint: 'e.g. --runtime docker' });
+  const runtime = chooseRuntime(values.runtime as string | undefined, env.config);
   const traces = traceOptionsFromEnv(env.otel ?? {}, parseSampleRatio(values['trace-sample'] as string | undefined));
   const prometheusPort = portOption('prometheus-port');
   const toxiproxyPort = portOption('toxiproxy-port');
@@ -262,7 +261,7 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
       seed,
       ...(wanted ? { variants: wanted } : {}),
       control: Boolean(values.control),
-      runsDir: values.out !== undefined ? path.resolve(env.cwd, values.out as string) : (env.config?.out ?? path.resolve(env.cwd, 'runs')),
+      runsDir: chooseRunsDir(values.out as string | undefined, env.cwd, env.config),
       envPath: env.path,
       stateDir: env.stateDir,
       reporter: json ? {} : createConsoleReporter({ out: env.stdout, color: !env.noColor, live }),
