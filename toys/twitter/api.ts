@@ -2,7 +2,9 @@
  * twitter/api: the tweet API and the timeline read API (the load generator's target).
  *
  * - `POST /tweet/:author` stores the tweet and, unless it is merged at read time, enqueues its fanout.
- *   `POST /celebrity/:n/tweet` is the same for the n-th celebrity (`n % celebrities`), so a workload can address them.
+ *   `POST /celebrity/:n/tweet` is the same for the n-th celebrity (`n % celebrities`), and `POST /ordinary/:n/tweet` for
+ *   the n-th ordinary user (`celebrities + n % ordinary users`), so a workload can address each kind of account
+ *   (user ids 0..celebrities-1 are the celebrities: `/tweet/{key}` over all ids sometimes picks one).
  * - `GET /timeline/:user` reads the user's cached timeline from its cache shard and merges in, at read time, the
  *   tweets of followees that were not fanned out (hybrid fanout).
  * - `GET /trends` (non-essential) asks every cache shard for its trend counts, a costly scan.
@@ -165,6 +167,11 @@ export const api: ToySetup = (toy) => {
     const n = intParam(req.params.n, 'n');
     if (graph.spec.celebrities === 0) throw new HttpError(404, 'this graph has no celebrities');
     return postTweet(n % graph.spec.celebrities);
+  });
+  toy.route('POST', '/ordinary/:n/tweet', (req) => {
+    const n = intParam(req.params.n, 'n');
+    const { celebrities } = graph.spec;
+    return postTweet(celebrities + (n % (graph.users - celebrities)));
   });
 
   /** The cache part of a read; undefined when the cache failed or the breaker kept us away. */

@@ -191,6 +191,17 @@ describe('twitter nodes', () => {
     expect((await fetch(`${c.queue.url}/pull`, { method: 'POST', body: '{"ack": ["x"]}' })).status).toBe(400);
   });
 
+  it('addresses celebrities and ordinary users by index, so a workload can keep them apart', async () => {
+    const c = await startCluster();
+    const author = async (path: string): Promise<number> => ((await (await fetch(`${c.api.url}${path}`, { method: 'POST' })).json()) as { author: number }).author;
+    expect(await author('/celebrity/3/tweet')).toBe(1);
+    // GRAPH: ids 0 and 1 are the celebrities, 2..299 the 298 ordinary users.
+    expect(await author('/ordinary/0/tweet')).toBe(2);
+    expect(await author('/ordinary/297/tweet')).toBe(299);
+    expect(await author('/ordinary/298/tweet')).toBe(2);
+    expect((await fetch(`${c.api.url}/ordinary/-1/tweet`, { method: 'POST' })).status).toBe(400);
+  });
+
   it('refuses an impossible graph or an unknown param at start', async () => {
     await expect(start('api-0', api, { ...GRAPH, celebrityFollowers: 5000 }, { cache: ['127.0.0.1:1'], queue: ['127.0.0.1:1'] })).rejects.toThrow(/celebrityFollowers/);
     await expect(start('cache-0', cache, { insertCost: 1 })).rejects.toThrow(/unknown param "insertCost"/);
