@@ -19,7 +19,7 @@ import { stopKept } from '../runtime/cluster-runtime.js';
 import { chooseRunsDir, chooseRuntime } from './config.js';
 import { loadScenario } from '../scenario/load.js';
 import type { ScenarioPlan } from '../scenario/plan.js';
-import { parse, parseSet, projectRoot, type CliEnv } from './main.js';
+import { CLUSTER_OPTIONS, parse, parseSet, portOption, projectRoot, type CliEnv } from './main.js';
 
 /** How long `up --load` drives load by default, and at most: every load loop is bounded in time. */
 export const UP_LOAD_DEFAULT_MS = 10 * 60_000;
@@ -54,25 +54,12 @@ export function shippedDashboard(plan: Pick<ScenarioPlan, 'clusterFile'>): { das
   return existsSync(path.join(projectRoot, d)) ? { dashboard: d } : {};
 }
 
-function portOption(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n < 1 || n > 65535) throw new LabError(Errors.InvalidArgument, `--${name} ${v}: expected a port number from 1 to 65535`, { hint: `e.g. --${name} 9090` });
-  return n;
-}
-
 export async function upCommand(args: string[], env: CliEnv): Promise<number> {
   const { values, positionals } = parse(args, {
+    ...CLUSTER_OPTIONS,
     variant: { type: 'string' },
     load: { type: 'boolean', default: false },
     for: { type: 'string' },
-    seed: { type: 'string' },
-    set: { type: 'string', multiple: true },
-    out: { type: 'string' },
-    json: { type: 'boolean', default: false },
-    'prometheus-port': { type: 'string' },
-    'toxiproxy-port': { type: 'string' },
-    runtime: { type: 'string' },
   });
   if (positionals.length !== 1) {
     throw new LabError(Errors.InvalidArgument, positionals.length ? `up takes one scenario file, got ${positionals.length}` : 'up needs a scenario file', { hint: 'chaoslab up scenarios/hello-latency.yaml --variant baseline --load' });

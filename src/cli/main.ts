@@ -190,32 +190,38 @@ export function parseSet(values: string[]): Record<string, Params> {
   return out;
 }
 
+/** Options of every command that starts a cluster (`run`, `up`). */
+export const CLUSTER_OPTIONS = {
+  seed: { type: 'string' },
+  set: { type: 'string', multiple: true },
+  out: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  'prometheus-port': { type: 'string' },
+  'toxiproxy-port': { type: 'string' },
+  runtime: { type: 'string' },
+} as const satisfies ParseOptions;
+
+/** `--prometheus-port` / `--toxiproxy-port`: a port number, or undefined for a free one. */
+export function portOption(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1 || n > 65535) throw new LabError(Errors.InvalidArgument, `--${name} ${v}: expected a port number from 1 to 65535`, { hint: `e.g. --${name} 9090` });
+  return n;
+}
+
 async function runCommand(args: string[], env: CliEnv): Promise<number> {
   const { values, positionals } = parse(args, {
+    ...CLUSTER_OPTIONS,
     variant: { type: 'string', multiple: true },
     control: { type: 'boolean', default: false },
-    seed: { type: 'string' },
-    set: { type: 'string', multiple: true },
-    out: { type: 'string' },
-    json: { type: 'boolean', default: false },
-    'prometheus-port': { type: 'string' },
-    'toxiproxy-port': { type: 'string' },
-    runtime: { type: 'string' },
     keep: { type: 'boolean', default: false },
     live: { type: 'boolean', default: false },
     'trace-sample': { type: 'string' },
   });
-  const portOption = (name: 'prometheus-port' | 'toxiproxy-port'): number | undefined => {
-    const v = values[name] as string | undefined;
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!/^\d+$/.test(v) || n < 1 || n > 65535) throw new LabError(Errors.InvalidArgument, `--${name} ${v}: expected a port number from 1 to 65535`, { hint: `e.g. --${name} 9090` });
-    return n;
-  };
   const runtime = chooseRuntime(values.runtime as string | undefined, env.config);
   const traces = traceOptionsFromEnv(env.otel ?? {}, parseSampleRatio(values['trace-sample'] as string | undefined));
-  const prometheusPort = portOption('prometheus-port');
-  const toxiproxyPort = portOption('toxiproxy-port');
+  const prometheusPort = portOption('prometheus-port', values['prometheus-port'] as string | undefined);
+  const toxiproxyPort = portOption('toxiproxy-port', values['toxiproxy-port'] as string | undefined);
   if (positionals.length !== 1) {
     throw new LabError(Errors.InvalidArgument, positionals.length ? `run takes one scenario file, got ${positionals.length}` : 'run needs a scenario file', { hint: 'chaoslab run scenarios/hello-latency.yaml (chaoslab list shows them)' });
   }
