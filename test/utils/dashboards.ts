@@ -6,8 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { evaluateDashboards, loadDashboards } from '../../src/report/dashboards.js';
-import { openRunPrometheus } from '../../src/report/dashboards.js';
+import { evaluateDashboards, loadDashboards, openRunPrometheus } from '../../src/report/dashboards.js';
 import type { RunResult } from '../../src/run/result.js';
 import { root } from './cli.js';
 
@@ -17,7 +16,7 @@ export function readResult(runDir: string): RunResult {
   return JSON.parse(readFileSync(path.join(runDir, 'result.json'), 'utf8')) as RunResult;
 }
 
-/** Fails with every query that returned no data; returns how many queries were checked. */
+/** Fails with every query of the dashboard (and the lab overview) that returned no data from the run. */
 export async function expectDashboardHasData(dashboard: string, runDir: string): Promise<void> {
   const files = loadDashboards(path.join(root, 'dashboards'));
   expect(files.map((f) => f.name), `dashboards/${dashboard}.json`).toContain(dashboard);
