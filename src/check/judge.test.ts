@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Series } from '../observe/prometheus-client.js';
-import { formatNumber, judge, type JudgeSpec } from './judge.js';
+import { judge, type JudgeSpec } from './judge.js';
 
 const T0 = 1_700_000_000;
 /** One series with one sample per second from T0. */
@@ -142,17 +142,4 @@ describe('judge: recovery after a heal', () => {
     expect(j.timeToRecoverSec).toBe(3);
     expect(judge([series([0, 0])], spec('all', '==', 0)).timeToRecoverSec).toBe(0);
   });
-});
-
-describe('formatNumber', () => {
-  it.each([
-    [0.84321, '0.843'],
-    [12.345, '12.3'],
-    [1234.56, '1235'],
-    [3, '3'],
-    [Infinity, '+Inf'],
-    [-Infinity, '-Inf'],
-    [NaN, 'NaN'],
-    [1e-7, '1e-7'],
-  ])('%s → %s', (x, s) => expect(formatNumber(x)).toBe(s));
 });

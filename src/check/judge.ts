@@ -1,12 +1,11 @@
 import type { Series } from '../observe/prometheus-client.js';
+import { formatNumber } from '../common/format.js';
+import { formatCondition, satisfies, type Comparator, type Condition } from './condition.js';
 
-export type Comparator = '<' | '<=' | '>' | '>=' | '==' | '!=';
 /** How the samples of all series become one verdict. */
 export type Over = 'all' | 'any' | 'mean' | 'max' | 'min' | 'last';
 
-export interface JudgeSpec {
-  comparator: Comparator;
-  threshold: number;
+export interface JudgeSpec extends Condition {
   /** Ignored when `recoverWithinMs` is set: recovery always means every sample after the grace period. */
   over: Over;
   windowStartSec: number;
@@ -42,31 +41,6 @@ const EPS = 1e-6;
 interface Sample {
   t: number;
   v: number;
-}
-
-export function satisfies(value: number, comparator: Comparator, threshold: number): boolean {
-  switch (comparator) {
-    case '<':
-      return value < threshold;
-    case '<=':
-      return value <= threshold;
-    case '>':
-      return value > threshold;
-    case '>=':
-      return value >= threshold;
-    case '==':
-      return value === threshold;
-    case '!=':
-      return value !== threshold;
-  }
-}
-
-/** Short numbers for sentences: 3 significant digits, integers above 1000. */
-export function formatNumber(x: number): string {
-  if (Number.isNaN(x)) return 'NaN';
-  if (!Number.isFinite(x)) return x > 0 ? '+Inf' : '-Inf';
-  if (Number.isInteger(x) || Math.abs(x) >= 1000) return String(Math.round(x));
-  return String(Number(x.toPrecision(3)));
 }
 
 function stats(samples: Sample[]): Observed {
@@ -115,10 +89,10 @@ function decidingStat(o: Observed, comparator: Comparator, want: 'worst' | 'best
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export function judge(series: Series[], spec: JudgeSpec): Judgement {
-  const { comparator, threshold, windowStartSec: start, windowEndSec: end } = spec;
-  const ok = (v: number): boolean => satisfies(v, comparator, threshold);
+  const { comparator, windowStartSec: start, windowEndSec: end } = spec;
+  const ok = (v: number): boolean => satisfies(v, spec);
   const rel = (t: number): string => `+${formatNumber(Math.max(0, t - start))}s`;
-  const cond = `${comparator} ${formatNumber(threshold)}`;
+  const cond = formatCondition(spec);
 
   let inWindow = 0;
   const window: Sample[] = [];

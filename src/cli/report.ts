@@ -158,5 +158,6 @@ export function resultFromJournal(runDir: string, records: JournalRecord[]): Run
     endedAt: end?.at ?? records[records.length - 1]?.at ?? '',
     command: str(start?.['command']),
     variants,
+    ...(records.some((r) => r.kind === 'interrupted') ? { interrupted: true as const } : {}),
   };
 }

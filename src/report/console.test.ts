@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { LiveAssertion } from '../run/live-probe.js';
 import type { LiveStats } from '../run/reporter.js';
-import type { VariantResult } from '../run/result.js';
+import type { RunResult, VariantResult } from '../run/result.js';
 import { createConsoleReporter, fitLine, renderLiveBlock } from './console.js';
 
 const plain = { green: (s: string) => s, red: (s: string) => s, yellow: (s: string) => s, dim: (s: string) => s, bold: (s: string) => s };
@@ -141,5 +141,34 @@ describe('createConsoleReporter', () => {
     r.onTick!(stats({ assertions: [] }));
     expect(strip(out.text.slice(cleared))).not.toContain('starting nodes');
     r.onRunEnd!({ scenario: 's', title: 't', seed: 1, control: false, passed: true, runDir: '/r', startedAt: '', endedAt: '', command: 'c', variants: [] });
+  });
+});
+
+describe('the end of a run', () => {
+  const run = { scenario: 's', title: 't', seed: 1, control: false, runDir: '/r', startedAt: '', endedAt: '', command: 'c' };
+  const end = (r: RunResult, variants: VariantResult[] = []): string => {
+    const out = new Out();
+    const reporter = createConsoleReporter({ out, color: false, live: false });
+    for (const v of variants) reporter.onVariantEnd!(v);
+    reporter.onRunEnd!(r);
+    return out.text;
+  };
+
+  it('states the verdict of a run that ran to its end', () => {
+    expect(end({ ...run, passed: true, variants: [variantResult] })).toContain('✔ every variant met its expectation  (seed 1)');
+    expect(end({ ...run, passed: false, variants: [{ ...variantResult, passed: false }] })).toContain('✘ not every variant met its expectation  (seed 1)');
+  });
+
+  it('says an interrupted run was interrupted, and nothing like a verdict', () => {
+    const interrupted: VariantResult = { ...variantResult, name: 'mitigated', expect: 'recover', status: 'interrupted', passed: false };
+    for (const text of [
+      end({ ...run, passed: false, interrupted: true, variants: [] }),
+      end({ ...run, passed: false, variants: [variantResult, interrupted] }, [variantResult, interrupted]),
+    ]) {
+      expect(text).toContain('■ the run was interrupted before it could judge every variant  (seed 1)');
+      expect(text).not.toMatch(/every variant met|✔|✘|FAIL/);
+    }
+    const text = end({ ...run, passed: false, interrupted: true, variants: [interrupted] }, [interrupted]);
+    expect(text).toContain('  INTERRUPTED variant mitigated (expected: recovers)\n');
   });
 });

@@ -7,7 +7,8 @@ import type { LiveStats, Progress, Reporter } from '../run/reporter.js';
 import type { RunResult, VariantResult } from '../run/result.js';
 import type { LiveAssertion } from '../run/live-probe.js';
 import { formatDuration } from '../common/duration.js';
-import { formatNumber } from '../check/judge.js';
+import { formatFixed, formatNumber, formatPercent } from '../common/format.js';
+import { RUN_VERDICTS, runVerdict } from './verdict.js';
 
 export interface ConsoleOptions {
   out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -26,12 +27,6 @@ const paint = (on: boolean) => ({
   dim: (s: string) => (on ? `\x1b[2m${s}\x1b[0m` : s),
   bold: (s: string) => (on ? `\x1b[1m${s}\x1b[0m` : s),
 });
-
-function num(v: number | null, digits = 3): string {
-  if (v === null || Number.isNaN(v)) return '—';
-  if (Math.abs(v) >= 1000 || (Math.abs(v) < 0.001 && v !== 0)) return v.toExponential(2);
-  return String(+v.toFixed(digits));
-}
 
 const ANSI = /\x1b\[[0-9;]*m/y;
 
@@ -72,10 +67,10 @@ const WINDOW_WORD = { before: 'not yet', in: 'judging now', after: 'judged' } as
 /** One line per assertion: its value now against the condition, and where the run is in its window. */
 export function renderAssertionLines(assertions: LiveAssertion[], c: Paint): string[] {
   const nameWidth = Math.min(44, Math.max(0, ...assertions.map((a) => a.name.length)));
-  const valueWidth = Math.max(1, ...assertions.map((a) => (a.value === null ? 1 : formatNumber(a.value).length)));
+  const valueWidth = Math.max(1, ...assertions.map((a) => formatNumber(a.value).length));
   return assertions.map((a) => {
     const mark = a.holds === null ? c.dim('·') : a.holds ? c.green('✓') : c.red('✗');
-    const value = a.value === null ? '—' : formatNumber(a.value);
+    const value = formatNumber(a.value);
     const shownValue = a.holds === null ? c.dim(value) : a.holds ? c.green(value) : c.red(value);
     const name = a.name.length > nameWidth ? `${a.name.slice(0, nameWidth - 1)}…` : a.name;
     const where = `${a.windowLabel}: ${WINDOW_WORD[a.window]}`;
@@ -91,7 +86,7 @@ export function renderLiveBlock(state: { stats?: LiveStats; progress?: Progress;
   const lines: string[] = [];
   const s = state.stats;
   if (s) {
-    const load = s.totalMs > 0 ? `  ${num(s.requestRate, 0)} req/s  err ${(s.errorRatio * 100).toFixed(1)}%  p99 ${s.p99Ms === null ? '—' : `${Math.round(s.p99Ms)}ms`}` : '';
+    const load = s.totalMs > 0 ? `  ${formatNumber(Math.round(s.requestRate))} req/s  err ${formatPercent(s.errorRatio)}  p99 ${s.p99Ms === null ? '—' : `${formatNumber(Math.round(s.p99Ms))}ms`}` : '';
     lines.push(`  [${s.variant}] ${c.bold(s.phase.padEnd(8))} ${formatDuration(s.elapsedMs).padStart(6)} / ${formatDuration(s.totalMs)}${load}`);
     const faults = s.faults ?? s.activeFaults.map((description) => ({ step: '', description, sinceMs: NaN, healAtMs: null }));
     if (faults.length === 0) lines.push(c.dim('    no fault active'));
@@ -158,7 +153,7 @@ export function createConsoleReporter(opts: ConsoleOptions): Reporter {
     },
     onFault(e) {
       const what = e.action === 'apply' ? c.yellow(`fault ${e.step}: ${e.description}`) : c.green(`healed ${e.step}`);
-      write(`  [${e.variant}] ${what} ${c.dim(`(skew ${e.skewMs.toFixed(1)}ms)`)}${e.error ? c.red(` FAILED: ${e.error}`) : ''}`);
+      write(`  [${e.variant}] ${what} ${c.dim(`(skew ${formatFixed(e.skewMs, 1)}ms)`)}${e.error ? c.red(` FAILED: ${e.error}`) : ''}`);
     },
     onTick(s) {
       if (!opts.live) return;
@@ -194,25 +189,29 @@ export function createConsoleReporter(opts: ConsoleOptions): Reporter {
 
 function renderVariant(r: VariantResult, c: Paint): string {
   const lines: string[] = [];
-  const verdict = r.passed ? c.green('PASS') : c.red('FAIL');
   const meaning = r.expect === 'reproduce' ? 'reproduces the incident' : 'recovers';
-  lines.push(`  ${verdict} variant ${c.bold(r.name)} (expected: ${meaning}; status ${r.status})`);
+  // An interrupted variant has no verdict: it says so, not PASS or FAIL.
+  if (r.status === 'interrupted') lines.push(`  ${c.yellow('INTERRUPTED')} variant ${c.bold(r.name)} (expected: ${meaning})`);
+  else lines.push(`  ${r.passed ? c.green('PASS') : c.red('FAIL')} variant ${c.bold(r.name)} (expected: ${meaning}; status ${r.status})`);
   if (r.error) lines.push(c.red(`    ${r.error.message}${r.error.hint ? `\n    hint: ${r.error.hint}` : ''}`));
   for (const a of r.assertions) {
     const mark = a.passed ? c.green('✓') : c.red('✗');
-    const rec = a.timeToRecoverSec !== undefined ? `, recovered after ${a.timeToRecoverSec === null ? 'never' : `${a.timeToRecoverSec.toFixed(1)}s`}` : '';
+    const rec = a.timeToRecoverSec !== undefined ? `, recovered after ${a.timeToRecoverSec === null ? 'never' : `${formatFixed(a.timeToRecoverSec, 1)}s`}` : '';
     lines.push(`    ${mark} ${a.name} — ${a.window.label}: ${a.outcome}${a.outcome === a.expected ? '' : ` (expected ${a.expected})`}`);
     lines.push(c.dim(`        ${a.reason}${rec}`));
   }
   if (r.load) {
     const l = r.load as { sent?: number; ok?: number; error?: number; timeout?: number; dropped?: number; achievedRate?: number };
-    lines.push(c.dim(`    load: sent ${l.sent ?? 0}, ok ${l.ok ?? 0}, error ${l.error ?? 0}, timeout ${l.timeout ?? 0}, dropped ${l.dropped ?? 0}, ${num(l.achievedRate ?? null, 1)} req/s`));
+    lines.push(c.dim(`    load: sent ${l.sent ?? 0}, ok ${l.ok ?? 0}, error ${l.error ?? 0}, timeout ${l.timeout ?? 0}, dropped ${l.dropped ?? 0}, ${formatNumber(l.achievedRate ?? null)} req/s`));
   }
   return lines.join('\n');
 }
 
 function renderSummary(r: RunResult, c: Paint): string {
-  const lines = ['', `${r.passed ? c.green('✔ every variant met its expectation') : c.red('✘ not every variant met its expectation')}  ${c.dim(`(seed ${r.seed})`)}`];
+  const verdict = runVerdict(r);
+  const text = RUN_VERDICTS[verdict].sentence;
+  const headline = verdict === 'pass' ? c.green(`✔ ${text}`) : verdict === 'fail' ? c.red(`✘ ${text}`) : c.yellow(`■ ${text}`);
+  const lines = ['', `${headline}  ${c.dim(`(seed ${r.seed})`)}`];
   lines.push(c.dim(`  run folder: ${r.runDir}`));
   lines.push(c.dim(`  report:     ${r.runDir}/report.html`));
   if (r.traces?.mode === 'file') lines.push(c.dim(`  traces:     ${r.runDir}/${r.traces.file} (${r.traces.spans ?? 0} spans)`));

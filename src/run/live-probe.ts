@@ -4,7 +4,7 @@
  * verdict is still the range query after the variant (src/check/evaluate.ts). One round of queries at a time; a
  * slow or failing Prometheus only leaves the last values (or the error) on screen.
  */
-import { satisfies } from '../check/judge.js';
+import { satisfies } from '../check/condition.js';
 import type { PrometheusClient, Series } from '../observe/prometheus-client.js';
 import type { AssertionPlan } from '../scenario/plan.js';
 
@@ -62,7 +62,7 @@ export function liveAssertion(a: AssertionPlan, expected: 'holds' | 'violated', 
   if (series instanceof Error) return { ...base, value: null, holds: null, series: 0, error: series.message };
   const values = series.map((s) => s.points[s.points.length - 1]?.[1]).filter((v): v is number => v !== undefined);
   const value = worstValue(values, a.comparator, a.threshold);
-  return { ...base, value, holds: value === null ? null : satisfies(value, a.comparator, a.threshold), series: series.length };
+  return { ...base, value, holds: value === null ? null : satisfies(value, a), series: series.length };
 }
 
 export interface LiveProbeOptions {

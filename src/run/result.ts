@@ -61,6 +61,8 @@ export interface RunResult {
   endedAt: string;
   command: string;
   variants: VariantResult[];
+  /** Ctrl-C (or a signal) stopped the run: it has no verdict, whatever `passed` says. */
+  interrupted?: true;
   /** `--keep` / `up`: what was left running after the run, and where. */
   kept?: KeptInfo;
   /** Where the run's spans went (absent when tracing was off). */

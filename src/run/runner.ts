@@ -252,6 +252,7 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
     endedAt: ended.toISOString(),
     command: opts.command,
     variants: results,
+    ...(interrupted ? { interrupted: true as const } : {}),
     ...(kept ? { kept } : {}),
   };
   // After the nodes stopped: their last spans have arrived.
