@@ -24,6 +24,9 @@ else
   die "Chromium is missing: install it (Debian/Ubuntu: sudo apt-get install chromium), or set CHAOSLAB_CHROMIUM to a Chromium binary, then run this again"
 fi
 
+# xmllint (Debian's libxml2-utils) checks junit.xml against test/fixtures/junit.xsd (src/report/junit.int.test.ts).
+command -v xmllint >/dev/null || { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libxml2-utils >/dev/null; } || die "xmllint is missing: install it (Debian/Ubuntu: sudo apt-get install libxml2-utils), then run this again"
+
 # playwright-core is a devDependency; setup.sh's npm ci installs it.
 [ -d node_modules/playwright-core ] || die "node_modules/playwright-core is missing: run npm ci (or bash scripts/setup.sh) first"
 say "test dependencies ready"

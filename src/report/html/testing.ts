@@ -1,4 +1,4 @@
-/** A run's result and journal for the report's unit tests: hello-latency with two variants, one failing on no data. */
+/** Runs for the report's tests (report.html, junit.xml): hello-latency with two variants, one failing on no data. */
 import type { JournalRecord } from '../../run/journal.js';
 import type { AssertionResult, RunResult, VariantResult } from '../../run/result.js';
 
@@ -85,4 +85,19 @@ export function fixture(): { result: RunResult; journal: JournalRecord[] } {
     { kind: 'variant-end', t: 40000, at, variant: 'baseline', passed: true },
   ];
   return { result, journal };
+}
+
+/** The runs CI meets: every expectation met, one missed, a part that would not start, and an interrupted one. */
+export function junitRuns(): Record<'passed' | 'failed' | 'errored' | 'interrupted', RunResult> {
+  const { result } = fixture();
+  const passed = structuredClone(result);
+  passed.passed = true;
+  passed.variants[1]!.assertions = passed.variants[1]!.assertions.slice(0, 2);
+  passed.variants[1]!.passed = true;
+  const errored = structuredClone(result);
+  errored.variants[1] = variant('mitigated', T1, { status: 'failed', passed: false, assertions: [], load: null, error: { code: 'CHAOSLAB_NODE_FAILED', message: 'node backend exited with code 1 before it was healthy\u001b[0m', hint: 'see mitigated/logs/backend.log' } });
+  const interrupted = structuredClone(result);
+  interrupted.interrupted = true;
+  interrupted.variants[1] = variant('mitigated', T1, { status: 'interrupted', passed: false, assertions: [] });
+  return { passed, failed: result, errored, interrupted };
 }
