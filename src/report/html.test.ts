@@ -100,6 +100,7 @@ describe('renderHtmlReport', () => {
     // The variant that ran to its end keeps its own verdict chip; the interrupted one says interrupted.
     expect(out).toContain('<span class="chip warn">INTERRUPTED</span>');
     expect(out).toContain('did not complete (interrupted)');
+    expect(out).toContain('<span>not judged: the run was interrupted</span>');
   });
 
   it('reports a variant that failed without assertions', () => {

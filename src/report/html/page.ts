@@ -74,7 +74,7 @@ function variantCard(v: VariantResult, control: boolean, differing: Set<string>)
   return `<div class="card${interrupted ? '' : v.passed ? ' ok' : ' bad'}">
 <div class="card-head"><h3>${esc(v.name)}${control ? ' <small>(control)</small>' : ''}</h3>${verdict}${status}</div>
 <p class="expect">${esc(expectation)}: <b>${esc(what)}</b></p>
-<div class="kv"><span>assertions</span><span>${held} of ${v.assertions.length} as expected</span></div>
+<div class="kv"><span>assertions</span><span>${interrupted ? 'not judged: the run was interrupted' : `${held} of ${v.assertions.length} as expected`}</span></div>
 <div class="kv"><span>mitigations</span><span>${v.mitigations.length ? v.mitigations.map((m) => `<code>${esc(m)}</code>`).join(' ') : 'none'}</span></div>
 ${Object.keys(v.params).length ? `<div class="kv"><span>parameters</span><span class="small params">${paramsHtml(v.params, differing)}</span></div>` : ''}
 ${recoveries.map((a) => `<div class="kv"><span>recovery</span><span>${esc(a.name)}: ${typeof a.timeToRecoverSec === 'number' ? `<b>${formatNumber(a.timeToRecoverSec)} s</b>` : '<b class="bad-text">never</b>'}</span></div>`).join('')}
