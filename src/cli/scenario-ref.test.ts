@@ -58,6 +58,17 @@ describe('resolveScenarioFile', () => {
     expect(thrown(() => resolveScenarioFile('zzz', { cwd: project, projectRoot: lab })).message).not.toContain('did you mean');
   });
 
+  it('refuses a folder or an empty argument (exit 2); a folder named like an id still finds the id', () => {
+    const { project, lab } = folders();
+    const e = thrown(() => resolveScenarioFile('scenarios', { cwd: project, projectRoot: lab }));
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toBe('scenarios is a folder, not a scenario file');
+    expect(thrown(() => resolveScenarioFile('/', { cwd: project, projectRoot: lab })).message).toBe('/ is a folder, not a scenario file');
+    expect(thrown(() => resolveScenarioFile('', { cwd: project, projectRoot: lab })).message).toBe('the scenario argument is empty');
+    mkdirSync(path.join(project, 'hello-latency'));
+    expect(resolveScenarioFile('hello-latency', { cwd: project, projectRoot: lab })).toBe(path.join(project, 'scenarios', 'hello-latency.yaml'));
+  });
+
   it('leaves a missing path to the loader, which names the file', () => {
     const { project, lab } = folders();
     expect(resolveScenarioFile('scenarios/none.yaml', { cwd: project, projectRoot: lab })).toBe(path.join(project, 'scenarios', 'none.yaml'));

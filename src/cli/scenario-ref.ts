@@ -3,7 +3,7 @@
  * exists wins; else an id is looked up in the project's scenarios/ folder (the working folder's, else the lab's
  * own); an unknown id is a usage error naming the close ids.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
@@ -31,6 +31,19 @@ export function scenarioIds(dir: string): string[] {
   }
 }
 
+function isFolder(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** scenarios/<id>.yaml (or .yml), if it is there. */
+function idFile(dir: string, id: string): string | undefined {
+  return ['.yaml', '.yml'].map((ext) => path.join(dir, `${id}${ext}`)).find((f) => existsSync(f) && !isFolder(f));
+}
+
 /** A bare name, no folder and no .yaml: what `list` prints. */
 export function looksLikeId(ref: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(ref) && !YAML.test(ref);
@@ -41,17 +54,22 @@ export function looksLikeId(ref: string): boolean {
  * `hello-latency.yaml` typed outside the project is also tried in scenarios/.
  */
 export function resolveScenarioFile(ref: string, opts: { cwd: string; projectRoot: string }): string {
+  if (ref.trim() === '') throw new LabError(Errors.InvalidArgument, 'the scenario argument is empty', { hint: 'name a scenario file or id, e.g. hello-latency (chaoslab list shows them)' });
   const asPath = path.resolve(opts.cwd, ref);
-  if (ref !== '' && existsSync(asPath)) return asPath;
   const dir = scenariosDir(opts.cwd, opts.projectRoot);
+  if (existsSync(asPath)) {
+    if (!isFolder(asPath)) return asPath;
+    // A folder is no scenario; a folder named like an id (./hello-latency/) still lets the id be found below.
+    if (!looksLikeId(ref) || !idFile(dir, ref)) {
+      throw new LabError(Errors.InvalidArgument, `${ref} is a folder, not a scenario file`, { hint: `name a file in it, or a scenario id: ${scenarioIds(dir).join(', ') || '(none found)'}` });
+    }
+  }
   if (!looksLikeId(ref)) {
     const inDir = path.join(dir, ref);
     return !ref.includes('/') && !ref.includes(path.sep) && YAML.test(ref) && existsSync(inDir) ? inDir : asPath;
   }
-  for (const ext of ['.yaml', '.yml']) {
-    const file = path.join(dir, `${ref}${ext}`);
-    if (existsSync(file)) return file;
-  }
+  const byId = idFile(dir, ref);
+  if (byId) return byId;
   const ids = scenarioIds(dir);
   const shown = path.relative(opts.cwd, dir) || dir;
   throw new LabError(Errors.FileNotFound, `no scenario "${ref}": neither a file nor a scenario id in ${shown}${didYouMean(ref, ids)}`, {
