@@ -3,10 +3,10 @@
  * first): help, version, usage errors and the internal-error exit code, end to end through the launcher.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { keptDir, writeKept, type KeptRecord } from '../runtime/kept.js';
 import { COMMANDS } from './commands.js';
 
@@ -32,6 +32,14 @@ function chaoslab(args: string[], opts: { env?: NodeJS.ProcessEnv; nodeArgs?: st
 const tmp = (prefix: string) => mkdtempSync(path.join(os.tmpdir(), prefix));
 
 describe('chaoslab (spawned)', () => {
+  beforeAll(() => {
+    // The bin runs dist/: an old build would test old code. `npm test` builds first; alone, run `npm run build`.
+    const built = path.join(root, 'dist', 'src', 'cli', 'main.js');
+    const cliDir = path.join(root, 'src', 'cli');
+    const newest = Math.max(...readdirSync(cliDir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => statSync(path.join(cliDir, f)).mtimeMs));
+    if (!existsSync(built) || statSync(built).mtimeMs < newest) throw new Error('dist/ is older than src/cli: run `npm run build` first');
+  });
+
   it('--help on every command exits 0 and prints its usage', async () => {
     const names = Object.keys(COMMANDS);
     const runs = await Promise.all(names.map((n) => chaoslab([n, '--help'])));
