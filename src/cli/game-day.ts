@@ -6,7 +6,6 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { randomSeed } from '../common/rng.js';
 import { parseDuration } from '../common/duration.js';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
@@ -16,10 +15,13 @@ import { runScenario } from '../run/runner.js';
 import type { ClusterUp } from '../run/reporter.js';
 import { findKept, listKept, shownPath, type KeptRecord } from '../runtime/kept.js';
 import { stopKept } from '../runtime/cluster-runtime.js';
-import { chooseRunsDir, chooseRuntime } from './config.js';
+import { chooseRuntime } from './config.js';
 import { loadScenario } from '../scenario/load.js';
 import type { ScenarioPlan } from '../scenario/plan.js';
-import { CLUSTER_OPTIONS, parse, parseSet, portOption, projectRoot, type CliEnv } from './main.js';
+import { DOWN, UP } from './commands.js';
+import { EXIT } from './exit-codes.js';
+import { parseCommand } from './options.js';
+import { parseSet, portOption, projectRoot, runsDirOf, scenarioFile, seedOption, type CliEnv } from './main.js';
 
 /** How long `up --load` drives load by default, and at most: every load loop is bounded in time. */
 export const UP_LOAD_DEFAULT_MS = 10 * 60_000;
@@ -55,38 +57,30 @@ export function shippedDashboard(plan: Pick<ScenarioPlan, 'clusterFile'>): { das
 }
 
 export async function upCommand(args: string[], env: CliEnv): Promise<number> {
-  const { values, positionals } = parse(args, {
-    ...CLUSTER_OPTIONS,
-    variant: { type: 'string' },
-    load: { type: 'boolean', default: false },
-    for: { type: 'string' },
-  });
+  const { values, positionals } = parseCommand(UP, args);
   if (positionals.length !== 1) {
-    throw new LabError(Errors.InvalidArgument, positionals.length ? `up takes one scenario file, got ${positionals.length}` : 'up needs a scenario file', { hint: 'chaoslab up scenarios/hello-latency.yaml --variant baseline --load' });
+    throw new LabError(Errors.InvalidArgument, positionals.length ? `up takes one scenario, got ${positionals.length}` : 'up needs a scenario', { hint: 'chaoslab up hello-latency --variant baseline --load' });
   }
-  const runtime = chooseRuntime(values.runtime as string | undefined, env.config);
-  const prometheusPort = portOption('prometheus-port', values['prometheus-port'] as string | undefined);
-  const toxiproxyPort = portOption('toxiproxy-port', values['toxiproxy-port'] as string | undefined);
-  const load = Boolean(values.load);
-  const forText = values.for as string | undefined;
+  const runtime = chooseRuntime(values.runtime, env.config);
+  const prometheusPort = portOption('prometheus-port', values['prometheus-port']);
+  const toxiproxyPort = portOption('toxiproxy-port', values['toxiproxy-port']);
+  const load = values.load;
+  const forText = values.for;
   if (forText !== undefined && !load) throw new LabError(Errors.InvalidArgument, '--for sets how long the load runs: it needs --load', { hint: 'chaoslab up <scenario> --load --for 15m' });
   const loadMs = load ? (forText === undefined ? UP_LOAD_DEFAULT_MS : parseDuration(forText)) : 0;
   if (loadMs === undefined || (load && (loadMs <= 0 || loadMs > UP_LOAD_MAX_MS))) {
     throw new LabError(Errors.InvalidArgument, `--for ${forText}: expected a duration from 1s to 8h, with a unit`, { hint: 'e.g. --for 15m' });
   }
-  let seed = randomSeed();
-  if (values.seed !== undefined) {
-    seed = Number(values.seed);
-    if (!/^\d+$/.test(String(values.seed)) || seed >= 2 ** 32) throw new LabError(Errors.InvalidArgument, `--seed ${String(values.seed)}: expected a whole number from 0 to 4294967295`, { hint: 'e.g. --seed 12345' });
-  }
-  const file = path.resolve(env.cwd, positionals[0]!);
-  const full = loadScenario(file, { overrides: parseSet((values.set as string[] | undefined) ?? []) });
-  const variant = (values.variant as string | undefined) ?? full.variants[0]!.name;
+  const seed = seedOption(values.seed);
+  const runsDir = runsDirOf(values.out, env);
+  const file = scenarioFile(positionals[0]!, env);
+  const full = loadScenario(file, { overrides: parseSet(values.set) });
+  const variant = values.variant ?? full.variants[0]!.name;
   if (!full.variants.some((v) => v.name === variant)) throw new LabError(Errors.InvalidArgument, `--variant ${variant}: the scenario has no such variant`, { hint: `variants: ${full.variants.map((v) => v.name).join(', ')}` });
   const plan = upPlan(full, variant, loadMs);
   const stillKept = listKept(env.stateDir);
   if (stillKept.length) env.stderr.write(`chaoslab: ${stillKept.length} kept run(s) still up (npx chaoslab down --all stops them):\n${stillKept.map((k) => `  ${formatKeptLine(k, env.cwd)}\n`).join('')}`);
-  const json = Boolean(values.json);
+  const json = values.json;
   const color = !env.noColor;
 
   // Ctrl-C ends the load; the cluster stays up (that is what `up` is for). Again: leave now, the reaper stops all.
@@ -131,7 +125,7 @@ export async function upCommand(args: string[], env: CliEnv): Promise<number> {
       projectRoot,
       seed,
       control: false,
-      runsDir: chooseRunsDir(values.out as string | undefined, env.cwd, env.config),
+      runsDir,
       envPath: env.path,
       stateDir: env.stateDir,
       reporter,
@@ -153,15 +147,15 @@ export async function upCommand(args: string[], env: CliEnv): Promise<number> {
   if (result.kept) {
     if (json) env.stdout.write(`${JSON.stringify({ scenario: result.scenario, seed: result.seed, runDir: result.runDir, load: result.variants[0]?.load ?? null, kept: result.kept })}\n`);
     else env.stdout.write(`\n${formatKept(result.kept, { color, cwd: env.cwd, ...shippedDashboard(full), verb: 'up' })}\n`);
-    return 0;
+    return EXIT.ok;
   }
   const failed = result.variants.find((v) => v.error);
   env.stderr.write(`chaoslab: the cluster did not come up${failed?.error ? `: ${failed.error.message}` : ''}; everything it started was stopped (see ${result.runDir})\n`);
-  return failed?.error?.code === Errors.Interrupted.code || abort.signal.aborted ? 130 : 3;
+  return failed?.error?.code === Errors.Interrupted.code || abort.signal.aborted ? EXIT.interrupted : EXIT.partFailed;
 }
 
 export async function downCommand(args: string[], env: CliEnv): Promise<number> {
-  const { values, positionals } = parse(args, { all: { type: 'boolean', default: false } });
+  const { values, positionals } = parseCommand(DOWN, args);
   if (positionals.length > 1 || (values.all && positionals.length > 0)) {
     throw new LabError(Errors.InvalidArgument, 'down takes one run folder, or --all', { hint: 'chaoslab down runs/<time>-<scenario>' });
   }
@@ -183,11 +177,11 @@ export async function downCommand(args: string[], env: CliEnv): Promise<number> 
   }
   if (chosen.length === 0) {
     env.stdout.write('nothing is kept up\n');
-    return 0;
+    return EXIT.ok;
   }
   for (const k of chosen) {
     const stopped = await stopKept(env.stateDir, k);
     env.stdout.write(`stopped ${shownPath(k.runDir, env.cwd)} (${k.scenario}, variant ${k.variant}): ${stopped.length ? stopped.join(', ') : 'nothing was still running'}\n`);
   }
-  return 0;
+  return EXIT.ok;
 }

@@ -5,11 +5,14 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
 import { DockerEngine } from '../runtime/docker/engine.js';
 import { ensureImages, parseImageSource, type ImageOutcome, type ImageSource } from '../runtime/docker/images.js';
+import { IMAGES } from './commands.js';
+import { didYouMean } from './did-you-mean.js';
+import { EXIT } from './exit-codes.js';
+import { formatCommandUsage, parseCommand, type CommandSpec } from './options.js';
 
 export interface ImagesEnv {
   cwd: string;
@@ -25,32 +28,15 @@ export interface ImagesEnv {
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-export const IMAGES_USAGE = `Usage:
-  chaoslab images build [options]   build the Docker runtime's images (toys, Toxiproxy, Prometheus)
-      --source <auto|local|official>  local: from this machine's files only (no registry); official: from the
-                                      official images; auto (default): as each image was last built, and for
-                                      a first build local where the binary is on this machine, else official
-      --force              rebuild even if nothing changed (the engine's layer cache still applies)
-      --verbose            print the engine's build output`;
-
 export async function imagesCommand(args: string[], env: ImagesEnv): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h') {
-    env.stdout.write(`${IMAGES_USAGE}\n`);
-    return sub === undefined ? 2 : 0;
+  const { values, positionals } = parseCommand(IMAGES, args);
+  const [sub] = positionals;
+  if (sub === undefined) {
+    // A usage error: the usage goes to stderr.
+    env.stderr.write(`${formatCommandUsage(IMAGES as CommandSpec<unknown>)}\n`);
+    return EXIT.badInput;
   }
-  if (sub !== 'build') throw new LabError(Errors.InvalidArgument, `unknown images command "${sub}"`, { hint: 'chaoslab images build' });
-  let values: { source?: string; force?: boolean; verbose?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: rest,
-      options: { source: { type: 'string' }, force: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new LabError(Errors.InvalidArgument, e instanceof Error ? e.message : String(e), { hint: 'see `chaoslab images --help`' });
-  }
+  if (sub !== 'build') throw new LabError(Errors.InvalidArgument, `unknown images command "${sub}"${didYouMean(sub, ['build'])}`, { hint: 'chaoslab images build' });
   let source: ImageSource;
   try {
     source = parseImageSource(values.source);
@@ -66,7 +52,7 @@ export async function imagesCommand(args: string[], env: ImagesEnv): Promise<num
     projectRoot,
     envPath: env.path,
     source,
-    force: Boolean(values.force),
+    force: values.force,
     ...(env.toxiproxyBinary ? { toxiproxyBinary: env.toxiproxyBinary } : {}),
     ...(env.prometheusBinary ? { prometheusBinary: env.prometheusBinary } : {}),
     ...(values.verbose ? { onLog: (image: string, line: string) => env.stdout.write(`  ${image} | ${line}\n`) } : {}),
@@ -75,5 +61,5 @@ export async function imagesCommand(args: string[], env: ImagesEnv): Promise<num
     env.stdout.write(`${o.status === 'built' ? 'built ' : 'cached'}  ${o.image.padEnd(28)} ${o.source.padEnd(8)} ${(o.ms / 1000).toFixed(1)}s\n`);
   }
   env.stdout.write(`images ready in ${((performance.now() - started) / 1000).toFixed(1)}s\n`);
-  return 0;
+  return EXIT.ok;
 }

@@ -1,12 +1,12 @@
 /**
- * The CLI edge: argv and the environment are read here and nowhere else. Exit codes:
- * 0 every variant met its expectation, 1 one did not, 2 bad input, 3 a real part failed, 130 interrupted.
+ * The CLI edge: argv and the environment are read here and nowhere else. The commands and their options are
+ * data (commands.ts); the exit codes are one table (exit-codes.ts): 0 as expected, 1 a variant missed its
+ * expectation, 2 bad input, 3 a real part failed, 70 an internal error (a bug), 130 interrupted.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { randomSeed } from '../common/rng.js';
 import { Errors } from '../errors/catalog.js';
 import { LabError, isLabError } from '../errors/lab-error.js';
@@ -21,12 +21,20 @@ import type { RunResult } from '../run/result.js';
 import { CONFIG_FILE, chooseRunsDir, chooseRuntime, loadLabConfig, type LabConfig } from './config.js';
 import { imagesCommand } from './images.js';
 import { cleanDocker } from '../runtime/cluster-runtime.js';
-import { reportCommand, REPORT_USAGE } from './report.js';
+import { reportCommand } from './report.js';
 import { downCommand, shippedDashboard, upCommand } from './game-day.js';
 import { listKept } from '../runtime/kept.js';
 import { formatKept, formatKeptLine } from '../report/kept-view.js';
 import { stopKept } from '../runtime/cluster-runtime.js';
 import { parseSampleRatio, traceOptionsFromEnv } from '../trace/config.js';
+import { CLEAN, COMMANDS, isCommandName, LIST, RUN, VALIDATE, type CommandName } from './commands.js';
+import { EXIT } from './exit-codes.js';
+import { checkRunsDir, checkStateDir } from './folders.js';
+import { formatOverview, helpText, unknownCommand } from './help.js';
+import { formatCommandUsage, GLOBAL_OPTIONS, parseCommand, parseCommandLine, type CommandSpec } from './options.js';
+import { didYouMean } from './did-you-mean.js';
+import { resolveScenarioFile, scenariosDir } from './scenario-ref.js';
+import { chaoslabVersion } from './version.js';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -39,6 +47,8 @@ export interface CliEnv {
   toxiproxyBinary: string | undefined;
   prometheusBinary: string | undefined;
   stateDir: string;
+  /** The state folder came from CHAOSLAB_STATE_DIR (errors about it name the variable). */
+  stateDirFromEnv?: boolean;
   /** DOCKER_HOST; undefined: the local socket. */
   dockerHost: string | undefined;
   /** CHAOSLAB_CONFIG: a settings file other than ./chaoslab.config.yaml. */
@@ -47,9 +57,16 @@ export interface CliEnv {
   config?: LabConfig;
   /** The OTEL_* variables (OTLP endpoint, headers, …): the lab's traces follow them and the toys get them. */
   otel: Record<string, string | undefined>;
+  /** CHAOSLAB_DEBUG=1 or --debug: an internal error prints its stack. */
+  debug?: boolean;
 }
 
-function readEnv(): CliEnv {
+/** CHAOSLAB_DEBUG: set and not 0/false. */
+function debugFromEnv(v: string | undefined): boolean {
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}
+
+export function readEnv(): CliEnv {
   const e = process.env;
   return {
     cwd: process.cwd(),
@@ -60,25 +77,36 @@ function readEnv(): CliEnv {
     toxiproxyBinary: e.CHAOSLAB_TOXIPROXY || undefined,
     prometheusBinary: e.CHAOSLAB_PROMETHEUS || undefined,
     stateDir: e.CHAOSLAB_STATE_DIR || path.join(os.tmpdir(), 'chaoslab-state'),
+    stateDirFromEnv: Boolean(e.CHAOSLAB_STATE_DIR),
     dockerHost: e.DOCKER_HOST || undefined,
     configFile: e.CHAOSLAB_CONFIG || undefined,
     otel: Object.fromEntries(Object.entries(e).filter(([k]) => k.startsWith('OTEL_'))),
+    debug: debugFromEnv(e.CHAOSLAB_DEBUG),
   };
 }
 
-/** `--config FILE` may stand anywhere on the command line; it names the settings file for any command. */
-function takeConfigFlag(argv: string[]): { argv: string[]; file: string | undefined } {
+/**
+ * `--config FILE` and `--debug` may stand anywhere on the command line (before a `--`), also before the
+ * command; they apply to every command.
+ */
+export function takeGlobalFlags(argv: readonly string[]): { argv: string[]; configFile: string | undefined; debug: boolean } {
   const out: string[] = [];
-  let file: string | undefined;
+  let configFile: string | undefined;
+  let debug = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
     if (a === '--config') {
-      file = argv[++i];
-      if (file === undefined) throw new LabError(Errors.InvalidArgument, '--config needs a file', { hint: `e.g. --config ${CONFIG_FILE}` });
-    } else if (a.startsWith('--config=')) file = a.slice('--config='.length);
+      configFile = argv[++i];
+      if (configFile === undefined || configFile.startsWith('--')) throw new LabError(Errors.InvalidArgument, '--config needs a file: --config <file>', { hint: `e.g. --config ${CONFIG_FILE}` });
+    } else if (a.startsWith('--config=')) configFile = a.slice('--config='.length);
+    else if (a === '--debug') debug = true;
     else out.push(a);
   }
-  return { argv: out, file };
+  return { argv: out, configFile, debug };
 }
 
 /** Settings from the file fill what neither a flag nor the environment set. */
@@ -87,95 +115,91 @@ function withConfig(env: CliEnv, flagFile: string | undefined): CliEnv {
   return { ...env, config, dockerHost: env.dockerHost ?? config.dockerHost };
 }
 
-const USAGE = `chaoslab — replay distributed-systems incidents on toy clusters
+type Handler = (args: string[], env: CliEnv) => number | Promise<number>;
 
-Usage:
-  chaoslab list                         scenarios with their incident and lesson
-  chaoslab validate [files...]          check scenario and cluster files (all under scenarios/ and clusters/ by default)
-  chaoslab run <scenario.yaml> [options]
-      --variant <name>     run only this variant (repeatable; default: all)
-      --control            same load, no faults: every assertion should hold (the toy is healthy)
-      --seed <n>           replay: same load sequence and fault timeline
-      --set <node.param=value>  override a node parameter (repeatable), e.g. --set frontend.backendTimeoutMs=300
-      --out <dir>          put the run folder under <dir> (default ./runs)
-      --runtime <kind>     process (default) or docker: each toy node in its own container
-      --json               print one JSON document instead of the human view
-      --prometheus-port <n>, --toxiproxy-port <n>   fixed ports (default: free ones)
-      --keep               leave the last variant's cluster, Toxiproxy and Prometheus up (faults healed) for a
-                           game day; prints their addresses; \`chaoslab down\` stops them
-      --live               the live view (faults, each assertion's value now) even when stdout is not a terminal
-  chaoslab up <scenario.yaml> [options] start one variant's cluster, Toxiproxy and Prometheus and leave them up
-      --variant <name>     which variant (default: the first)
-      --load               drive the scenario's base load in the foreground; Ctrl-C stops the load, not the cluster
-      --for <duration>     how long the load runs (default 10m, at most 8h)
-      --set, --seed, --out, --json, --runtime, --prometheus-port, --toxiproxy-port   as for run
-  chaoslab down [runDir | --all]        stop a kept run (run --keep, up); without arguments, the only one
-      --trace-sample <r>   share of requests traced: 0.05 (default), 10%, 1/20; 0 = no traces
-${REPORT_USAGE}
-  chaoslab images build [--source auto|local|official] [--force] [--verbose]
-                                        build the Docker runtime's images (offline from local files by default)
-  chaoslab clean                        stop whatever crashed runs left behind (processes, containers, networks), and every kept run
-
-Settings: ./chaoslab.config.yaml (or --config <file>, CHAOSLAB_CONFIG) may set runtime, out and dockerHost;
-a flag or DOCKER_HOST beats the file.
-
-Exit codes: 0 as expected, 1 a variant did not meet its expectation, 2 bad input, 3 a real part failed, 130 interrupted.`;
+/** One handler per command of the table: a command without one fails the compile. */
+const HANDLERS: { [K in CommandName]: Handler } = {
+  list: (args, env) => listCommand(args, env),
+  validate: (args, env) => validateCommand(args, env),
+  run: (args, env) => runCommand(args, env),
+  up: (args, env) => upCommand(args, env),
+  down: (args, env) => downCommand(args, env),
+  report: (args, env) => reportCommand(args, env),
+  clean: (args, env) => cleanCommand(args, env),
+  images: (args, env) => imagesCommand(args, env),
+  help: (args, env) => {
+    const { positionals } = parseCommand(COMMANDS.help, args);
+    env.stdout.write(`${helpText(positionals[0], chaoslabVersion())}\n`);
+    return EXIT.ok;
+  },
+};
 
 export async function main(rawArgv: string[], baseEnv: CliEnv = readEnv()): Promise<number> {
   let env = baseEnv;
   try {
-    const { argv, file } = takeConfigFlag(rawArgv);
+    const { argv, configFile, debug } = takeGlobalFlags(rawArgv);
+    if (debug) env = { ...env, debug: true };
     const [command, ...rest] = argv;
-    if (command === 'run' || command === 'up' || command === 'down' || command === 'clean' || command === 'images') env = withConfig(env, file);
-    switch (command) {
-      case 'run':
-        return await runCommand(rest, env);
-      case 'validate':
-        return validateCommand(rest, env);
-      case 'list':
-        return listCommand(env);
-      case 'clean':
-        return await cleanCommand(env);
-      case 'up':
-        return await upCommand(rest, env);
-      case 'down':
-        return await downCommand(rest, env);
-      case 'images':
-        return await imagesCommand(rest, env);
-      case 'report':
-        return await reportCommand(rest, env);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        env.stdout.write(`${USAGE}\n`);
-        return command === undefined ? 2 : 0;
-      default:
-        throw new LabError(Errors.InvalidArgument, `unknown command "${command}"`, { hint: 'commands: list, validate, run, up, down, report, clean (chaoslab --help)' });
+    if (command === undefined) {
+      // A usage error: the overview goes to stderr, so stdout stays empty for tools.
+      env.stderr.write(`${formatOverview(chaoslabVersion())}\n`);
+      return EXIT.badInput;
     }
+    if (command === '--help' || command === '-h') return await HANDLERS.help(rest, env);
+    if (command === '--version' || command === '-V') {
+      env.stdout.write(`chaoslab ${chaoslabVersion()}\n`);
+      return EXIT.ok;
+    }
+    if (command.startsWith('-')) {
+      const flags = Object.entries(GLOBAL_OPTIONS).flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]);
+      throw new LabError(Errors.InvalidArgument, `${command}: a command comes first${didYouMean(command, flags)}`, { hint: `chaoslab <command> [options]; commands: ${Object.keys(COMMANDS).join(', ')}` });
+    }
+    if (!isCommandName(command)) throw unknownCommand(command);
+    const spec = COMMANDS[command] as CommandSpec<unknown>;
+    const line = parseCommandLine(spec, rest);
+    if (line.kind === 'help') {
+      env.stdout.write(`${formatCommandUsage(spec)}\n`);
+      return EXIT.ok;
+    }
+    if (line.kind === 'version') {
+      env.stdout.write(`chaoslab ${chaoslabVersion()}\n`);
+      return EXIT.ok;
+    }
+    if (spec.settings) env = withConfig(env, configFile);
+    if (spec.stateDir) checkStateDir(env.stateDir, env.stateDirFromEnv ?? false);
+    return await HANDLERS[command](rest, env);
   } catch (e) {
     return reportError(e, env);
   }
 }
 
 function reportError(e: unknown, env: CliEnv): number {
-  if (isLabError(e)) {
+  if (isLabError(e) && e.kind !== 'internal') {
     env.stderr.write(`chaoslab: ${e.title}\n${e.format()}\n`);
     return e.exitCode;
   }
-  // Not a user's mistake: a bug of the lab. Say so, with the stack for the bug report.
-  env.stderr.write(`chaoslab: internal error (a bug; please report it)\n${e instanceof Error ? e.stack : String(e)}\n`);
-  return 1;
+  return reportInternalError(e, env);
 }
 
-type ParseOptions = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
+/**
+ * Not a user's mistake nor a part failing: a bug of the lab. Exit 70 (EX_SOFTWARE) so scripts and CI never read
+ * it as a verdict; the stack only when asked (--debug, CHAOSLAB_DEBUG=1), for the bug report.
+ */
+export function reportInternalError(e: unknown, env: Pick<CliEnv, 'stderr' | 'debug'>): number {
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  const stack = e instanceof Error && e.stack ? e.stack : what;
+  env.stderr.write(
+    `chaoslab: internal error: ${what}\n` +
+      `  this is a bug in chaoslab, please report it (with the command line and \`chaoslab --version\`)\n` +
+      (env.debug ? `${stack}\n` : '  run again with --debug (or CHAOSLAB_DEBUG=1) to see the stack trace\n'),
+  );
+  return EXIT.internal;
+}
 
-export function parse(args: string[], options: ParseOptions) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new LabError(Errors.InvalidArgument, e instanceof Error ? e.message : String(e), { hint: 'see `chaoslab --help`' });
-  }
+/** For bin/chaoslab.js: an exception nothing caught (a timer, a stream) is a bug too. */
+export function crashed(e: unknown): number {
+  const env = readEnv();
+  return reportInternalError(e, { stderr: env.stderr, debug: Boolean(env.debug) || process.argv.includes('--debug') });
 }
 
 export function parseSet(values: string[]): Record<string, Params> {
@@ -190,17 +214,6 @@ export function parseSet(values: string[]): Record<string, Params> {
   return out;
 }
 
-/** Options of every command that starts a cluster (`run`, `up`). */
-export const CLUSTER_OPTIONS = {
-  seed: { type: 'string' },
-  set: { type: 'string', multiple: true },
-  out: { type: 'string' },
-  json: { type: 'boolean', default: false },
-  'prometheus-port': { type: 'string' },
-  'toxiproxy-port': { type: 'string' },
-  runtime: { type: 'string' },
-} as const satisfies ParseOptions;
-
 /** `--prometheus-port` / `--toxiproxy-port`: a port number, or undefined for a free one. */
 export function portOption(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -209,41 +222,51 @@ export function portOption(name: string, v: string | undefined): number | undefi
   return n;
 }
 
+/** `--seed`: a whole number from 0 to 2^32-1, or a random one. */
+export function seedOption(v: string | undefined): number {
+  if (v === undefined) return randomSeed();
+  const seed = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(seed) || seed >= 2 ** 32) throw new LabError(Errors.InvalidArgument, `--seed ${v}: expected a whole number from 0 to 4294967295`, { hint: 'copy the seed a run printed, e.g. --seed 12345' });
+  return seed;
+}
+
+/** The scenario a command names (a path or an id), for `run`, `up` and `validate`. */
+export function scenarioFile(ref: string, env: Pick<CliEnv, 'cwd'>): string {
+  return resolveScenarioFile(ref, { cwd: env.cwd, projectRoot });
+}
+
+/** Where run folders go, checked before anything starts (a file there, or no write access, is exit 2). */
+export function runsDirOf(out: string | undefined, env: Pick<CliEnv, 'cwd' | 'config'>): string {
+  const dir = chooseRunsDir(out, env.cwd, env.config);
+  checkRunsDir(dir, out !== undefined ? '--out' : env.config?.out !== undefined ? `out (${env.config.file ?? CONFIG_FILE})` : 'the run folder');
+  return dir;
+}
+
 async function runCommand(args: string[], env: CliEnv): Promise<number> {
-  const { values, positionals } = parse(args, {
-    ...CLUSTER_OPTIONS,
-    variant: { type: 'string', multiple: true },
-    control: { type: 'boolean', default: false },
-    keep: { type: 'boolean', default: false },
-    live: { type: 'boolean', default: false },
-    'trace-sample': { type: 'string' },
-  });
-  const runtime = chooseRuntime(values.runtime as string | undefined, env.config);
-  const traces = traceOptionsFromEnv(env.otel ?? {}, parseSampleRatio(values['trace-sample'] as string | undefined));
-  const prometheusPort = portOption('prometheus-port', values['prometheus-port'] as string | undefined);
-  const toxiproxyPort = portOption('toxiproxy-port', values['toxiproxy-port'] as string | undefined);
+  const { values, positionals } = parseCommand(RUN, args);
+  const runtime = chooseRuntime(values.runtime, env.config);
+  const traces = traceOptionsFromEnv(env.otel ?? {}, parseSampleRatio(values['trace-sample']));
+  const prometheusPort = portOption('prometheus-port', values['prometheus-port']);
+  const toxiproxyPort = portOption('toxiproxy-port', values['toxiproxy-port']);
   if (positionals.length !== 1) {
-    throw new LabError(Errors.InvalidArgument, positionals.length ? `run takes one scenario file, got ${positionals.length}` : 'run needs a scenario file', { hint: 'chaoslab run scenarios/hello-latency.yaml (chaoslab list shows them)' });
+    throw new LabError(Errors.InvalidArgument, positionals.length ? `run takes one scenario, got ${positionals.length}` : 'run needs a scenario', { hint: 'chaoslab run hello-latency, or a file: chaoslab run scenarios/hello-latency.yaml (chaoslab list shows them)' });
   }
-  const file = path.resolve(env.cwd, positionals[0]!);
-  let seed: number;
-  if (values.seed !== undefined) {
-    seed = Number(values.seed);
-    if (!/^\d+$/.test(String(values.seed)) || !Number.isSafeInteger(seed) || seed >= 2 ** 32) throw new LabError(Errors.InvalidArgument, `--seed ${String(values.seed)}: expected a whole number from 0 to 4294967295`, { hint: 'copy the seed a run printed, e.g. --seed 12345' });
-  } else seed = randomSeed();
-  const overrides = parseSet((values.set as string[] | undefined) ?? []);
+  const seed = seedOption(values.seed);
+  const runsDir = runsDirOf(values.out, env);
+  const file = scenarioFile(positionals[0]!, env);
+  const overrides = parseSet(values.set);
   const plan = loadScenario(file, { overrides });
-  const wanted = (values.variant as string[] | undefined) ?? undefined;
+  const wanted = values.variant.length ? values.variant : undefined;
   for (const v of wanted ?? []) {
-    if (!plan.variants.some((p) => p.name === v)) throw new LabError(Errors.InvalidArgument, `--variant ${v}: the scenario has no such variant`, { hint: `variants: ${plan.variants.map((p) => p.name).join(', ')}` });
+    if (!plan.variants.some((p) => p.name === v)) throw new LabError(Errors.InvalidArgument, `--variant ${v}: the scenario has no such variant${didYouMean(v, plan.variants.map((p) => p.name))}`, { hint: `variants: ${plan.variants.map((p) => p.name).join(', ')}` });
   }
-  const json = Boolean(values.json);
+  const json = values.json;
   if (json && values.live) throw new LabError(Errors.InvalidArgument, '--live and --json both write to stdout', { hint: 'choose one' });
-  const live = !json && (Boolean(values.live) || Boolean(env.stdout.isTTY));
+  const live = !json && (values.live || Boolean(env.stdout.isTTY));
   const stillKept = listKept(env.stateDir);
   if (stillKept.length) env.stderr.write(`chaoslab: ${stillKept.length} kept run(s) still up (npx chaoslab down --all stops them):\n${stillKept.map((k) => `  ${formatKeptLine(k, env.cwd)}\n`).join('')}`);
   const rel = path.relative(env.cwd, file) || file;
-  const command = ['npx chaoslab run', rel, ...(wanted ?? []).map((v) => `--variant ${v}`), ...(values.control ? ['--control'] : []), ...((values.set as string[] | undefined) ?? []).map((s) => `--set ${s}`), ...(runtime === 'process' ? [] : [`--runtime ${runtime}`]), ...(values['trace-sample'] !== undefined ? [`--trace-sample ${String(values['trace-sample'])}`] : []), `--seed ${seed}`].join(' ');
+  const command = ['npx chaoslab run', rel, ...(wanted ?? []).map((v) => `--variant ${v}`), ...(values.control ? ['--control'] : []), ...values.set.map((s) => `--set ${s}`), ...(runtime === 'process' ? [] : [`--runtime ${runtime}`]), ...(values['trace-sample'] !== undefined ? [`--trace-sample ${values['trace-sample']}`] : []), `--seed ${seed}`].join(' ');
 
   // First Ctrl-C: heal, stop and report. Second: leave now; the reaper stops what is left.
   const abort = new AbortController();
@@ -266,8 +289,8 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
       projectRoot,
       seed,
       ...(wanted ? { variants: wanted } : {}),
-      control: Boolean(values.control),
-      runsDir: chooseRunsDir(values.out as string | undefined, env.cwd, env.config),
+      control: values.control,
+      runsDir,
       envPath: env.path,
       stateDir: env.stateDir,
       reporter: json ? {} : createConsoleReporter({ out: env.stdout, color: !env.noColor, live }),
@@ -291,13 +314,13 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
   if (json) env.stdout.write(`${JSON.stringify(toJson(result))}\n`);
   else if (result.kept) env.stdout.write(`\n${formatKept(result.kept, { color: !env.noColor, cwd: env.cwd, ...shippedDashboard(plan) })}\n`);
   if (values.keep && !result.kept) env.stderr.write('chaoslab: --keep: the run did not complete, so nothing was kept up; everything it started was stopped\n');
-  if (abort.signal.aborted) return 130;
+  if (abort.signal.aborted) return EXIT.interrupted;
   const partFailure = result.variants.find((v) => v.status === 'failed');
   if (partFailure?.error) {
     if (!json) env.stderr.write(`chaoslab: a real part failed in variant ${partFailure.name}: ${partFailure.error.message}\n`);
-    return 3;
+    return EXIT.partFailed;
   }
-  return result.passed ? 0 : 1;
+  return result.passed ? EXIT.ok : EXIT.missed;
 }
 
 /** The stable `--json` shape; tools and CI build on it. */
@@ -350,8 +373,9 @@ function isClusterFile(file: string): boolean {
 }
 
 function validateCommand(args: string[], env: CliEnv): number {
-  const { positionals } = parse(args, {});
-  const files = positionals.length ? positionals.map((f) => path.resolve(env.cwd, f)) : defaultFiles(env);
+  const { positionals } = parseCommand(VALIDATE, args);
+  // A scenario id (`hello-latency`) is checked like its file; a path that exists wins.
+  const files = positionals.length ? positionals.map((f) => scenarioFile(f, env)) : defaultFiles(env);
   let bad = 0;
   for (const f of files) {
     const rel = path.relative(env.cwd, f) || f;
@@ -366,11 +390,12 @@ function validateCommand(args: string[], env: CliEnv): number {
     }
   }
   if (bad) env.stderr.write(`${bad} of ${files.length} file(s) invalid\n`);
-  return bad ? 2 : 0;
+  return bad ? EXIT.badInput : EXIT.ok;
 }
 
-function listCommand(env: CliEnv): number {
-  const base = existsSync(path.join(env.cwd, 'scenarios')) ? path.join(env.cwd, 'scenarios') : path.join(projectRoot, 'scenarios');
+function listCommand(args: string[], env: CliEnv): number {
+  parseCommand(LIST, args);
+  const base = scenariosDir(env.cwd, projectRoot);
   const files = existsSync(base) ? readdirSync(base).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
   for (const f of files) {
     const file = path.join(base, f);
@@ -382,10 +407,11 @@ function listCommand(env: CliEnv): number {
       if (!isLabError(e)) throw e;
     }
   }
-  return 0;
+  return EXIT.ok;
 }
 
-async function cleanCommand(env: CliEnv): Promise<number> {
+async function cleanCommand(args: string[], env: CliEnv): Promise<number> {
+  parseCommand(CLEAN, args);
   // Kept runs first: their record owns their processes (the stale sweep leaves them alone).
   let keptStopped = 0;
   for (const k of listKept(env.stateDir)) {
@@ -403,5 +429,5 @@ async function cleanCommand(env: CliEnv): Promise<number> {
   const docker = await cleanDocker(env.dockerHost ? { dockerHost: env.dockerHost } : {});
   for (const r of docker.removed) env.stdout.write(`removed ${r.containers} container(s) and ${r.networks} network(s) of run ${r.runId}\n`);
   if (keptStopped === 0 && killed.length === 0 && docker.removed.length === 0) env.stdout.write('nothing to clean\n');
-  return 0;
+  return EXIT.ok;
 }

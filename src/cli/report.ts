@@ -5,12 +5,14 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
 import type { JournalRecord } from '../run/journal.js';
 import type { AssertionResult, FaultRecord, RunResult, VariantResult } from '../run/result.js';
 import { writeHtmlReport } from '../report/html.js';
+import { REPORT } from './commands.js';
+import { EXIT } from './exit-codes.js';
+import { parseCommand } from './options.js';
 
 /** The part of the CLI environment this command uses (CliEnv fits it). */
 export interface ReportEnv {
@@ -19,15 +21,8 @@ export interface ReportEnv {
   stderr: NodeJS.WritableStream;
 }
 
-export const REPORT_USAGE = `  chaoslab report <runDir>              rebuild <runDir>/report.html from its result.json and journal`;
-
 export async function reportCommand(args: string[], env: ReportEnv): Promise<number> {
-  let positionals: string[];
-  try {
-    ({ positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true }));
-  } catch (e) {
-    throw new LabError(Errors.InvalidArgument, e instanceof Error ? e.message : String(e), { hint: 'usage: chaoslab report <runDir>' });
-  }
+  const { positionals } = parseCommand(REPORT, args);
   if (positionals.length !== 1) {
     throw new LabError(Errors.InvalidArgument, positionals.length ? `report takes one run folder, got ${positionals.length}` : 'report needs a run folder', {
       hint: 'chaoslab report runs/<time>-<scenario> (a run prints its folder at the end)',
@@ -38,7 +33,7 @@ export async function reportCommand(args: string[], env: ReportEnv): Promise<num
   const file = writeHtmlReport(runDir, result, journal);
   const size = statSync(file).size;
   env.stdout.write(`wrote ${path.relative(env.cwd, file) || file} (${(size / 1024).toFixed(1)} KB, from ${source})\n`);
-  return 0;
+  return EXIT.ok;
 }
 
 export interface RunFolder {

@@ -43,7 +43,8 @@ export class LabError extends Error {
   }
 
   get exitCode(): number {
-    return this.kind === 'input' ? 2 : this.kind === 'part' ? 3 : 1;
+    // 70 (sysexits' EX_SOFTWARE): a bug, distinct from 1 (a variant missed its expectation); see src/cli/exit-codes.ts.
+    return this.kind === 'input' ? 2 : this.kind === 'part' ? 3 : 70;
   }
 
   /** `file:line:col field: message` — the form editors and terminals link. */

@@ -1,0 +1,185 @@
+/**
+ * Every command of the CLI as data: name, one-line summary, arguments and option table. `main` dispatches
+ * over this map (a command without a handler fails the compile), `--help` is rendered from it, and each
+ * command reads its typed values from its own table.
+ */
+import type { CliOptions, CommandSpec } from './options.js';
+
+const SCENARIO_ARGUMENT =
+  '<scenario> is a scenario file, or the id `chaoslab list` prints: hello-latency finds scenarios/hello-latency.yaml. A path that exists wins.';
+
+/** Values of every command that starts a cluster (`run`, `up`). */
+export interface ClusterValues {
+  seed?: string;
+  set: string[];
+  out?: string;
+  runtime?: string;
+  json: boolean;
+  'prometheus-port'?: string;
+  'toxiproxy-port'?: string;
+}
+
+const CLUSTER_OPTIONS: CliOptions<ClusterValues> = {
+  seed: { type: 'string', argument: 'n', description: 'replay: the same load sequence and fault timeline (a whole number from 0 to 4294967295; default: a random one, printed)' },
+  set: { type: 'string', multiple: true, argument: 'node.param=value', description: 'override a node parameter, e.g. --set frontend.backendTimeoutMs=300' },
+  out: { type: 'string', argument: 'dir', description: 'put the run folder under <dir> (default ./runs, or `out` of the settings file)' },
+  runtime: { type: 'string', argument: 'kind', description: 'process (default): toy nodes as local processes; docker: each node in its own container' },
+  json: { type: 'boolean', description: 'print one JSON document on stdout instead of the human view' },
+  'prometheus-port': { type: 'string', argument: 'n', description: "Prometheus's port (default: a free one), e.g. to point Grafana at a known address" },
+  'toxiproxy-port': { type: 'string', argument: 'n', description: "Toxiproxy's API port (default: a free one)" },
+};
+
+export interface RunValues extends ClusterValues {
+  variant: string[];
+  control: boolean;
+  keep: boolean;
+  live: boolean;
+  'trace-sample'?: string;
+}
+
+export const RUN: CommandSpec<RunValues> = {
+  name: 'run',
+  summary: 'Replay a scenario: start its cluster, drive load, inject its faults, and judge each variant.',
+  synopsis: '<scenario> [options]',
+  details: [SCENARIO_ARGUMENT],
+  options: {
+    variant: { type: 'string', multiple: true, argument: 'name', description: 'run only this variant (default: all)' },
+    control: { type: 'boolean', description: 'same load, no faults: every assertion should hold (the toy is healthy)' },
+    seed: CLUSTER_OPTIONS.seed,
+    set: CLUSTER_OPTIONS.set,
+    out: CLUSTER_OPTIONS.out,
+    runtime: CLUSTER_OPTIONS.runtime,
+    json: CLUSTER_OPTIONS.json,
+    'prometheus-port': CLUSTER_OPTIONS['prometheus-port'],
+    'toxiproxy-port': CLUSTER_OPTIONS['toxiproxy-port'],
+    keep: { type: 'boolean', description: "leave the last variant's cluster, Toxiproxy and Prometheus up (faults healed) for a game day; prints their addresses; `chaoslab down` stops them" },
+    live: { type: 'boolean', description: "the live view (faults, each assertion's value now) even when stdout is not a terminal" },
+    'trace-sample': { type: 'string', argument: 'r', description: 'share of requests traced: 0.05 (default), 10%, 1/20; 0 = no traces' },
+  },
+  examples: [
+    'chaoslab run hello-latency',
+    'chaoslab run scenarios/hello-latency.yaml --variant baseline --seed 42',
+    'chaoslab run hello-latency --control',
+    'chaoslab run hello-latency --set frontend.backendTimeoutMs=400 --json',
+  ],
+  settings: true,
+  stateDir: true,
+};
+
+export interface UpValues extends ClusterValues {
+  variant?: string;
+  load: boolean;
+  for?: string;
+}
+
+export const UP: CommandSpec<UpValues> = {
+  name: 'up',
+  summary: "Start one variant's cluster with Toxiproxy and Prometheus, without its faults, and leave them up to play with.",
+  synopsis: '<scenario> [options]',
+  details: [SCENARIO_ARGUMENT, '`chaoslab down` stops what it left up.'],
+  options: {
+    variant: { type: 'string', argument: 'name', description: 'which variant (default: the first)' },
+    load: { type: 'boolean', description: "drive the scenario's base load in the foreground; Ctrl-C stops the load, not the cluster" },
+    for: { type: 'string', argument: 'duration', description: 'how long the load runs (needs --load; default 10m, at most 8h)' },
+    ...CLUSTER_OPTIONS,
+  },
+  examples: ['chaoslab up hello-latency --variant baseline --load --for 15m --prometheus-port 9090'],
+  settings: true,
+  stateDir: true,
+};
+
+export interface DownValues {
+  all: boolean;
+}
+
+export const DOWN: CommandSpec<DownValues> = {
+  name: 'down',
+  summary: 'Stop a kept run (run --keep, up): without arguments the only one, or the one whose run folder you name.',
+  synopsis: '[<runDir> | --all]',
+  options: { all: { type: 'boolean', description: 'stop every kept run' } },
+  settings: true,
+  stateDir: true,
+};
+
+export const LIST: CommandSpec<object> = {
+  name: 'list',
+  summary: 'The scenarios, with their id, incident, lesson and variants.',
+  synopsis: '',
+  options: {},
+  maxPositionals: 0,
+};
+
+export const VALIDATE: CommandSpec<object> = {
+  name: 'validate',
+  summary: 'Check scenario and cluster files without starting anything (default: every file under scenarios/ and clusters/).',
+  synopsis: '[<file or scenario id>...]',
+  options: {},
+};
+
+export const REPORT: CommandSpec<object> = {
+  name: 'report',
+  summary: "Rebuild <runDir>/report.html from the run folder's result.json and journal.",
+  synopsis: '<runDir>',
+  options: {},
+};
+
+export const CLEAN: CommandSpec<object> = {
+  name: 'clean',
+  summary: 'Stop whatever crashed runs left behind (processes, containers, networks), and every kept run.',
+  synopsis: '',
+  options: {},
+  maxPositionals: 0,
+  settings: true,
+  stateDir: true,
+};
+
+export interface ImagesValues {
+  source?: string;
+  force: boolean;
+  verbose: boolean;
+}
+
+export const IMAGES: CommandSpec<ImagesValues> = {
+  name: 'images',
+  summary: "Build the Docker runtime's images (toys, Toxiproxy, Prometheus); offline from this machine's files by default.",
+  synopsis: 'build [options]',
+  options: {
+    source: {
+      type: 'string',
+      argument: 'auto|local|official',
+      description:
+        'local: from this machine\'s files only (no registry); official: from the official images; auto (default): as each image was last built, and for a first build local where the binary is on this machine, else official',
+    },
+    force: { type: 'boolean', description: "rebuild even if nothing changed (the engine's layer cache still applies)" },
+    verbose: { type: 'boolean', description: "print the engine's build output" },
+  },
+  maxPositionals: 1,
+  settings: true,
+};
+
+export const HELP: CommandSpec<object> = {
+  name: 'help',
+  summary: "Print the overview, or a command's usage.",
+  synopsis: '[<command>]',
+  options: {},
+  maxPositionals: 1,
+};
+
+/** The commands in the order `chaoslab --help` lists them. */
+export const COMMANDS = {
+  list: LIST,
+  validate: VALIDATE,
+  run: RUN,
+  up: UP,
+  down: DOWN,
+  report: REPORT,
+  clean: CLEAN,
+  images: IMAGES,
+  help: HELP,
+} as const;
+
+export type CommandName = keyof typeof COMMANDS;
+
+export function isCommandName(name: string): name is CommandName {
+  return Object.hasOwn(COMMANDS, name);
+}
