@@ -12,9 +12,9 @@ import { Errors } from '../errors/catalog.js';
 import { LabError, isLabError } from '../errors/lab-error.js';
 import { createConsoleReporter } from '../report/console.js';
 import { runScenario } from '../run/runner.js';
-import type { Params } from '../scenario/plan.js';
-import { loadCluster, loadScenario } from '../scenario/load.js';
-import { loadYamlFile } from '../scenario/load-yaml.js';
+import { loadAnyFile, loadScenario } from '../scenario/load.js';
+import { parseSet } from '../scenario/params.js';
+import { loadYamlFile, shown } from '../scenario/load-yaml.js';
 import { ScenarioFile } from '../scenario/schema.js';
 import { cleanStale } from '../runtime/reaper.js';
 import type { RunResult } from '../run/result.js';
@@ -178,17 +178,8 @@ export function parse(args: string[], options: ParseOptions) {
   }
 }
 
-export function parseSet(values: string[]): Record<string, Params> {
-  const out: Record<string, Params> = {};
-  for (const v of values) {
-    const m = /^([a-z][a-z0-9-]*)\.([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(v);
-    if (!m) throw new LabError(Errors.InvalidArgument, `--set ${v}: expected node.param=value`, { hint: 'e.g. --set frontend.backendTimeoutMs=150' });
-    const raw = m[3]!;
-    const value = raw === 'true' ? true : raw === 'false' ? false : raw !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
-    (out[m[1]!] ??= {})[m[2]!] = value;
-  }
-  return out;
-}
+/** `--set node.param=value` parsing lives with the parameter types it is checked against. */
+export { parseSet };
 
 /** Options of every command that starts a cluster (`run`, `up`). */
 export const CLUSTER_OPTIONS = {
@@ -345,19 +336,14 @@ function defaultFiles(env: CliEnv): string[] {
   return out;
 }
 
-function isClusterFile(file: string): boolean {
-  return path.basename(path.dirname(file)) === 'clusters';
-}
-
 function validateCommand(args: string[], env: CliEnv): number {
   const { positionals } = parse(args, {});
   const files = positionals.length ? positionals.map((f) => path.resolve(env.cwd, f)) : defaultFiles(env);
   let bad = 0;
   for (const f of files) {
-    const rel = path.relative(env.cwd, f) || f;
+    const rel = shown(path.relative(env.cwd, f) || f);
     try {
-      if (isClusterFile(f)) loadCluster(f);
-      else loadScenario(f);
+      loadAnyFile(f);
       env.stdout.write(`ok   ${rel}\n`);
     } catch (e) {
       if (!isLabError(e) || e.kind !== 'input') throw e;
