@@ -60,32 +60,31 @@ function statProblem(file: string, err: NodeJS.ErrnoException): LabError {
       } catch {
         // Not there at all: the plain message below.
       }
-      if (link !== undefined) return fileError(file, `${where} is a symbolic link to ${shown(link)}, which does not exist`, 'fix or remove the link, or point at the file itself', Errors.FileNotFound);
+      if (link !== undefined) return fileError(file, `the path is a symbolic link to ${shown(link)}, which does not exist`, 'fix or remove the link, or point at the file itself', Errors.FileNotFound);
       return fileError(file, `no file at ${where}`, 'check the path; scenarios live in scenarios/, clusters in clusters/ (`chaoslab list` shows them)', Errors.FileNotFound);
     }
     case 'ELOOP':
-      return fileError(file, `${where} is a symbolic link that loops (it leads back to itself)`, 'point at the file itself, or fix the links');
+      return fileError(file, `the path is a symbolic link that loops (it leads back to itself)`, 'point at the file itself, or fix the links');
     case 'ENOTDIR':
-      return fileError(file, `${where}: a part of the path is a file, not a folder`, 'check the path (a trailing slash, or a file name used as a folder)', Errors.FileNotFound);
+      return fileError(file, `a part of the path is a file, not a folder`, 'check the path (a trailing slash, or a file name used as a folder)', Errors.FileNotFound);
     case 'ENAMETOOLONG':
       return fileError(file, 'the path is too long for the file system', 'check the path');
     case 'EACCES':
     case 'EPERM':
-      return fileError(file, `${where} cannot be read: permission denied`, 'check its permissions');
+      return fileError(file, `the file cannot be read: permission denied`, 'check its permissions');
     default:
-      return fileError(file, `${where} cannot be read (${err.code ?? err.message})`, 'check the path');
+      return fileError(file, `the file cannot be read (${err.code ?? err.message})`, 'check the path');
   }
 }
 
 /** A regular file, or what it is instead. */
 function notRegular(file: string, st: Stats): LabError | undefined {
-  const where = shown(file);
   if (st.isFile()) return undefined;
-  if (st.isDirectory()) return fileError(file, `${where} is a folder, not a file`, 'give the path of a .yaml file (`chaoslab list` shows the scenarios)');
-  if (st.isFIFO()) return fileError(file, `${where} is a named pipe, not a regular file; only regular files are read`, 'save the YAML to a file and give its path');
-  if (st.isCharacterDevice() || st.isBlockDevice()) return fileError(file, `${where} is a device, not a regular file; only regular files are read`, 'give the path of a .yaml file');
-  if (st.isSocket()) return fileError(file, `${where} is a socket, not a regular file`, 'give the path of a .yaml file');
-  return fileError(file, `${where} is not a regular file`, 'give the path of a .yaml file');
+  if (st.isDirectory()) return fileError(file, `the path is a folder, not a file`, 'give the path of a .yaml file (`chaoslab list` shows the scenarios)');
+  if (st.isFIFO()) return fileError(file, `the path is a named pipe, not a regular file; only regular files are read`, 'save the YAML to a file and give its path');
+  if (st.isCharacterDevice() || st.isBlockDevice()) return fileError(file, `the path is a device, not a regular file; only regular files are read`, 'give the path of a .yaml file');
+  if (st.isSocket()) return fileError(file, `the path is a socket, not a regular file`, 'give the path of a .yaml file');
+  return fileError(file, `the path is not a regular file`, 'give the path of a .yaml file');
 }
 
 function tooLarge(file: string, size: number): LabError {
@@ -136,7 +135,7 @@ function decode(file: string, bytes: Uint8Array): string {
     return fail(`is not UTF-8 text (an invalid byte on line ${lineAt(body, at)})`, `${convert}; or check that you pointed at the right file`);
   }
   function fail(what: string, hint: string): never {
-    throw new LabError(Errors.InvalidFile, `${where} ${what}`, { location: { file: where }, hint });
+    throw new LabError(Errors.InvalidFile, `the file ${what}`, { location: { file: where }, hint });
   }
 }
 

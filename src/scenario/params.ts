@@ -23,7 +23,7 @@ export function paramTypeProblem(def: ParamValueT, value: unknown): string | und
   const want = paramType(def);
   if (typeof value === 'number' && !Number.isFinite(value)) return `expected a finite number, got ${String(value)}`;
   if (typeof value === want) return undefined;
-  const got = value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'string' ? `the string ${quoted(value)}` : `${typeof value} ${quoted(String(value))}`;
+  const got = value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'string' ? `the string ${quoted(value)}` : `the ${typeof value} ${String(value)}`;
   return `expected a ${want} (like its default, ${quoted(String(def))}), got ${got}`;
 }
 
