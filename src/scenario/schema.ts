@@ -244,7 +244,7 @@ export const Condition = z
   .string()
   .regex(CONDITION, { error: 'expected a comparison like "< 0.3" or ">= 0.99"' })
   .refine((c) => { const m = CONDITION.exec(c); return !m || Number.isFinite(Number(m[2])); }, {
-    error: 'expected a finite threshold (at most about 1.8e308): this number reads as infinity',
+    error: 'expected a finite threshold: this number reads as infinity (numbers end near 1.8e308)',
   });
 
 export const Assertion = z.strictObject({
