@@ -115,6 +115,14 @@ describe('parameter types come from the cluster file\'s defaults', () => {
     const plan = loadScenario(file, { overrides: parseSet(['backend.mode=1']) });
     expect(plan.variants[0]!.params.backend!.mode).toBe('1');
   });
+  it('a default that is a duration makes a duration parameter', () => {
+    const cluster = path.join(dir, 'duration-param.yaml');
+    writeFileSync(cluster, validCluster.replace('{ workMs: 2 }', '{ workMs: 2, work: 2ms }'));
+    const file = write('types5', validBase.replace('file: cluster.yaml', 'file: duration-param.yaml'));
+    expect(loadScenario(file, { overrides: parseSet(['backend.work=5ms']) }).variants[0]!.params.backend!.work).toBe('5ms');
+    expect(failure(() => loadScenario(file, { overrides: parseSet(['backend.work=slow']) })).message).toMatch(/expected a duration like its default, "2ms"/);
+    expect(failure(() => loadScenario(file, { overrides: parseSet(['backend.work=100000000h']) })).message).toMatch(/at most 24h/);
+  });
   it('good overrides still apply', () => {
     const plan = loadScenario(write('types4', validBase), { overrides: parseSet(['frontend.fallback=true', 'backend.workMs=3.5']) });
     expect(plan.variants[0]!.params).toMatchObject({ frontend: { fallback: true }, backend: { workMs: 3.5 } });

@@ -1,14 +1,19 @@
 /**
  * Node parameters: their types come from the defaults the cluster file declares (`backendTimeoutMs: 0`
  * is a number, `fallback: false` a boolean), and every override (a mitigation, the scenario, a
- * variant, `--set`) is checked against them before anything starts. A toy refuses a parameter of
+ * variant, `--set`) is checked against them before anything starts. A string default that is a
+ * duration (`200ms`) makes a duration parameter: its overrides must be durations too (at most 24 h). A toy refuses a parameter of
  * the wrong type at start-up; catching it here makes it exit 2 instead of a part failure (exit 3).
  */
+import { parseDuration } from '../common/duration.js';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
 import { quoted, shown } from './load-yaml.js';
 import type { Params } from './plan.js';
 import type { ParamValueT } from './schema.js';
+import { LIMITS, MAX_DURATION_TEXT } from './limits.js';
+
+const DURATION = /^\d+(\.\d+)?(ms|s|m|h)$/;
 
 export type ParamType = 'number' | 'boolean' | 'string';
 
@@ -22,6 +27,12 @@ const EXAMPLE: Record<ParamType, string> = { number: '150', boolean: 'true', str
 export function paramTypeProblem(def: ParamValueT, value: unknown): string | undefined {
   const want = paramType(def);
   if (typeof value === 'number' && !Number.isFinite(value)) return `expected a finite number, got ${String(value)}`;
+  // A string default that is a duration (`timeout: 200ms`) declares a duration parameter.
+  if (typeof def === 'string' && DURATION.test(def) && typeof value === 'string') {
+    const ms = parseDuration(value);
+    if (!DURATION.test(value) || ms === undefined) return `expected a duration like its default, ${quoted(def)} (${'a number with a unit: 500ms, 2s, 1m'}), got ${quoted(value)}`;
+    if (ms > LIMITS.durationMs) return `expected a duration of at most ${MAX_DURATION_TEXT}, got ${quoted(value)}`;
+  }
   if (typeof value === want) return undefined;
   const got = value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'string' ? `the string ${quoted(value)}` : `the ${typeof value} ${String(value)}`;
   return `expected a ${want} (like its default, ${quoted(String(def))}), got ${got}`;
