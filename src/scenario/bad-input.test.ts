@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { badInputs, type BadInput, type SpecialPath } from '../../test/fixtures/bad-inputs.js';
 import { validBase, validCluster } from '../../test/fixtures/invalid-scenarios.js';
 import { parseSet } from '../cli/main.js';
@@ -46,7 +46,6 @@ const watchdog = new Worker(
 );
 watchdog.unref();
 
-beforeAll(() => undefined);
 afterAll(async () => {
   const line = `bad inputs: tried ${counts.tried}, clear ${counts.clear}, unclear ${counts.unclear}, accepted ${counts.accepted}, crash ${counts.crash}, hang ${counts.hang}${counts.skipped ? `, skipped ${counts.skipped}` : ''}`;
   console.log([line, ...verdicts.filter((v) => !v.startsWith('clear'))].join('\n'));
