@@ -12,9 +12,9 @@ import { Errors } from '../errors/catalog.js';
 import { LabError, isLabError } from '../errors/lab-error.js';
 import { createConsoleReporter } from '../report/console.js';
 import { runScenario } from '../run/runner.js';
-import type { Params } from '../scenario/plan.js';
-import { loadCluster, loadScenario } from '../scenario/load.js';
-import { loadYamlFile } from '../scenario/load-yaml.js';
+import { loadAnyFile, loadScenario } from '../scenario/load.js';
+import { parseSet } from '../scenario/params.js';
+import { loadYamlFile, shown } from '../scenario/load-yaml.js';
 import { ScenarioFile } from '../scenario/schema.js';
 import { cleanStale } from '../runtime/reaper.js';
 import type { RunResult } from '../run/result.js';
@@ -202,17 +202,8 @@ export function crashed(e: unknown): number {
   return reportInternalError(e, { stderr: env.stderr, debug: Boolean(env.debug) || process.argv.includes('--debug') });
 }
 
-export function parseSet(values: string[]): Record<string, Params> {
-  const out: Record<string, Params> = {};
-  for (const v of values) {
-    const m = /^([a-z][a-z0-9-]*)\.([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(v);
-    if (!m) throw new LabError(Errors.InvalidArgument, `--set ${v}: expected node.param=value`, { hint: 'e.g. --set frontend.backendTimeoutMs=150' });
-    const raw = m[3]!;
-    const value = raw === 'true' ? true : raw === 'false' ? false : raw !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
-    (out[m[1]!] ??= {})[m[2]!] = value;
-  }
-  return out;
-}
+/** `--set node.param=value` parsing lives with the parameter types it is checked against. */
+export { parseSet };
 
 /** `--prometheus-port` / `--toxiproxy-port`: a port number, or undefined for a free one. */
 export function portOption(name: string, v: string | undefined): number | undefined {
@@ -368,20 +359,15 @@ function defaultFiles(env: CliEnv): string[] {
   return out;
 }
 
-function isClusterFile(file: string): boolean {
-  return path.basename(path.dirname(file)) === 'clusters';
-}
-
 function validateCommand(args: string[], env: CliEnv): number {
   const { positionals } = parseCommand(VALIDATE, args);
   // A scenario id (`hello-latency`) is checked like its file; a path that exists wins.
   const files = positionals.length ? positionals.map((f) => scenarioFile(f, env)) : defaultFiles(env);
   let bad = 0;
   for (const f of files) {
-    const rel = path.relative(env.cwd, f) || f;
+    const rel = shown(path.relative(env.cwd, f) || f);
     try {
-      if (isClusterFile(f)) loadCluster(f);
-      else loadScenario(f);
+      loadAnyFile(f);
       env.stdout.write(`ok   ${rel}\n`);
     } catch (e) {
       if (!isLabError(e) || e.kind !== 'input') throw e;

@@ -9,7 +9,8 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, sta
 import os from 'node:os';
 import path from 'node:path';
 import { parser } from '@prometheus-io/lezer-promql';
-import { checkPromQL } from '../scenario/promql.js';
+import { allRegisteredNames, isKnownMetricName, PROMETHEUS_SERIES } from '../scenario/metric-names.js';
+import { checkPromQL, selectedMetrics } from '../scenario/promql.js';
 import type { PrometheusClient, Series } from '../observe/prometheus-client.js';
 import { startPrometheus } from '../observe/prometheus-server.js';
 
@@ -125,74 +126,20 @@ export function substituteVariables(expr: string, d: GrafanaDashboard | undefine
   });
 }
 
-/** Metric names a (substituted) PromQL expression selects: `name{…}` and `{__name__="name"}`. */
-export function metricNames(expr: string): string[] {
-  const tree = parser.parse(expr);
-  const names = new Set<string>();
-  tree.iterate({
-    enter(ref) {
-      if (ref.name !== 'VectorSelector') return undefined;
-      const node = ref.node;
-      const id = node.getChild('Identifier');
-      if (id) names.add(expr.slice(id.from, id.to));
-      const matchers = node.getChild('LabelMatchers');
-      for (const m of matchers ? children(matchers) : []) {
-        const label = m.getChild('LabelName');
-        const op = m.getChild('MatchOp');
-        const value = m.getChild('StringLiteral');
-        if (label && op && value && expr.slice(label.from, label.to) === '__name__' && expr.slice(op.from, op.to) === '=') {
-          names.add(expr.slice(value.from + 1, value.to - 1));
-        }
-      }
-      return false;
-    },
-  });
-  return [...names];
-}
-
-function children(node: SyntaxNode): SyntaxNode[] {
-  const out: SyntaxNode[] = [];
-  for (let c = node.firstChild; c; c = c.nextSibling) out.push(c);
-  return out;
-}
-
-/** Series Prometheus itself adds for every target. */
-export const PROMETHEUS_SERIES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added'];
-const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count'];
-
 /**
- * Metric names the toys and the lab register, found in their source: `name: '…'` (and the first
- * argument of a `…Gauge('name', …)`-style helper) in toys/**\/*.ts (not tests) and in the lab's own
- * metrics. Static, so the check needs no run.
+ * Metric names: one list for the whole lab, in src/scenario/metric-names.ts (the scenario loader
+ * checks assertion queries against it too). These names stay for the dashboards' callers.
  */
-export function registeredMetricNames(projectRoot: string): Set<string> {
-  const files = [...walkTs(path.join(projectRoot, 'toys')), path.join(projectRoot, 'src', 'observe', 'lab-metrics.ts')];
-  const names = new Set<string>();
-  for (const f of files) {
-    if (!existsSync(f)) continue;
-    const text = readFileSync(f, 'utf8');
-    for (const m of text.matchAll(/\bname:\s*(['"`])([a-zA-Z_:][a-zA-Z0-9_:]*)\1/g)) names.add(m[2]!);
-    // Helpers that make one metric per call, e.g. kafka's partitionGauge('kafka_partition_is_leader', …).
-    for (const m of text.matchAll(/\b[a-zA-Z]*(?:Gauge|Counter|Histogram)\(\s*(['"`])([a-zA-Z_:][a-zA-Z0-9_:]*)\1/g)) names.add(m[2]!);
-  }
-  return names;
+export const metricNames = selectedMetrics;
+export { PROMETHEUS_SERIES };
+
+/** Every name the toys and the lab register (the dashboards serve every cluster). */
+export function registeredMetricNames(_projectRoot?: string): Set<string> {
+  return allRegisteredNames();
 }
 
-function walkTs(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const e of readdirSync(dir)) {
-    const p = path.join(dir, e);
-    if (statSync(p).isDirectory()) out.push(...walkTs(p));
-    else if (e.endsWith('.ts') && !e.endsWith('.test.ts') && !e.endsWith('.d.ts')) out.push(p);
-  }
-  return out;
-}
-
-/** A name is known if registered (a histogram's _bucket/_sum/_count too), Toxiproxy's, or Prometheus's own. */
 export function isKnownMetric(name: string, registered: Set<string>): boolean {
-  if (registered.has(name) || name.startsWith('toxiproxy_') || PROMETHEUS_SERIES.includes(name)) return true;
-  return HISTOGRAM_SUFFIXES.some((s) => name.endsWith(s) && registered.has(name.slice(0, -s.length)));
+  return isKnownMetricName(name, registered);
 }
 
 export interface DashboardProblem {

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { ClusterFile, ScenarioFile } from './schema.js';
 
 export function jsonSchemas(): Record<string, unknown> {
-  const opts = { io: 'input', unrepresentable: 'any' } as const;
+  // draft-07: what editors' YAML extensions (yaml-language-server) support.
+  const opts = { io: 'input', unrepresentable: 'any', target: 'draft-7' } as const;
   return {
     'scenario.schema.json': { title: 'chaoslab scenario', ...z.toJSONSchema(ScenarioFile, opts) },
     'cluster.schema.json': { title: 'chaoslab cluster', ...z.toJSONSchema(ClusterFile, opts) },

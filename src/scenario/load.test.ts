@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { invalidCases, invalidClusters, validBase, validCluster } from '../../test/fixtures/invalid-scenarios.js';
 import { LabError } from '../errors/lab-error.js';
-import { loadCluster, loadScenario } from './load.js';
+import { detectFileKind, globMatch, loadAnyFile, loadCluster, loadScenario } from './load.js';
+import { parseSet } from './params.js';
 import { MAX_FILE_BYTES } from './load-yaml.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'chaoslab-load-'));
@@ -89,4 +90,70 @@ describe('each invalid cluster gets its own clear error', () => {
       if (c.field !== undefined) expect(e.location?.field ?? '', e.format()).toContain(c.field);
     });
   }
+});
+
+describe('parameter types come from the cluster file\'s defaults', () => {
+  it('--set values are typed against the declared default, and a wrong one names the flag', () => {
+    const file = write('types', validBase);
+    const e = failure(() => loadScenario(file, { overrides: parseSet(['frontend.backendTimeoutMs=abc']) }));
+    expect(e.code).toBe('CHAOSLAB_INVALID_ARGUMENT');
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toMatch(/^--set frontend\.backendTimeoutMs=abc: expected a number/);
+    expect(e.hint).toMatch(/cluster\.yaml:8/);
+  });
+  it('a boolean default refuses "yes" from the scenario, with the line', () => {
+    const file = write('types2', validBase.replace('  file: cluster.yaml\n', '  file: cluster.yaml\n  params: { frontend: { fallback: "yes" } }\n'));
+    const e = failure(() => loadScenario(file));
+    expect(e.code).toBe('CHAOSLAB_INVALID_FIELD');
+    expect(e.location).toMatchObject({ line: 11, field: 'cluster.params.frontend.fallback' });
+    expect(e.message).toMatch(/expected a boolean/);
+  });
+  it('a string default takes a --set value that looks like a number as a string', () => {
+    const cluster = path.join(dir, 'string-param.yaml');
+    writeFileSync(cluster, validCluster.replace('{ workMs: 2 }', '{ workMs: 2, mode: fast }'));
+    const file = write('types3', validBase.replace('file: cluster.yaml', 'file: string-param.yaml'));
+    const plan = loadScenario(file, { overrides: parseSet(['backend.mode=1']) });
+    expect(plan.variants[0]!.params.backend!.mode).toBe('1');
+  });
+  it('a default that is a duration makes a duration parameter', () => {
+    const cluster = path.join(dir, 'duration-param.yaml');
+    writeFileSync(cluster, validCluster.replace('{ workMs: 2 }', '{ workMs: 2, work: 2ms }'));
+    const file = write('types5', validBase.replace('file: cluster.yaml', 'file: duration-param.yaml'));
+    expect(loadScenario(file, { overrides: parseSet(['backend.work=5ms']) }).variants[0]!.params.backend!.work).toBe('5ms');
+    expect(failure(() => loadScenario(file, { overrides: parseSet(['backend.work=slow']) })).message).toMatch(/expected a duration like its default, "2ms"/);
+    expect(failure(() => loadScenario(file, { overrides: parseSet(['backend.work=100000000h']) })).message).toMatch(/at most 24h/);
+  });
+  it('good overrides still apply', () => {
+    const plan = loadScenario(write('types4', validBase), { overrides: parseSet(['frontend.fallback=true', 'backend.workMs=3.5']) });
+    expect(plan.variants[0]!.params).toMatchObject({ frontend: { fallback: true }, backend: { workMs: 3.5 } });
+  });
+});
+
+describe('validate tells the kinds of file apart by content', () => {
+  it('by the yaml-language-server line, the $schema key, or the top-level keys; not by folder', () => {
+    const sub = path.join(dir, 'scenarios');
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(path.join(sub, 'a-cluster.yaml'), validCluster);
+    writeFileSync(path.join(sub, 'with-line.yaml'), `# yaml-language-server: $schema=../schema/cluster.schema.json\n${validCluster}`);
+    writeFileSync(path.join(sub, 'with-key.yaml'), `$schema: ../schema/cluster.schema.json\n${validCluster}`);
+    expect(detectFileKind(path.join(sub, 'a-cluster.yaml'))).toBe('cluster');
+    expect(detectFileKind(path.join(sub, 'with-line.yaml'))).toBe('cluster');
+    expect(loadAnyFile(path.join(sub, 'with-key.yaml'))).toBe('cluster');
+    expect(detectFileKind(write('kind', validBase))).toBe('scenario');
+  });
+  it('a file that is neither is an input error that says what it lacks', () => {
+    const e = failure(() => detectFileKind(write('neither', 'name: x\n')));
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toMatch(/neither `nodes`/);
+  });
+});
+
+describe('globs', () => {
+  it('match like a shell * and stay linear on patterns that would make a regex backtrack', () => {
+    expect(globMatch('storage-*_to_metadata', 'storage-3_to_metadata')).toBe(true);
+    expect(globMatch('*', '')).toBe(true);
+    expect(globMatch('a*b*c', 'aXbYc')).toBe(true);
+    expect(globMatch('a*b*c', 'aXbY')).toBe(false);
+    expect(globMatch(`${'*a'.repeat(40)}*b`, 'a'.repeat(60))).toBe(false);
+  });
 });

@@ -6,8 +6,11 @@ import path from 'node:path';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
 import { formatDuration } from '../common/duration.js';
-import { checkPromQL } from './promql.js';
-import { invalid, loadYamlFile, type PathSeg, type SourceDoc } from './load-yaml.js';
+import { checkPromQL, checkRangeQuery, selectedMetrics } from './promql.js';
+import { invalid, loadYamlFile, parseYamlSource, quoted, readSource, shown, type PathSeg, type SourceDoc } from './load-yaml.js';
+import { LIMITS } from './limits.js';
+import { knownMetrics } from './metric-names.js';
+import { coerceSetValue, paramTypeProblem, setFlag } from './params.js';
 import { ClusterFile, ScenarioFile, type ClusterFileT, type FaultT, type ScenarioFileT } from './schema.js';
 import type { AssertionPlan, FaultSpec, LinkPlan, NodeInstance, Params, ScenarioPlan, StepPlan, VariantPlan, WindowMs } from './plan.js';
 
@@ -16,9 +19,17 @@ export interface LoadOptions {
   overrides?: Record<string, Params>;
 }
 
+/** Own keys only: a name like `constructor` must not find Object.prototype's. */
+const has = (o: object, k: string): boolean => Object.hasOwn(o, k);
+const own = <T>(o: Record<string, T>, k: string): T | undefined => (Object.hasOwn(o, k) ? o[k] : undefined);
+
 export function loadCluster(file: string): { cluster: ClusterFileT; source: SourceDoc } {
   const { data, source } = loadYamlFile(file, ClusterFile, 'cluster file');
   const problems: LabError[] = [];
+  const instances = Object.values(data.nodes).reduce((n, g) => n + g.replicas, 0);
+  if (instances > LIMITS.nodeInstances) {
+    problems.push(refError(source, ['nodes'], `the cluster has ${instances} node instances (groups × replicas); at most ${LIMITS.nodeInstances} are started`, 'use fewer replicas or groups: each instance is a process or a container on this machine', Errors.InvalidField));
+  }
   const groups = new Set(Object.keys(data.nodes));
   if (groups.has(CLIENT)) problems.push(refError(source, ['nodes', CLIENT], `"${CLIENT}" is reserved for the lab's load generator`, 'give the node another name', Errors.InvalidField));
   data.links.forEach((l, i) => {
@@ -28,22 +39,25 @@ export function loadCluster(file: string): { cluster: ClusterFileT; source: Sour
         problems.push(refError(source, ['links', i, end], `link ${end} "${l[end]}" is not a node of this cluster`, `use one of: ${[...groups].join(', ')}`));
       }
     }
-    const to = data.nodes[l.to];
+    const to = own(data.nodes, l.to);
     if (to && l.port && !to.ports.includes(l.port)) {
       problems.push(refError(source, ['links', i, 'port'], `node "${l.to}" has no port "${l.port}"`, `its ports: ${to.ports.join(', ')}`));
     }
   });
   for (const [m, mit] of Object.entries(data.mitigations)) {
     for (const [group, params] of Object.entries(mit.set)) {
-      const node = data.nodes[group];
+      const node = own(data.nodes, group);
       if (!node) {
         problems.push(refError(source, ['mitigations', m, 'set', group], `mitigation "${m}" sets parameters of "${group}", which is not a node`, `use one of: ${[...groups].join(', ')}`));
         continue;
       }
-      for (const p of Object.keys(params)) {
-        if (!(p in node.params)) {
+      for (const [p, value] of Object.entries(params)) {
+        if (!has(node.params, p)) {
           problems.push(refError(source, ['mitigations', m, 'set', group, p], `node "${group}" has no parameter "${p}"`, `declare it with a default under nodes.${group}.params, or use one of: ${Object.keys(node.params).join(', ') || '(none)'}`));
+          continue;
         }
+        const typeProblem = paramTypeProblem(node.params[p]!, value);
+        if (typeProblem) problems.push(refError(source, ['mitigations', m, 'set', group, p], `parameter "${p}" of node "${group}": ${typeProblem}`, `the default under nodes.${group}.params sets its type`, Errors.InvalidField));
       }
     }
   }
@@ -98,15 +112,37 @@ export function expandLinks(cluster: ClusterFileT, nodes: NodeInstance[]): LinkP
   return out;
 }
 
-const globRe = (pattern: string): RegExp => new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+/**
+ * `*` glob match without a regular expression: a pattern like `*a*a*a…b` would make a backtracking
+ * regex take exponential time; this greedy matcher is O(pattern × name).
+ */
+export function globMatch(pattern: string, name: string): boolean {
+  let p = 0;
+  let n = 0;
+  let star = -1;
+  let mark = 0;
+  while (n < name.length) {
+    if (p < pattern.length && pattern[p] !== '*' && pattern[p] === name[n]) {
+      p++;
+      n++;
+    } else if (p < pattern.length && pattern[p] === '*') {
+      star = p++;
+      mark = n;
+    } else if (star >= 0) {
+      p = star + 1;
+      n = ++mark;
+    } else return false;
+  }
+  while (p < pattern.length && pattern[p] === '*') p++;
+  return p === pattern.length;
+}
 
 /** Selects names by exact name or `*` glob; group names select all their instances. */
 function select(patterns: string[], names: { name: string; group?: string }[]): { picked: string[]; unmatched: string[] } {
   const picked = new Set<string>();
   const unmatched: string[] = [];
   for (const p of patterns) {
-    const re = globRe(p);
-    const hits = names.filter((n) => re.test(n.name) || (n.group !== undefined && re.test(n.group)));
+    const hits = names.filter((n) => globMatch(p, n.name) || (n.group !== undefined && globMatch(p, n.group)));
     if (hits.length === 0) unmatched.push(p);
     for (const h of hits) picked.add(h.name);
   }
@@ -117,11 +153,12 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
   const { data: sc, source } = loadYamlFile(file, ScenarioFile, 'scenario');
   const clusterFile = path.resolve(path.dirname(file), sc.cluster.file);
   let cluster: ClusterFileT;
+  let clusterSource: SourceDoc;
   try {
-    cluster = loadCluster(clusterFile).cluster;
+    ({ cluster, source: clusterSource } = loadCluster(clusterFile));
   } catch (e) {
     if (e instanceof LabError && e.code === Errors.FileNotFound.code) {
-      throw refError(source, ['cluster', 'file'], `cluster file ${sc.cluster.file} not found (looked at ${clusterFile})`, 'the path is relative to the scenario file, e.g. ../clusters/hello.yaml', Errors.FileNotFound);
+      throw refError(source, ['cluster', 'file'], `cluster file ${quoted(sc.cluster.file)} not found (looked at ${shown(clusterFile)})`, 'the path is relative to the scenario file, e.g. ../clusters/hello.yaml', Errors.FileNotFound);
     }
     throw e;
   }
@@ -131,47 +168,65 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
   const groups = Object.keys(cluster.nodes);
   const variantNames = Object.keys(sc.variants);
 
-  // Parameters: every override must name a declared parameter of a real node.
+  // Parameters: every override must name a declared parameter of a real node, with the type of its default.
+  const declaredAt = (group: string, param: string): string => {
+    const loc = clusterSource.locate(['nodes', group, 'params', param]);
+    return `${path.basename(loc.file)}:${loc.line}`;
+  };
   const checkParams = (p: Record<string, Params>, at: PathSeg[]) => {
     for (const [group, params] of Object.entries(p)) {
-      const node = cluster.nodes[group];
+      const node = own(cluster.nodes, group);
       if (!node) {
         problems.push(refError(source, [...at, group], `"${group}" is not a node of cluster ${cluster.name}`, `use one of: ${groups.join(', ')}`));
         continue;
       }
-      for (const k of Object.keys(params)) {
-        if (!(k in node.params)) problems.push(refError(source, [...at, group, k], `node "${group}" has no parameter "${k}"`, `parameters of ${group}: ${Object.keys(node.params).join(', ') || '(none)'}`));
+      for (const [k, value] of Object.entries(params)) {
+        if (!has(node.params, k)) {
+          problems.push(refError(source, [...at, group, k], `node "${group}" has no parameter "${k}"`, `parameters of ${group}: ${Object.keys(node.params).join(', ') || '(none)'}`));
+          continue;
+        }
+        const typeProblem = paramTypeProblem(node.params[k]!, value);
+        if (typeProblem) problems.push(refError(source, [...at, group, k], `parameter "${k}" of node "${group}": ${typeProblem}`, `its type comes from its default in the cluster file (${declaredAt(group, k)})`, Errors.InvalidField));
       }
     }
   };
   checkParams(sc.cluster.params, ['cluster', 'params']);
 
+  // `--set` flags: checked (and their text typed) against the declared defaults.
+  const overrides: Record<string, Params> = {};
+  for (const [g, ps] of Object.entries(opts.overrides ?? {})) {
+    const node = own(cluster.nodes, g);
+    for (const [k, raw] of Object.entries(ps)) {
+      if (!node || !has(node.params, k)) {
+        problems.push(new LabError(Errors.InvalidArgument, `${setFlag(g, k, raw)}: ${node ? `node "${g}" has no parameter "${k}"` : `"${g}" is not a node of cluster ${cluster.name}`}`, { hint: node ? `parameters of ${g}: ${Object.keys(node.params).join(', ') || '(none)'}` : `nodes: ${groups.join(', ')}` }));
+        continue;
+      }
+      const value = coerceSetValue(node.params[k]!, raw);
+      const typeProblem = paramTypeProblem(node.params[k]!, value);
+      if (typeProblem) {
+        problems.push(new LabError(Errors.InvalidArgument, `${setFlag(g, k, raw)}: ${typeProblem}`, { hint: `its type comes from its default in the cluster file (${declaredAt(g, k)}); e.g. --set ${g}.${k}=${typeof node.params[k] === 'boolean' ? 'true' : typeof node.params[k] === 'number' ? String(node.params[k]) : 'text'}` }));
+        continue;
+      }
+      (overrides[g] ??= {})[k] = value;
+    }
+  }
+
   const variants: VariantPlan[] = Object.entries(sc.variants).map(([name, v]) => {
     v.mitigations.forEach((m, i) => {
-      if (!cluster.mitigations[m]) problems.push(refError(source, ['variants', name, 'mitigations', i], `mitigation "${m}" is not defined by cluster ${cluster.name}`, `defined: ${Object.keys(cluster.mitigations).join(', ') || '(none)'}`));
+      if (!has(cluster.mitigations, m)) problems.push(refError(source, ['variants', name, 'mitigations', i], `mitigation "${m}" is not defined by cluster ${cluster.name}`, `defined: ${Object.keys(cluster.mitigations).join(', ') || '(none)'}`));
     });
     checkParams(v.params, ['variants', name, 'params']);
     const params: Record<string, Params> = {};
     for (const [g, n] of Object.entries(cluster.nodes)) {
-      params[g] = { ...n.params, ...sc.cluster.params[g] };
-      for (const m of v.mitigations) Object.assign(params[g]!, cluster.mitigations[m]?.set[g] ?? {});
-      Object.assign(params[g]!, v.params[g] ?? {}, opts.overrides?.[g] ?? {});
+      params[g] = { ...n.params, ...own(sc.cluster.params, g) };
+      for (const m of v.mitigations) Object.assign(params[g]!, own(own(cluster.mitigations, m)?.set ?? {}, g) ?? {});
+      Object.assign(params[g]!, own(v.params, g) ?? {}, own(overrides, g) ?? {});
     }
     return { name, description: v.description, expect: v.expect, mitigations: v.mitigations, params };
   });
-  if (opts.overrides) {
-    for (const [g, ps] of Object.entries(opts.overrides)) {
-      const node = cluster.nodes[g];
-      for (const k of Object.keys(ps)) {
-        if (!node || !(k in node.params)) {
-          problems.push(new LabError(Errors.InvalidArgument, `--set ${g}.${k}: ${node ? `node "${g}" has no parameter "${k}"` : `"${g}" is not a node`}`, { hint: node ? `parameters of ${g}: ${Object.keys(node.params).join(', ')}` : `nodes: ${groups.join(', ')}` }));
-        }
-      }
-    }
-  }
 
   // Workload target.
-  const target = cluster.nodes[sc.workload.target.node];
+  const target = own(cluster.nodes, sc.workload.target.node);
   if (!target) problems.push(refError(source, ['workload', 'target', 'node'], `"${sc.workload.target.node}" is not a node of cluster ${cluster.name}`, `use one of: ${groups.join(', ')}`));
   else if (sc.workload.target.port && !target.ports.includes(sc.workload.target.port)) problems.push(refError(source, ['workload', 'target', 'port'], `node "${sc.workload.target.node}" has no port "${sc.workload.target.port}"`, `its ports: ${target.ports.join(', ')}`));
 
@@ -188,11 +243,21 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
     const step: StepPlan = { name, index: i, atMs: s.at, forMs: s.for, inControl: s.control ? s.control === 'keep' : !s.fault };
     if (s.load) {
       step.load = { rampMs: s.load.ramp, ...(s.load.rate !== undefined ? { rate: s.load.rate } : {}), ...(s.load.multiply !== undefined ? { multiply: s.load.multiply } : {}), ...(s.load.weights ? { weights: s.load.weights } : {}) };
+      const rate = s.load.rate ?? (s.load.multiply !== undefined ? s.load.multiply * sc.workload.rate : undefined);
+      if (rate !== undefined && rate > LIMITS.rate) {
+        problems.push(refError(source, ['timeline', i, 'load', s.load.rate !== undefined ? 'rate' : 'multiply'], `the step asks for ${+rate.toPrecision(6)} requests per second; at most ${LIMITS.rate} are sent`, 'lower the rate or the multiple', Errors.InvalidField));
+      }
       for (const op of Object.keys(s.load.weights ?? {})) {
         if (!sc.workload.operations.some((o) => o.name === op)) problems.push(refError(source, ['timeline', i, 'load', 'weights', op], `no workload operation is named "${op}"`, `operations: ${sc.workload.operations.map((o) => o.name).join(', ')}`));
       }
     }
     if (s.fault) {
+      // Toxiproxy takes integer attributes (Go int64): a number past 2^53 cannot reach it exactly.
+      for (const [key, value] of Object.entries(s.fault)) {
+        if (typeof value === 'number' && !(Math.abs(value) <= Number.MAX_SAFE_INTEGER)) {
+          problems.push(refError(source, ['timeline', i, 'fault', key], `expected at most ${Number.MAX_SAFE_INTEGER}, got ${value}`, 'this is a limit of the lab (README lists them): make it smaller', Errors.InvalidField));
+        }
+      }
       const f = resolveFault(s.fault, nodes, links, (p, msg, hint) => problems.push(refError(source, ['timeline', i, 'fault', ...p], msg, hint)));
       if (f) step.fault = f;
       if (s.fault.type === 'pause' && s.for === undefined) problems.push(refError(source, ['timeline', i], 'a pause needs `for` (how long the node stays paused)', 'add for: 10s', Errors.InvalidField));
@@ -206,11 +271,24 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
   const stepByName = new Map(steps.map((s) => [s.name, s]));
   const firstFault = steps.filter((s) => s.fault).reduce((m, s) => Math.min(m, s.atMs), sc.duration);
   const assertions: AssertionPlan[] = [];
+  const metrics = knownMetrics(cluster);
   sc.assertions.forEach((a, i) => {
     const pq = checkPromQL(a.query);
     if (!pq.ok) {
       const loc = source.locate(['assertions', i, 'query']);
-      problems.push(new LabError(Errors.InvalidPromQL, `PromQL does not parse: ${pq.message} (at character ${pq.offset + 1} of "${a.query}")`, { location: loc, hint: 'check the expression in Prometheus\'s expression browser or with promtool; quote the YAML value if it holds ": " or "#"' }));
+      problems.push(new LabError(Errors.InvalidPromQL, `PromQL does not parse: ${pq.message} (at character ${pq.offset + 1} of ${quoted(a.query, 120)})`, { location: loc, hint: 'check the expression in Prometheus\'s expression browser or with promtool; quote the YAML value if it holds ": " or "#"' }));
+    } else {
+      const range = checkRangeQuery(a.query);
+      if (!range.ok) problems.push(new LabError(Errors.InvalidPromQL, range.message, { location: source.locate(['assertions', i, 'query']), hint: range.hint }));
+      if (metrics) {
+        const unknown = selectedMetrics(a.query).filter((m) => !metrics.isKnown(m));
+        if (unknown.length) {
+          problems.push(new LabError(Errors.UnknownMetric, `the query names ${unknown.length > 1 ? 'metrics' : 'a metric'} that nothing in cluster ${cluster.name} or the lab exports: ${unknown.slice(0, 5).map((m) => quoted(m)).join(', ')}`, {
+            location: source.locate(['assertions', i, 'query']),
+            hint: `check the spelling; ${metrics.suggest(unknown[0]!)}`,
+          }));
+        }
+      }
     }
     for (const v of [...Object.keys(a.expect).filter((k) => k !== 'control'), ...(a.variants ?? [])]) {
       if (!variantNames.includes(v)) problems.push(refError(source, ['assertions', i, a.variants?.includes(v) ? 'variants' : 'expect'], `"${v}" is not a variant of this scenario`, `variants: ${variantNames.join(', ')}`));
@@ -263,7 +341,7 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
     c.adds.forEach((op, i) => {
       if (!sc.workload.operations.some((o) => o.name === op)) problems.push(refError(source, ['checker', 'adds', i], `no workload operation is named "${op}"`, `operations: ${sc.workload.operations.map((o) => o.name).join(', ')}`));
     });
-    if (!cluster.nodes[c.finalRead.node]) problems.push(refError(source, ['checker', 'finalRead', 'node'], `"${c.finalRead.node}" is not a node of cluster ${cluster.name}`, `use one of: ${groups.join(', ')}`));
+    if (!own(cluster.nodes, c.finalRead.node)) problems.push(refError(source, ['checker', 'finalRead', 'node'], `"${c.finalRead.node}" is not a node of cluster ${cluster.name}`, `use one of: ${groups.join(', ')}`));
     if (!sc.workload.history) problems.push(refError(source, ['checker'], 'a set checker needs the workload history', 'add `history: true` under workload', Errors.InvalidField));
   }
   const assertionNames = new Set<string>();
@@ -301,12 +379,12 @@ function resolveFault(
 ): FaultSpec | undefined {
   const pickLinks = (pats: string[]): string[] => {
     const { picked, unmatched } = select(pats, links);
-    for (const u of unmatched) report(['links'], `no proxied link matches "${u}"`, `links of this cluster: ${links.map((l) => l.name).join(', ') || '(none: declare links in the cluster file)'}`);
+    for (const u of unmatched) report(['links'], `no proxied link matches ${quoted(u)}`, `links of this cluster: ${links.map((l) => l.name).join(', ') || '(none: declare links in the cluster file)'}`);
     return picked;
   };
   const pickNodes = (pats: string[], at: PathSeg[]): string[] => {
     const { picked, unmatched } = select(pats, at[0] === 'groups' && links.some((l) => l.from === CLIENT) ? [...nodes, { name: CLIENT, group: CLIENT }] : nodes);
-    for (const u of unmatched) report(at, `no node matches "${u}"`, `nodes: ${nodes.map((n) => n.name).join(', ')}`);
+    for (const u of unmatched) report(at, `no node matches ${quoted(u)}`, `nodes: ${nodes.map((n) => n.name).join(', ')}`);
     return picked;
   };
   switch (f.type) {
@@ -389,3 +467,39 @@ export function checkOverlaps(steps: StepPlan[], durationMs: number, links: Link
 }
 
 export type { ScenarioFileT };
+
+export type FileKind = 'scenario' | 'cluster';
+
+/**
+ * Whether a file is a scenario or a cluster file, by its content: the `$schema` it names (a
+ * `$schema:` key or a `# yaml-language-server: $schema=` line), else its top-level keys (`nodes`
+ * make a cluster; `variants`, `assertions`, `incident`, `timeline` or `workload` a scenario).
+ * Not by its folder: a cluster file kept beside its scenario is still a cluster file.
+ */
+export function detectFileKind(file: string): FileKind {
+  const { text } = readSource(file);
+  const schemaLine = /^#\s*yaml-language-server:\s*\$schema=(\S+)/m.exec(text.slice(0, 4096))?.[1];
+  const bySchema = (s: string | undefined): FileKind | undefined => (s === undefined ? undefined : /cluster\.schema\.json$/.test(s) ? 'cluster' : /scenario\.schema\.json$/.test(s) ? 'scenario' : undefined);
+  const fromLine = bySchema(schemaLine);
+  if (fromLine) return fromLine;
+  const { source, value } = parseYamlSource(file, text);
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const top = value as Record<string, unknown>;
+    const fromKey = bySchema(typeof top.$schema === 'string' ? top.$schema : undefined);
+    if (fromKey) return fromKey;
+    if (Object.hasOwn(top, 'nodes')) return 'cluster';
+    if (['variants', 'assertions', 'incident', 'timeline', 'workload'].some((k) => Object.hasOwn(top, k))) return 'scenario';
+  }
+  throw new LabError(Errors.InvalidFile, 'cannot tell whether this is a scenario or a cluster file: it has neither `nodes` (a cluster file) nor `variants` and `assertions` (a scenario)', {
+    location: { file: source.file, line: 1 },
+    hint: 'start it with `# yaml-language-server: $schema=../schema/scenario.schema.json` (or cluster.schema.json), or check that you pointed at the right file',
+  });
+}
+
+/** Validates a file of either kind, found by its content. */
+export function loadAnyFile(file: string): FileKind {
+  const kind = detectFileKind(file);
+  if (kind === 'cluster') loadCluster(file);
+  else loadScenario(file);
+  return kind;
+}

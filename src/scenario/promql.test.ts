@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkPromQL } from './promql.js';
+import { checkPromQL, checkRangeQuery, selectedMetrics } from './promql.js';
 
 describe('checkPromQL', () => {
   const valid = [
@@ -38,5 +38,20 @@ describe('checkPromQL', () => {
     if (r.ok) return;
     expect(r.message).toMatch(message);
     expect(r.offset).toBe(offset);
+  });
+});
+
+describe('checkRangeQuery: what parses but a range query cannot return', () => {
+  it.each(['"hello"', 'x[5m]', '(x[5m])', 'x[5m] offset 1m', 'rate(x[5s])[1m:1s]', 'sum({})', '{job=""}', '{job=~".*"}', `${'('.repeat(70)}up${')'.repeat(70)}`])('refuses %s', (q) => {
+    expect(checkRangeQuery(q).ok).toBe(false);
+  });
+  it.each(['up', '1', 'rate(x[5m])', 'max_over_time(rate(x[5s])[1m:1s])', '{job="a"}', '{__name__="up"}', 'x offset 1m'])('accepts %s', (q) => {
+    expect(checkRangeQuery(q)).toEqual({ ok: true });
+  });
+});
+
+describe('selectedMetrics', () => {
+  it('finds selected metrics, not functions, labels or strings', () => {
+    expect(selectedMetrics('histogram_quantile(0.99, sum by (le) (rate(a_bucket{job="b"}[5s]))) / on(x) group_left c + {__name__="d"} or vector(0)').sort()).toEqual(['a_bucket', 'c', 'd']);
   });
 });

@@ -87,3 +87,116 @@ function describeError(expr: string, node: SyntaxNode): { ok: false; message: st
   const token = /^([a-zA-Z_:][a-zA-Z0-9_:]*|\d+(?:\.\d+)?[a-z]*|"[^"]*"?|\S)/.exec(expr.slice(offset))?.[0] ?? '';
   return { ok: false, message: `unexpected \`${token}\`${where}`, offset };
 }
+
+/** Brackets a query may nest: real ones nest 5 or 6; Prometheus's parser recurses per level. */
+export const MAX_QUERY_NESTING = 64;
+
+export type RangeQueryCheck = { ok: true } | { ok: false; message: string; hint: string };
+
+/** The expression under parentheses, offsets and `@` modifiers: what decides the query's result type. */
+function resultNode(expr: string): SyntaxNode | null {
+  let node: SyntaxNode | null = parser.parse(expr).topNode.firstChild;
+  while (node && (node.name === 'ParenExpr' || node.name === 'OffsetExpr' || node.name === 'StepInvariantExpr')) node = node.firstChild;
+  return node;
+}
+
+/**
+ * What parses but cannot be judged: the lab asks Prometheus for a range query (query_range), which
+ * only takes an expression that gives a number or an instant vector. A string literal, a range
+ * vector (`x[5m]`) or a subquery would fail at query time, after the whole run; say so before it.
+ * Also a selector that matches every series (`{}` or `{job=""}`), which Prometheus refuses.
+ */
+export function checkRangeQuery(expr: string): RangeQueryCheck {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < expr.length; i++) {
+    const c = expr[i]!;
+    if (c === '"' || c === "'" || c === '`') {
+      for (i++; i < expr.length && expr[i] !== c; i++) if (expr[i] === '\\' && c !== '`') i++;
+    } else if (c === '(' || c === '[' || c === '{') deepest = Math.max(deepest, ++depth);
+    else if (c === ')' || c === ']' || c === '}') depth--;
+  }
+  if (deepest > MAX_QUERY_NESTING) {
+    return { ok: false, message: `the query nests brackets ${deepest} levels deep; at most ${MAX_QUERY_NESTING} are allowed`, hint: 'simplify the expression' };
+  }
+  const top = resultNode(expr);
+  if (top?.name === 'StringLiteral') {
+    return { ok: false, message: 'the query is a string literal; a range query needs an expression that gives numbers', hint: 'query a metric, e.g. sum(rate(chaoslab_client_requests_total[3s]))' };
+  }
+  if (top?.name === 'MatrixSelector' || top?.name === 'SubqueryExpr') {
+    return {
+      ok: false,
+      message: `the query gives a range vector (${top.name === 'MatrixSelector' ? '`x[5m]`' : 'a subquery `…[1m:1s]`'}), which a range query cannot return`,
+      hint: 'wrap it in a function over the range, e.g. rate(x[5m]) or max_over_time(x[5m])',
+    };
+  }
+  let empty: SyntaxNode | undefined;
+  parser.parse(expr).iterate({
+    enter(ref) {
+      if (empty) return false;
+      if (ref.name !== 'VectorSelector') return undefined;
+      const node = ref.node;
+      if (!node.getChild('Identifier') && !matchers(expr, node).some((m) => !matchesEmpty(m))) empty = node;
+      return false;
+    },
+  });
+  if (empty) {
+    return {
+      ok: false,
+      message: `the selector \`${expr.slice(empty.from, empty.to)}\` matches every series (it needs a metric name or a label matcher that does not match the empty string)`,
+      hint: 'name the metric, e.g. chaoslab_client_requests_total{outcome="ok"}',
+    };
+  }
+  return { ok: true };
+}
+
+interface Matcher {
+  label: string;
+  op: string;
+  value: string;
+}
+
+function matchers(expr: string, selector: SyntaxNode): Matcher[] {
+  const out: Matcher[] = [];
+  const list = selector.getChild('LabelMatchers');
+  for (let m = list?.firstChild ?? null; m; m = m.nextSibling) {
+    const label = m.getChild('LabelName');
+    const op = m.getChild('MatchOp');
+    const value = m.getChild('StringLiteral');
+    if (!op || !value) continue;
+    out.push({ label: label ? expr.slice(label.from, label.to) : '__name__', op: expr.slice(op.from, op.to), value: unquote(expr.slice(value.from, value.to)) });
+  }
+  return out;
+}
+
+function unquote(literal: string): string {
+  const body = literal.slice(1, -1);
+  return literal.startsWith('`') ? body : body.replace(/\\(.)/g, '$1');
+}
+
+function matchesEmpty(m: Matcher): boolean {
+  if (m.op === '=') return m.value === '';
+  if (m.op === '!=') return m.value !== '';
+  try {
+    const re = new RegExp(`^(?:${m.value})$`);
+    return m.op === '=~' ? re.test('') : !re.test('');
+  } catch {
+    return false;
+  }
+}
+
+/** Metric names an expression selects: `name{…}` and `{__name__="name"}`; not functions, labels or strings. */
+export function selectedMetrics(expr: string): string[] {
+  const names = new Set<string>();
+  parser.parse(expr).iterate({
+    enter(ref) {
+      if (ref.name !== 'VectorSelector') return undefined;
+      const node = ref.node;
+      const id = node.getChild('Identifier');
+      if (id) names.add(expr.slice(id.from, id.to));
+      for (const m of matchers(expr, node)) if (m.label === '__name__' && m.op === '=') names.add(m.value);
+      return false;
+    },
+  });
+  return [...names];
+}

@@ -1,24 +1,29 @@
 /**
  * The scenario and cluster file formats, as zod schemas. One source of truth: the loader validates
- * with them, `npm run build` derives the JSON Schemas editors use from them, and the types below
- * are what the rest of the lab trusts after validation.
+ * with them, `npm run build` derives the JSON Schemas editors use from them (every field's
+ * `.describe()` is what an editor shows on hover), and the types below are what the rest of the lab
+ * trusts after validation. Bounds come from ./limits.ts.
  */
 import { z } from 'zod';
 import { parseDuration } from '../common/duration.js';
+import { LIMITS, MAX_DURATION_TEXT } from './limits.js';
 
 const DURATION_HINT = 'a number with a unit, like 500ms, 2s or 1m';
+const DURATION_NOTE = `(a duration: ${DURATION_HINT}; at most ${MAX_DURATION_TEXT})`;
+const TOO_LONG = `expected a duration of at most ${MAX_DURATION_TEXT} (longer ones overflow the lab's timers)`;
 
-/** A non-negative duration like `500ms`, `2s`, `1.5m`; becomes milliseconds. */
+/** A non-negative duration like `500ms`, `2s`, `1.5m`, at most 24 h; becomes milliseconds. */
 export const Duration = z
   .string({ error: `expected a duration (${DURATION_HINT})` })
   .regex(/^\s*\d+(\.\d+)?(ms|s|m|h)\s*$/, { error: `expected a duration (${DURATION_HINT})` })
   .transform((s) => parseDuration(s) ?? 0)
-  .meta({ description: `Duration: ${DURATION_HINT}` });
+  .refine((ms) => ms <= LIMITS.durationMs, { error: TOO_LONG })
+  .meta({ description: `Duration: ${DURATION_HINT}; at most ${MAX_DURATION_TEXT}` });
 
 /** A duration that must be above zero (fault lengths, timeouts of a run). */
 export const PositiveDuration = Duration.refine((ms) => ms > 0, { error: 'expected a duration above zero' });
 
-/** A signed duration for clock offsets: `-500ms`, `+2s`. */
+/** A signed duration for clock offsets: `-500ms`, `+2s`, at most 24 h either way. */
 export const SignedDuration = z
   .string({ error: 'expected a signed duration like -500ms or +2s' })
   .regex(/^\s*[+-]?\d+(\.\d+)?(ms|s|m)\s*$/, { error: 'expected a signed duration like -500ms or +2s' })
@@ -26,52 +31,89 @@ export const SignedDuration = z
     const t = s.trim();
     const neg = t.startsWith('-');
     return (neg ? -1 : 1) * (parseDuration(t.replace(/^[+-]/, '')) ?? 0);
-  });
+  })
+  .refine((ms) => Math.abs(ms) <= LIMITS.durationMs, { error: TOO_LONG });
 
-const Name = z
+/** What names may be: they become proxy names, file names in the run folder and label values. */
+export const NAME_RULE = `a lowercase name: a letter, then letters, digits or dashes, at most ${LIMITS.nameChars} characters (like "storage" or "lb-tv")`;
+export const NAME_PATTERN = new RegExp(`^[a-z][a-z0-9-]{0,${LIMITS.nameChars - 1}}$`);
+const Name = z.string().regex(NAME_PATTERN, { error: `expected ${NAME_RULE}` });
+const PortName = z.string().regex(/^[a-z][a-z0-9]{0,19}$/, { error: 'expected a port name like "http" (lowercase letters and digits)' });
+
+// Control characters in text would reach the terminal, the HTML report and junit.xml as they are.
+const NO_CONTROLS = /^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*$/;
+const NO_CONTROLS_LINE = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+/** One line of text: a title, an assertion name. */
+const Line = z
   .string()
-  .regex(/^[a-z][a-z0-9-]*$/, { error: 'expected a lowercase name (letters, digits, dashes), like "storage" or "lb-tv"' });
-const PortName = z.string().regex(/^[a-z][a-z0-9]*$/, { error: 'expected a port name like "http"' });
-export const ParamValue = z.union([z.number(), z.string(), z.boolean()]);
-const Params = z.record(z.string(), ParamValue);
+  .max(LIMITS.lineChars)
+  .regex(NO_CONTROLS_LINE, { error: 'expected one line of text without control characters (terminal escape codes are refused)' });
+/** Free text: descriptions and incident notes; newlines and tabs allowed. */
+const Text = z
+  .string()
+  .max(LIMITS.textChars)
+  .regex(NO_CONTROLS, { error: 'expected text without control characters (terminal escape codes are refused)' });
+
+export const ParamValue = z
+  .union([z.number(), z.string().max(LIMITS.paramChars).regex(NO_CONTROLS_LINE, { error: 'expected a parameter without control characters' }), z.boolean()])
+  .describe('A parameter value: a number, a string or a boolean. Its type must match the default the cluster file declares.');
+const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const ParamName = z.string().regex(PARAM_NAME, { error: 'expected a parameter name (letters, digits, _; like "backendTimeoutMs")' });
+const Params = z.record(ParamName, ParamValue);
 /** Parameter overrides per node group: `{ frontend: { backendTimeoutMs: 150 } }`. */
-const ParamsByNode = z.record(z.string(), Params);
+const ParamsByNode = z.record(Name, Params);
 
 // ---------------------------------------------------------------- cluster files
 
 export const ClusterNode = z.strictObject({
-  description: z.string().optional(),
-  /** argv; `{toys}` is replaced by the compiled toys folder. */
-  command: z.array(z.string()).min(1),
-  replicas: z.number().int().min(1).max(32).default(1),
-  ports: z.array(PortName).min(1).default(['http']),
+  description: Text.optional().describe('What this node does in the toy cluster.'),
+  command: z
+    .array(z.string().max(LIMITS.textChars).regex(NO_CONTROLS_LINE, { error: 'expected an argument without control characters' }))
+    .min(1)
+    .max(64)
+    .describe('The program to start, as an argument list (no shell); `{toys}` is replaced by the compiled toys folder. It runs as you.'),
+  replicas: z.number().int().min(1).max(LIMITS.replicas).default(1).describe(`How many instances to start (1–${LIMITS.replicas}); they are named <group>-1, <group>-2, …`),
+  ports: z.array(PortName).min(1).max(8).default(['http']).describe('Named ports the node listens on; the lab assigns the numbers. The first is the default for links and health.'),
   health: z
-    .strictObject({ path: z.string().startsWith('/').default('/health'), port: PortName.optional(), timeout: PositiveDuration.default(10_000) })
-    .default({ path: '/health', timeout: 10_000 }),
+    .strictObject({
+      path: z.string().startsWith('/').max(LIMITS.lineChars).default('/health').describe('HTTP path that answers 200 once the node is ready.'),
+      port: PortName.optional().describe('Which of the node\'s ports serves the health check (the first by default).'),
+      timeout: PositiveDuration.default(10_000).describe('How long the node may take to become healthy before the run fails (a part failure). ' + DURATION_NOTE),
+    })
+    .default({ path: '/health', timeout: 10_000 })
+    .describe('How the lab knows the node is up.'),
   metrics: z
-    .strictObject({ path: z.string().startsWith('/').default('/metrics'), port: PortName.optional() })
-    .default({ path: '/metrics' }),
-  params: Params.default({}),
+    .strictObject({
+      path: z.string().startsWith('/').max(LIMITS.lineChars).default('/metrics').describe('HTTP path Prometheus scrapes.'),
+      port: PortName.optional().describe('Which of the node\'s ports serves the metrics (the first by default).'),
+    })
+    .default({ path: '/metrics' })
+    .describe('Where Prometheus scrapes the node.'),
+  params: Params.default({}).describe('Parameters with their defaults. A default\'s type (number, string, boolean) is the type every override must have.'),
 });
 
 export const ClusterLink = z.strictObject({
-  from: Name,
-  to: Name,
-  /** Which port of `to` the link carries; the first port by default. */
-  port: PortName.optional(),
+  from: Name.describe('The calling node group, or `client` for the lab\'s load generator.'),
+  to: Name.describe('The called node group. Each from→to pair of instances gets a Toxiproxy proxy named <from>_to_<to>.'),
+  port: PortName.optional().describe('Which port of `to` the link carries; the first port by default.'),
 });
 
 export const Mitigation = z.strictObject({
-  description: z.string(),
-  set: ParamsByNode,
+  description: Text.describe('What the mitigation changes, in one sentence.'),
+  set: ParamsByNode.describe('Parameters to set, per node group: `{ frontend: { backendTimeoutMs: 200 } }`.'),
 });
 
 export const ClusterFile = z.strictObject({
-  name: Name,
-  description: z.string().optional(),
-  nodes: z.record(Name, ClusterNode).refine((n) => Object.keys(n).length > 0, { error: 'a cluster needs at least one node' }),
-  links: z.array(ClusterLink).default([]),
-  mitigations: z.record(Name, Mitigation).default({}),
+  $schema: z.string().optional().describe('The JSON Schema of this file, for editors.'),
+  name: Name.describe('The cluster\'s name.'),
+  description: Text.optional().describe('What the toy cluster is.'),
+  nodes: z
+    .record(Name, ClusterNode)
+    .refine((n) => Object.keys(n).length > 0, { error: 'a cluster needs at least one node' })
+    .refine((n) => Object.keys(n).length <= LIMITS.nodeGroups, { error: `expected at most ${LIMITS.nodeGroups} node groups` })
+    .describe('Node groups by name.'),
+  links: z.array(ClusterLink).max(256).default([]).describe('Calls that go through Toxiproxy, so faults can be injected on them.'),
+  mitigations: z.record(Name, Mitigation).default({}).describe('Named parameter changes a variant can switch on.'),
 });
 
 // ---------------------------------------------------------------- faults
@@ -108,13 +150,10 @@ export const Fault = z.discriminatedUnion('type', [
 
 export const LoadChange = z
   .strictObject({
-    /** Absolute rate in requests per second. */
-    rate: z.number().positive().optional(),
-    /** Or a multiple of the workload's base rate. */
-    multiply: z.number().positive().optional(),
-    ramp: Duration.default(0),
-    /** New operation weights, by operation name. */
-    weights: z.record(z.string(), z.number().min(0)).optional(),
+    rate: z.number().positive().max(LIMITS.rate).optional().describe(`Absolute rate in requests per second (at most ${LIMITS.rate}).`),
+    multiply: z.number().positive().max(LIMITS.rate).optional().describe('Or a multiple of the workload\'s base rate.'),
+    ramp: Duration.default(0).describe('Move to the new rate gradually over this long (0: at once). ' + DURATION_NOTE),
+    weights: z.record(Name, z.number().min(0).max(1e6)).optional().describe('New operation weights, by operation name.'),
   })
   .refine((l) => l.rate !== undefined || l.multiply !== undefined || l.weights !== undefined, {
     error: 'a load step needs rate, multiply or weights',
@@ -122,98 +161,135 @@ export const LoadChange = z
 
 export const TimelineStep = z
   .strictObject({
-    name: Name.optional(),
-    at: Duration,
-    for: PositiveDuration.optional(),
-    fault: Fault.optional(),
-    load: LoadChange.optional(),
-    /**
-     * Whether a control run (`--control`) keeps this step. By default fault steps are dropped and
-     * load steps kept; a load surge that *is* the incident's trigger says `control: drop`.
-     */
-    control: z.enum(['keep', 'drop']).optional(),
+    name: Name.optional().describe('The step\'s name; windows refer to it (`during: <name>`). Default: <fault type or load>-<position>.'),
+    at: Duration.describe('When the step starts, from the start of the load. ' + DURATION_NOTE),
+    for: PositiveDuration.optional().describe('How long a fault lasts before it is healed; without it, to the end of the run. ' + DURATION_NOTE),
+    fault: Fault.optional().describe('The fault to inject (a link fault through Toxiproxy, or a node fault).'),
+    load: LoadChange.optional().describe('A change of the load (rate, multiple of the base rate, or weights).'),
+    control: z
+      .enum(['keep', 'drop'])
+      .optional()
+      .describe('Whether a control run (`--control`) keeps this step. By default fault steps are dropped and load steps kept; a load surge that is the incident\'s trigger says `drop`.'),
   })
   .refine((s) => (s.fault === undefined) !== (s.load === undefined), { error: 'a step has exactly one of `fault` or `load`' });
 
 // ---------------------------------------------------------------- workload
 
 export const Operation = z.strictObject({
-  name: Name,
-  method: z.enum(['GET', 'POST', 'PUT', 'DELETE']).default('GET'),
-  /** May contain {key} and {seq}. */
-  path: z.string().startsWith('/'),
-  body: z.string().optional(),
-  /** Relative share of the load; 0 = only when a load step gives it weight. */
-  weight: z.number().min(0).default(1),
+  name: Name.describe('The operation\'s name (a label in the client metrics and the history).'),
+  method: z.enum(['GET', 'POST', 'PUT', 'DELETE']).default('GET').describe('HTTP method.'),
+  path: z.string().startsWith('/').max(LIMITS.lineChars).regex(NO_CONTROLS_LINE).describe('Request path; may contain {key} (a workload key) and {seq} (a unique sequence number).'),
+  body: z.string().max(LIMITS.textChars).optional().describe('Request body; may contain {key} and {seq}.'),
+  weight: z.number().min(0).max(1e6).default(1).describe('Relative share of the load; 0 = only when a load step gives it weight.'),
 });
 
 export const Workload = z.strictObject({
-  target: z.strictObject({ node: Name, port: PortName.optional() }),
-  rate: z.number().positive().max(20_000),
-  arrival: z.enum(['constant', 'poisson']).default('constant'),
-  timeout: PositiveDuration.default(2000),
-  maxInFlight: z.number().int().positive().max(100_000).default(2000),
-  operations: z.array(Operation).min(1).refine((ops) => ops.some((o) => o.weight > 0), { error: 'at least one operation needs a weight above 0' }),
+  target: z
+    .strictObject({
+      node: Name.describe('The node group the load generator calls (requests are spread over its instances).'),
+      port: PortName.optional().describe('Which of its ports (the first by default).'),
+    })
+    .describe('Where the load goes.'),
+  rate: z.number().positive().max(LIMITS.rate).describe(`Requests per second at the start (at most ${LIMITS.rate}); the load is open-loop: it never waits for slow answers.`),
+  arrival: z.enum(['constant', 'poisson']).default('constant').describe('Evenly spaced requests, or Poisson arrivals (seeded).'),
+  timeout: PositiveDuration.default(2000).describe('The client gives up on a request after this (outcome=timeout). ' + DURATION_NOTE),
+  maxInFlight: z.number().int().positive().max(100_000).default(2000).describe('Requests open at once; beyond it a request is dropped (outcome=dropped).'),
+  operations: z
+    .array(Operation)
+    .min(1)
+    .max(LIMITS.operations)
+    .refine((ops) => ops.some((o) => o.weight > 0), { error: 'at least one operation needs a weight above 0' })
+    .describe('The requests the load is made of, chosen by weight.'),
   keys: z
-    .strictObject({ count: z.number().int().positive().default(1000), distribution: z.enum(['uniform', 'zipf']).default('uniform'), exponent: z.number().positive().default(1) })
-    .default({ count: 1000, distribution: 'uniform', exponent: 1 }),
-  /** Record every operation as a Jepsen-style history in the run folder. */
-  history: z.boolean().default(false),
+    .strictObject({
+      count: z.number().int().positive().max(LIMITS.keys).default(1000).describe(`How many distinct keys {key} takes (at most ${LIMITS.keys}).`),
+      distribution: z.enum(['uniform', 'zipf']).default('uniform').describe('Uniform, or zipf (key 0 is the hottest).'),
+      exponent: z.number().positive().max(LIMITS.zipfExponent).default(1).describe(`Zipf exponent (above 0, at most ${LIMITS.zipfExponent}); larger = hotter hot keys.`),
+    })
+    .default({ count: 1000, distribution: 'uniform', exponent: 1 })
+    .describe('The keys {key} is drawn from (seeded).'),
+  history: z.boolean().default(false).describe('Record every operation as a Jepsen-style history in the run folder (a checker needs it).'),
 });
 
 // ---------------------------------------------------------------- assertions
 
-export const Window = z.union([
-  /** `final`: after the load and the checkers, for series a checker exports once it has judged. */
-  z.enum(['steady', 'whole', 'final']),
-  z.strictObject({ during: Name, skip: Duration.default(0) }),
-  z.strictObject({ after: Name, skip: Duration.default(0), for: PositiveDuration.optional() }),
-  z.strictObject({ from: Duration, to: PositiveDuration }),
-]);
+export const Window = z
+  .union([
+    z.enum(['steady', 'whole', 'final']).describe('`steady`: from the warmup to the first fault; `whole`: the whole load; `final`: after the load and the checkers (series a checker exports once it has judged).'),
+    z
+      .strictObject({
+        during: Name.describe('The timeline step whose time the window covers.'),
+        skip: Duration.default(0).describe('Leave out this much at the start (while a rate window fills). ' + DURATION_NOTE),
+      })
+      .describe('While a step lasts.'),
+    z
+      .strictObject({
+        after: Name.describe('The timeline step after whose end (its heal) the window starts.'),
+        skip: Duration.default(0).describe('Start this much after the step ends. ' + DURATION_NOTE),
+        for: PositiveDuration.optional().describe('How long the window lasts (to the end of the run by default). ' + DURATION_NOTE),
+      })
+      .describe('After a step ends (after the heal).'),
+    z
+      .strictObject({
+        from: Duration.describe('Start, from the start of the load. ' + DURATION_NOTE),
+        to: PositiveDuration.describe('End, from the start of the load. ' + DURATION_NOTE),
+      })
+      .describe('An explicit span of the run.'),
+  ])
+  .describe('The span of the run the query is judged over.');
 
+/** Finite thresholds only: `1e999` reads as Infinity and would make any comparison trivially true or false. */
+const CONDITION = /^\s*(<=|>=|==|!=|<|>)\s*(-?\d+(\.\d+)?(e[+-]?\d+)?)\s*$/;
 export const Condition = z
   .string()
-  .regex(/^\s*(<=|>=|==|!=|<|>)\s*-?\d+(\.\d+)?(e-?\d+)?\s*$/, { error: 'expected a comparison like "< 0.3" or ">= 0.99"' });
+  .regex(CONDITION, { error: 'expected a comparison like "< 0.3" or ">= 0.99"' })
+  .refine((c) => { const m = CONDITION.exec(c); return !m || Number.isFinite(Number(m[2])); }, {
+    error: 'expected a finite threshold: this number reads as infinity (numbers end near 1.8e308)',
+  });
 
 export const Assertion = z.strictObject({
-  name: z.string().min(1),
-  description: z.string().optional(),
-  /** PromQL, evaluated as a range query over the window at the scrape step. */
-  query: z.string().min(1),
+  name: Line.min(1).describe('The assertion\'s name, unique in the scenario (shown in reports and junit.xml).'),
+  description: Text.optional().describe('What the assertion shows, for the report.'),
+  query: z
+    .string()
+    .min(1)
+    .max(LIMITS.queryChars)
+    .describe('PromQL, evaluated as a range query over the window at the scrape step (1 s). It must give a number or an instant vector, and name metrics the cluster or the lab exports.'),
   window: Window,
-  condition: Condition,
-  over: z.enum(['all', 'any', 'mean', 'max', 'min', 'last']).default('all'),
-  /** For windows that start at a heal: the condition must hold from start + recoverWithin to the end. */
-  recoverWithin: Duration.optional(),
-  /**
-   * Per-variant expectation; variants not named expect `holds`. The key `control` sets what a
-   * control run (`--control`: same load, no faults) expects; `holds` by default.
-   */
-  expect: z.record(z.string(), z.enum(['holds', 'violated'])).default({}),
-  /** Only evaluate in these variants (all by default). */
-  variants: z.array(z.string()).optional(),
+  condition: Condition.describe('A comparison each value is checked against, like "< 0.5" or ">= 0.99".'),
+  over: z
+    .enum(['all', 'any', 'mean', 'max', 'min', 'last'])
+    .default('all')
+    .describe('How the window\'s values are combined: `all` values (default) or `any` value must meet the condition, or the `mean`/`max`/`min`/`last` value must.'),
+  recoverWithin: Duration.optional().describe('For windows that start at a heal: the condition must hold from the window\'s start + recoverWithin to its end (the time allowed to recover). ' + DURATION_NOTE),
+  expect: z
+    .record(z.string(), z.enum(['holds', 'violated']))
+    .default({})
+    .describe('What each variant expects of the condition: `holds` (default for variants not named) or `violated` (the incident shows). The key `control` sets what a control run (`--control`: same load, no faults) expects.'),
+  variants: z.array(z.string()).optional().describe('Only evaluate in these variants (all by default).'),
 });
 
 // ---------------------------------------------------------------- scenario files
 
 export const Variant = z.strictObject({
-  description: z.string().optional(),
-  mitigations: z.array(z.string()).default([]),
-  /** What the variant shows: the incident reproduces, or the mitigation recovers from it. */
-  expect: z.enum(['reproduce', 'recover']),
-  params: ParamsByNode.default({}),
+  description: Text.optional().describe('What is different in this variant.'),
+  mitigations: z.array(Name).max(32).default([]).describe('Mitigations of the cluster file to switch on.'),
+  expect: z.enum(['reproduce', 'recover']).describe('What the variant shows: the incident reproduces (`reproduce`), or the mitigation recovers from it (`recover`).'),
+  params: ParamsByNode.default({}).describe('Parameter overrides per node group, applied after the mitigations.'),
 });
 
 export const Incident = z.strictObject({
-  system: z.string(),
-  date: z.string(),
-  summary: z.string(),
-  rootCause: z.string(),
-  lesson: z.string(),
-  /** Facts stated in a public source. */
-  documented: z.array(z.strictObject({ fact: z.string(), source: z.string() })).default([]),
-  /** What only the seed text or the lab's design asserts. */
-  assumed: z.array(z.string()).default([]),
+  system: Text.describe('The system the incident happened to.'),
+  date: Text.describe('When it happened.'),
+  summary: Text.describe('What happened, in a sentence or two.'),
+  rootCause: Text.describe('Why it happened.'),
+  lesson: Text.describe('What to take away.'),
+  documented: z
+    .array(z.strictObject({ fact: Text.describe('A fact stated in a public source.'), source: Text.describe('Where it is stated.') }))
+    .max(100)
+    .default([])
+    .describe('Facts stated in a public source.'),
+  assumed: z.array(Text).max(100).default([]).describe('What only the seed text or the lab\'s design asserts.'),
 });
 
 /**
@@ -221,29 +297,43 @@ export const Incident = z.strictObject({
  * `set`: the values of `adds` operations that were acknowledged must all be in the final read.
  */
 export const Checker = z.strictObject({
-  type: z.literal('set'),
-  /** Workload operations whose `{seq}` values are the set's elements. */
-  adds: z.array(Name).min(1),
-  /** After the load, the runner GETs this from the node (directly, not through a proxy). */
-  finalRead: z.strictObject({ node: Name, path: z.string().startsWith('/'), timeout: PositiveDuration.default(20_000) }),
+  type: z.literal('set').describe('`set`: every acknowledged add must be in the final read.'),
+  adds: z.array(Name).min(1).max(LIMITS.operations).describe('Workload operations whose `{seq}` values are the set\'s elements.'),
+  finalRead: z
+    .strictObject({
+      node: Name.describe('The node group to read from.'),
+      path: z.string().startsWith('/').max(LIMITS.lineChars).describe('The path that answers the whole set.'),
+      timeout: PositiveDuration.default(20_000).describe('How long the read may take. ' + DURATION_NOTE),
+    })
+    .describe('After the load, the runner GETs this from the node (directly, not through a proxy).'),
 });
 
+/** Variant names also name run-folder files; `control` is the control run's own name. */
+const VariantName = Name.refine((n) => n !== 'control', { error: '"control" is the name of the control run (`--control`); give the variant another name' });
+
 export const ScenarioFile = z.strictObject({
-  $schema: z.string().optional(),
-  id: Name,
-  title: z.string(),
-  description: z.string().optional(),
-  incident: Incident,
-  cluster: z.strictObject({ file: z.string(), params: ParamsByNode.default({}) }),
-  variants: z.record(Name, Variant).refine((v) => Object.keys(v).length > 0, { error: 'at least one variant is needed' }),
-  /** Length of the load; every step must end within it. */
-  duration: PositiveDuration,
-  /** Time after the load starts that the steady-state window skips. */
-  warmup: Duration.default(3000),
-  workload: Workload,
-  timeline: z.array(TimelineStep).default([]),
-  checker: Checker.optional(),
-  assertions: z.array(Assertion).min(1),
+  $schema: z.string().optional().describe('The JSON Schema of this file, for editors.'),
+  id: Name.describe('The scenario\'s id (`chaoslab run <id>`); by convention the file name.'),
+  title: Line.describe('One line saying what the scenario shows.'),
+  description: Text.optional().describe('A paragraph about the experiment.'),
+  incident: Incident.describe('The incident replayed and what it teaches.'),
+  cluster: z
+    .strictObject({
+      file: z.string().min(1, { error: 'the path is empty: expected the path of a cluster file, like ../clusters/hello.yaml' }).max(1024).describe('The cluster file, relative to this file.'),
+      params: ParamsByNode.default({}).describe('Parameter overrides per node group for every variant.'),
+    })
+    .describe('Which toy cluster to start, and its parameters.'),
+  variants: z
+    .record(VariantName, Variant)
+    .refine((v) => Object.keys(v).length > 0, { error: 'at least one variant is needed' })
+    .refine((v) => Object.keys(v).length <= LIMITS.variants, { error: `expected at most ${LIMITS.variants} variants` })
+    .describe('The same experiment with different mitigations, by name (usually `baseline` and `mitigated`).'),
+  duration: PositiveDuration.describe('Length of the load; every step must end within it. ' + DURATION_NOTE),
+  warmup: Duration.default(3000).describe('Time after the load starts that the steady-state window skips. ' + DURATION_NOTE),
+  workload: Workload.describe('The load the lab sends for the whole run.'),
+  timeline: z.array(TimelineStep).max(LIMITS.timelineSteps).default([]).describe('Faults and load changes, by time from the start of the load; each fault is healed after its `for`.'),
+  checker: Checker.optional().describe('A judge of the recorded history (Jepsen style), besides the assertions.'),
+  assertions: z.array(Assertion).min(1).max(LIMITS.assertions).describe('PromQL questions asked of Prometheus over a window, with the answer each variant expects.'),
 });
 
 export type ClusterFileT = z.output<typeof ClusterFile>;
