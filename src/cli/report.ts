@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
-import type { JournalRecord } from '../run/journal.js';
+import type { StoredJournalRecord as JournalRecord } from '../run/journal.js';
 import type { AssertionResult, FaultRecord, RunResult, VariantResult } from '../run/result.js';
 import { writeHtmlReport } from '../report/html.js';
 

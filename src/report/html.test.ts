@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JournalRecord } from '../run/journal.js';
+import type { StoredJournalRecord as JournalRecord } from '../run/journal.js';
 import type { AssertionResult, RunResult, VariantResult } from '../run/result.js';
 import { escapeHtml, formatValue, parseCondition, renderHtmlReport, unitOf, variantTimeline, writeHtmlReport, yDomainFor } from './html.js';
 

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Series } from '../observe/prometheus-client.js';
-import type { JournalRecord } from '../run/journal.js';
+import type { StoredJournalRecord as JournalRecord } from '../run/journal.js';
 import type { AssertionResult, RunResult, VariantResult } from '../run/result.js';
 
 export const REPORT_FILE = 'report.html';
