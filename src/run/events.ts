@@ -131,11 +131,33 @@ export class RunEvents {
     this.setTimer = opts.setTimer ?? realTimer;
   }
 
+  /**
+   * Delivers to every subscriber before the next event: an event emitted while one is being delivered (a failure
+   * report, or a subscriber emitting) waits its turn, so every subscriber sees the events in one order.
+   */
   emit(e: RunEvent): void {
-    for (const s of this.subscribers) {
-      const handler = (s as Handlers)[e.kind] as ((e: RunEvent) => void | Promise<void>) | undefined;
-      if (handler) this.call(s, e, () => handler.call(s, e));
-      if (s.onEvent) this.call(s, e, () => s.onEvent!(e));
+    this.enqueue(e);
+  }
+
+  private readonly queue: { e: RunEvent; except?: RunSubscriber }[] = [];
+  private delivering = false;
+
+  private enqueue(e: RunEvent, except?: RunSubscriber): void {
+    this.queue.push(except ? { e, except } : { e });
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+        const { e: event, except: skip } = next;
+        for (const s of this.subscribers) {
+          if (s === skip) continue;
+          const handler = (s as Handlers)[event.kind] as ((e: RunEvent) => void | Promise<void>) | undefined;
+          if (handler) this.call(s, event, () => handler.call(s, event));
+          if (s.onEvent) this.call(s, event, () => s.onEvent!(event));
+        }
+      }
+    } finally {
+      this.delivering = false;
     }
   }
 
@@ -187,12 +209,7 @@ export class RunEvents {
     if (e.kind === 'subscriber-error') return;
     const record: RunEvent = { kind: 'subscriber-error', subscriber: s.name, event: e.kind, error: err instanceof Error ? err.message : String(err), ...(timedOut ? { timedOut: true as const } : {}) };
     // To every subscriber but the one that failed (the journal records it).
-    for (const other of this.subscribers) {
-      if (other === s) continue;
-      const handler = (other as Handlers)['subscriber-error'];
-      if (handler) this.call(other, record, () => handler.call(other, record));
-      if (other.onEvent) this.call(other, record, () => other.onEvent!(record));
-    }
+    this.enqueue(record, s);
   }
 }
 

@@ -69,7 +69,8 @@ async function runVariant(run: RunContext, variant: VariantPlan, keeper?: Keeper
 
 /**
  * Binaries are looked up before anything starts: a missing one starts nothing and writes nothing. For Docker: the
- * engine answers and the images are current (stale ones are rebuilt: seconds).
+ * engine answers and the images are current (stale ones are rebuilt: seconds). This is before the run has a folder,
+ * a journal or an event stream, so what it says (image builds) goes to the reporter directly.
  */
 async function prepareRuntime(opts: RunOptions): Promise<PreparedRuntime & { engineVersion?: string }> {
   const binaries = { ...(opts.toxiproxyBinary ? { toxiproxyBinary: opts.toxiproxyBinary } : {}), ...(opts.prometheusBinary ? { prometheusBinary: opts.prometheusBinary } : {}) };

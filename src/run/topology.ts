@@ -98,7 +98,10 @@ export function linksOf(plan: Pick<ScenarioPlan, 'links'>, node: string, innerPr
 }
 
 /** The URLs the load generator sends to (through a `from: client` proxy when one is declared), and their links. */
-export function loadTargets(plan: Pick<ScenarioPlan, 'nodes' | 'links' | 'workload'>, addresses: Pick<Addresses, 'addrOf' | 'proxyAddr'>): { urls: string[]; links: Record<string, string> } {
+export function loadTargets(
+  plan: Pick<ScenarioPlan, 'nodes' | 'links'> & { workload: { target: { node: string; port?: string | undefined } } },
+  addresses: Pick<Addresses, 'addrOf' | 'proxyAddr'>,
+): { urls: string[]; links: Record<string, string> } {
   const target = plan.workload.target;
   const links: Record<string, string> = {};
   const urls = plan.nodes
