@@ -111,9 +111,9 @@ export interface RunEventsOptions {
   setTimer?: (ms: number, fire: () => void) => () => void;
 }
 
+// Not unref'd: at the run's end, `flush` may be all that keeps the process alive until a hanging subscriber times out.
 const realTimer = (ms: number, fire: () => void): (() => void) => {
   const t = setTimeout(fire, ms);
-  t.unref?.();
   return () => clearTimeout(t);
 };
 
