@@ -12,6 +12,7 @@ import { Errors } from '../errors/catalog.js';
 import { LabError, isLabError } from '../errors/lab-error.js';
 import { createConsoleReporter } from '../report/console.js';
 import { runScenario } from '../run/runner.js';
+import { reportWriters } from '../run/subscribers.js';
 import { loadAnyFile, loadScenario } from '../scenario/load.js';
 import { parseSet } from '../scenario/params.js';
 import { loadYamlFile, shown } from '../scenario/load-yaml.js';
@@ -285,6 +286,8 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
       envPath: env.path,
       stateDir: env.stateDir,
       reporter: json ? {} : createConsoleReporter({ out: env.stdout, color: !env.noColor, live }),
+      // junit.xml and report.html are written by subscribers of the run's events.
+      subscribers: reportWriters,
       // The live view's assertion values: one instant query each per second, only while someone watches.
       ...(live ? { liveQueryIntervalMs: 1000 } : {}),
       ...(values.keep ? { keep: 'completed' as const } : {}),

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
-import type { JournalRecord } from '../run/journal.js';
+import type { StoredJournalRecord as JournalRecord } from '../run/journal.js';
 import type { AssertionResult, FaultRecord, RunResult, VariantResult } from '../run/result.js';
 import { writeHtmlReport } from '../report/html.js';
 import { REPORT } from './commands.js';

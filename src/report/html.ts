@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { JournalRecord } from '../run/journal.js';
+import type { StoredJournalRecord as JournalRecord } from '../run/journal.js';
 import type { RunResult } from '../run/result.js';
 import { renderHtmlReport } from './html/page.js';
 

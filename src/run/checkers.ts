@@ -11,6 +11,7 @@ import { checkSet, type SetValue } from '../check/set-checker.js';
 import type { LabMetrics } from '../observe/lab-metrics.js';
 import type { ScenarioPlan } from '../scenario/plan.js';
 import type { HistoryRecorder } from '../workload/history.js';
+import type { RunEventOf } from './events.js';
 
 export interface CheckerContext {
   history: HistoryRecorder | undefined;
@@ -18,7 +19,8 @@ export interface CheckerContext {
   lab: LabMetrics;
   /** host:port of a node instance's first port. */
   nodeAddress(group: string): string;
-  journal(kind: 'checker' | 'checker-error', fields: Record<string, unknown>): void;
+  /** Says what the checker found (the variant's `checker` / `checker-error` events). */
+  emit(e: Omit<RunEventOf<'checker'>, 'variant'> | Omit<RunEventOf<'checker-error'>, 'variant'>): void;
 }
 
 export type CheckerSummary = Record<string, unknown>;
@@ -35,7 +37,7 @@ export async function runCheckers(plan: ScenarioPlan, ctx: CheckerContext): Prom
     values = list.filter((v): v is SetValue => typeof v === 'number' || typeof v === 'string');
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e);
-    ctx.journal('checker-error', { checker: 'set', error });
+    ctx.emit({ kind: 'checker-error', checker: 'set', error });
     return { set: { valid: 'unknown', error } };
   }
   const result = checkSet(ctx.history?.ops ?? [], values, { f: c.adds });
@@ -49,7 +51,7 @@ export async function runCheckers(plan: ScenarioPlan, ctx: CheckerContext): Prom
     attempted: result.attemptedCount,
     read: values.length,
   };
-  ctx.journal('checker', { checker: 'set', ...counts });
+  ctx.emit({ kind: 'checker', checker: 'set', ...counts });
   exportCounts(ctx.lab, counts);
   return { set: counts };
 }

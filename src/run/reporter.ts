@@ -5,6 +5,7 @@
 import type { Phase } from '../observe/lab-metrics.js';
 import type { LiveAssertion } from './live-probe.js';
 import type { RunResult, VariantResult } from './result.js';
+import type { RunSubscriber } from './events.js';
 
 export interface ActiveFault {
   step: string;
@@ -64,3 +65,28 @@ export interface Reporter {
 }
 
 export const silentReporter: Reporter = {};
+
+/** Drives a `Reporter`'s hooks from the run's events (the terminal view keeps its hook-shaped API). */
+export function reporterSubscriber(reporter: Reporter): RunSubscriber {
+  return {
+    name: 'reporter',
+    'run-start': (e) => reporter.onRunStart?.({ scenario: e.scenario, title: e.title, seed: e.seed, runDir: e.runDir, variants: e.variants, control: e.control }),
+    'variant-start': (e) => reporter.onVariantStart?.(e.variant),
+    message: (e) => reporter.onMessage?.(e.line),
+    progress: (e) => reporter.onProgress?.(e.progress),
+    phase: (e) => reporter.onPhase?.(e.variant, e.phase),
+    tick: (e) => reporter.onTick?.(e.stats),
+    'cluster-ready': (e) => reporter.onClusterUp?.(e.info),
+    'fault-applied': (e) => reporter.onFault?.({ variant: e.variant, step: e.step, action: 'apply', description: e.description, skewMs: e.skewMs }),
+    'fault-healed': (e) => {
+      if (!e.final) reporter.onFault?.({ variant: e.variant, step: e.step, action: 'heal', description: e.description, skewMs: e.skewMs ?? 0 });
+    },
+    'fault-error': (e) => {
+      if (e.action === 'apply') reporter.onFault?.({ variant: e.variant, step: e.step, action: 'apply', description: e.description ?? e.step, skewMs: e.skewMs ?? 0, error: e.error.message });
+    },
+    // A report writer that failed is worth a line on the terminal (the journal has it too).
+    'subscriber-error': (e) => reporter.onMessage?.(`${e.subscriber} failed on ${e.event}${e.timedOut ? ' (timed out)' : ''}: ${e.error}`),
+    'variant-result': (e) => reporter.onVariantEnd?.(e.result),
+    'run-result': (e) => reporter.onRunEnd?.(e.result),
+  };
+}

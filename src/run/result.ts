@@ -33,6 +33,21 @@ export interface FaultRecord {
   error?: string;
 }
 
+/** Versions of what the run used (a verdict can depend on them). null: the part did not say. */
+export interface RunEnvironment {
+  chaoslab: string | null;
+  node: string;
+  toxiproxy: string | null;
+  prometheus: string | null;
+  /** The Docker engine's version, when Docker is the runtime. */
+  docker?: string;
+  platform: string;
+  cpus: number;
+}
+
+/** `os.loadavg()`: the host's 1, 5 and 15 minute load averages. */
+export type LoadAverages = [number, number, number];
+
 export interface VariantResult {
   name: string;
   expect: 'reproduce' | 'recover';
@@ -48,6 +63,8 @@ export interface VariantResult {
   load: Record<string, unknown> | null;
   checkers?: Record<string, unknown>;
   error?: { code: string; message: string; hint?: string };
+  /** The host's load averages when the variant started and ended (a busy host can slow a cluster down). */
+  hostLoad?: { start: LoadAverages; end: LoadAverages };
 }
 
 export interface RunResult {
@@ -65,6 +82,8 @@ export interface RunResult {
   interrupted?: true;
   /** `--keep` / `up`: what was left running after the run, and where. */
   kept?: KeptInfo;
+  /** Versions of chaoslab, Node, Toxiproxy, Prometheus and the Docker engine. */
+  environment?: RunEnvironment;
   /** Where the run's spans went (absent when tracing was off). */
   traces?: TraceSummary;
 }

@@ -5,7 +5,7 @@
  */
 import { parseCondition, type Condition } from '../../check/condition.js';
 import { formatSeconds, type Unit } from '../../common/format.js';
-import type { JournalRecord } from '../../run/journal.js';
+import type { StoredJournalRecord as JournalRecord } from '../../run/journal.js';
 import type { AssertionResult, RunResult, VariantResult } from '../../run/result.js';
 import { runVerdict, type RunVerdict } from '../verdict.js';
 

@@ -1,6 +1,6 @@
 /** The HTML of report.html, assembled from the report model, the charts, the stylesheet and the page script. */
 import { formatNumber, formatSeconds, type Unit } from '../../common/format.js';
-import type { JournalRecord } from '../../run/journal.js';
+import type { StoredJournalRecord as JournalRecord } from '../../run/journal.js';
 import type { AssertionResult, RunResult, VariantResult } from '../../run/result.js';
 import { RUN_VERDICTS } from '../verdict.js';
 import { renderChart, renderTimeline, yDomainFor, type ChartData } from './charts.js';

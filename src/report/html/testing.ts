@@ -1,5 +1,5 @@
 /** Runs for the report's tests (report.html, junit.xml): hello-latency with two variants, one failing on no data. */
-import type { JournalRecord } from '../../run/journal.js';
+import type { StoredJournalRecord as JournalRecord } from '../../run/journal.js';
 import type { AssertionResult, RunResult, VariantResult } from '../../run/result.js';
 
 export const T0 = 1_795_844_678_000;

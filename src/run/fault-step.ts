@@ -1,0 +1,65 @@
+/**
+ * The fault step: applying and healing a timeline step's fault. This is the one place that calls the fault
+ * functions (faults-legacy.ts today, the fault registry after the merge).
+ */
+import type { FaultSpec, StepPlan } from '../scenario/plan.js';
+import { applyFault, describeAnyFault, faultLabels } from './faults-legacy.js';
+import type { ActiveFault, VariantContext } from './context.js';
+import { errorFields } from './errors.js';
+import type { ScheduledAction } from './timeline.js';
+
+/** One line for the journal and the terminal, e.g. `latency 800ms±50ms downstream on frontend_to_backend`. */
+export function describeStepFault(fault: FaultSpec): string {
+  return describeAnyFault(fault);
+}
+
+const tenth = (ms: number): number => Math.round(ms * 10) / 10;
+
+export async function performFaultStep(v: VariantContext, a: ScheduledAction, actualMs: number): Promise<void> {
+  const s: StepPlan = a.step;
+  const fault = s.fault!;
+  const description = describeStepFault(fault);
+  const rec = v.faultRecords.get(s.name) ?? { step: s.name, description, scheduledMs: s.atMs, appliedMs: null, healScheduledMs: s.forMs !== undefined ? s.atMs + s.forMs : null, healedMs: null };
+  v.faultRecords.set(s.name, rec);
+  if (a.kind === 'apply') {
+    // Journaled before it is applied: a crash mid-apply still shows what was attempted.
+    v.emit({ kind: 'fault-apply', step: s.name, fault, description, scheduledMs: a.atMs });
+    try {
+      const heal = await applyFault(fault, s, v.nodes, v.parts.toxiproxy, v.plan, v.parts.addresses.addrOf);
+      const appliedMs = performance.now() - v.t0Perf;
+      rec.appliedMs = tenth(appliedMs);
+      const targets = faultLabels(fault);
+      v.active.set(s.name, { heal, description, fault, targets, sinceMs: appliedMs, healAtMs: rec.healScheduledMs });
+      if (v.phase === 'steady' || v.phase === 'recovery') v.setPhase('fault');
+      v.emit({ kind: 'fault-applied', step: s.name, scheduledMs: a.atMs, actualMs: rec.appliedMs, skewMs: tenth(actualMs - a.atMs), description, faultType: fault.type, targets });
+    } catch (e) {
+      rec.error = errorFields(e).message;
+      v.emit({ kind: 'fault-error', step: s.name, action: 'apply', error: errorFields(e), description, skewMs: tenth(actualMs - a.atMs) });
+      throw e;
+    }
+  } else {
+    const entry = v.active.get(s.name);
+    if (!entry) return;
+    v.emit({ kind: 'fault-heal', step: s.name, scheduledMs: a.atMs });
+    await entry.heal();
+    v.active.delete(s.name);
+    rec.healedMs = tenth(performance.now() - v.t0Perf);
+    if (v.active.size === 0) v.setPhase('recovery');
+    v.emit({ kind: 'fault-healed', step: s.name, scheduledMs: a.atMs, actualMs: rec.healedMs, skewMs: tenth(actualMs - a.atMs), description, faultType: fault.type, targets: entry.targets });
+  }
+}
+
+/** The variant's teardown: heals whatever is still on, whatever happened before. */
+export async function healActiveFaults(v: VariantContext): Promise<void> {
+  for (const [step, a] of v.active) {
+    try {
+      await a.heal();
+      v.emit({ kind: 'fault-healed', step, final: true, description: a.description, faultType: a.fault.type, targets: a.targets });
+    } catch (e) {
+      v.emit({ kind: 'fault-error', step, action: 'heal', error: errorFields(e) });
+    }
+  }
+  v.active.clear();
+}
+
+export type { ActiveFault };
