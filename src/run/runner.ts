@@ -8,10 +8,9 @@ import path from 'node:path';
 import { createRng } from '../common/rng.js';
 import { freePort, isPortFree } from '../common/ports.js';
 import { sleep } from '../common/time.js';
-import { formatDuration } from '../common/duration.js';
 import { Errors } from '../errors/catalog.js';
 import { LabError, isLabError } from '../errors/lab-error.js';
-import { applyLinkFault, describeFault, type AppliedFault, type LinkFaultSpec } from '../fault/link-faults.js';
+import { applyFault, describeFault, faultTargets } from '../fault/registry.js';
 import type { StartedToxiproxy } from '../fault/toxiproxy-server.js';
 import { createLabMetrics, startLabMetricsServer, type LabMetricsServer, type Phase } from '../observe/lab-metrics.js';
 import type { ScrapeTarget, StartedPrometheus } from '../observe/prometheus-server.js';
@@ -20,7 +19,7 @@ import { LoadGenerator, type LoadSummary, type RequestResult } from '../workload
 import { prepareDockerRuntime, prepareProcessRuntime, type ClusterRuntime, type ClusterToxiproxy, type RuntimeKind } from '../runtime/cluster-runtime.js';
 import type { StartedNode } from '../runtime/runtime.js';
 import { CLIENT } from '../scenario/load.js';
-import type { AssertionPlan, FaultSpec, NodeFaultSpec, ScenarioPlan, StepPlan, VariantPlan } from '../scenario/plan.js';
+import type { AssertionPlan, FaultSpec, ScenarioPlan, VariantPlan } from '../scenario/plan.js';
 import { Journal } from './journal.js';
 import { SlidingStats } from './live-stats.js';
 import { startLiveProbe } from './live-probe.js';
@@ -541,7 +540,7 @@ async function runVariant(
         return;
       }
       const fault = s.fault!;
-      const description = describeAnyFault(fault);
+      const description = describeFault(fault);
       const rec = faultRecords.get(s.name) ?? { step: s.name, description, scheduledMs: s.atMs, appliedMs: null, healScheduledMs: s.forMs !== undefined ? s.atMs + s.forMs : null, healedMs: null };
       faultRecords.set(s.name, rec);
       if (a.kind === 'apply') {
@@ -549,11 +548,17 @@ async function runVariant(
         vj('fault-apply', { step: s.name, fault, description, scheduledMs: a.atMs });
         vt.faultStart(s.name, fault, description);
         try {
-          const healer = await applyFault(fault, s, nodes, toxiproxy, plan, addrOf);
+          const healer = await applyFault(fault, {
+            toxiproxy: toxiproxy.client,
+            faultId: `${s.index}-${s.name}`,
+            links: plan.links,
+            nodes,
+            nodeAddress: (n) => addrOf(n, plan.nodes.find((x) => x.name === n)!.ports[0]!),
+          });
           const appliedMs = performance.now() - t0Perf;
           rec.appliedMs = Math.round(appliedMs * 10) / 10;
           active.set(s.name, { heal: healer, description, fault, sinceMs: appliedMs, healAtMs: rec.healScheduledMs });
-          for (const t of faultLabels(fault)) lab.metrics.setFaultActive(fault.type, t, true);
+          for (const t of faultTargets(fault)) lab.metrics.setFaultActive(fault.type, t, true);
           if (phase === 'steady' || phase === 'recovery') setPhase('fault');
           vj('fault-applied', { step: s.name, scheduledMs: a.atMs, actualMs: rec.appliedMs, skewMs: Math.round((actualMs - a.atMs) * 10) / 10 });
           reporter.onFault?.({ variant: variant.name, step: s.name, action: 'apply', description, skewMs: actualMs - a.atMs });
@@ -572,7 +577,7 @@ async function runVariant(
         vt.faultEnd(s.name);
         active.delete(s.name);
         rec.healedMs = Math.round((performance.now() - t0Perf) * 10) / 10;
-        for (const t of faultLabels(fault)) lab.metrics.setFaultActive(fault.type, t, false);
+        for (const t of faultTargets(fault)) lab.metrics.setFaultActive(fault.type, t, false);
         if (active.size === 0) setPhase('recovery');
         vj('fault-healed', { step: s.name, scheduledMs: a.atMs, actualMs: rec.healedMs, skewMs: Math.round((actualMs - a.atMs) * 10) / 10 });
         reporter.onFault?.({ variant: variant.name, step: s.name, action: 'heal', description, skewMs: actualMs - a.atMs });
@@ -592,7 +597,7 @@ async function runVariant(
       try {
         await a.heal();
         vt.faultEnd(name);
-        for (const t of faultLabels(a.fault)) lab.metrics.setFaultActive(a.fault.type, t, false);
+        for (const t of faultTargets(a.fault)) lab.metrics.setFaultActive(a.fault.type, t, false);
         vj('fault-healed', { step: name, final: true });
       } catch (e) {
         vj('fault-error', { step: name, action: 'heal', error: errorFields(e) });
@@ -651,88 +656,6 @@ async function runVariant(
   vj('variant-end', { passed: result.passed, status: result.status });
   vt.end(result);
   return result;
-}
-
-function faultLabels(f: FaultSpec): string[] {
-  if ('links' in f) return f.links;
-  if ('nodes' in f) return f.nodes;
-  return f.groups.map((g) => g.join('+'));
-}
-
-export function describeAnyFault(f: FaultSpec): string {
-  switch (f.type) {
-    case 'kill':
-      return `kill (${f.signal}) ${f.nodes.join(', ')}`;
-    case 'restart':
-      return `restart ${f.nodes.join(', ')}`;
-    case 'pause':
-      return `pause ${f.nodes.join(', ')}`;
-    case 'clock':
-      return `clock ${f.offsetMs >= 0 ? '+' : '-'}${formatDuration(Math.abs(f.offsetMs))} on ${f.nodes.join(', ')}`;
-    default:
-      return describeFault(f as LinkFaultSpec);
-  }
-}
-
-async function applyFault(
-  fault: FaultSpec,
-  step: StepPlan,
-  nodes: Map<string, StartedNode>,
-  toxiproxy: StartedToxiproxy,
-  plan: ScenarioPlan,
-  addrOf: (instance: string, port: string) => string,
-): Promise<() => Promise<void>> {
-  if (isNodeFault(fault)) return applyNodeFault(fault, nodes, plan, addrOf);
-  const applied: AppliedFault = await applyLinkFault(toxiproxy.client, fault, {
-    faultId: `${step.index}-${step.name}`,
-    links: plan.links.map((l) => ({ name: l.name, from: l.from, to: l.to })),
-  });
-  return () => applied.heal();
-}
-
-function isNodeFault(f: FaultSpec): f is NodeFaultSpec {
-  return f.type === 'kill' || f.type === 'restart' || f.type === 'pause' || f.type === 'clock';
-}
-
-async function applyNodeFault(f: NodeFaultSpec, nodes: Map<string, StartedNode>, plan: ScenarioPlan, addrOf: (instance: string, port: string) => string): Promise<() => Promise<void>> {
-  const targets = f.nodes.map((n) => {
-    const node = nodes.get(n);
-    if (!node) throw new LabError(Errors.NodeFailed, `node ${n} is not running`, { hint: 'check the node logs in the run folder' });
-    return node;
-  });
-  switch (f.type) {
-    case 'kill':
-      await Promise.all(targets.map((t) => t.kill(f.signal)));
-      return async () => {
-        await Promise.all(targets.map((t) => t.restart()));
-      };
-    case 'restart':
-      await Promise.all(targets.map((t) => t.restart()));
-      return async () => {};
-    case 'pause':
-      await Promise.all(targets.map((t) => t.pause()));
-      return async () => {
-        await Promise.all(targets.map((t) => t.resume()));
-      };
-    case 'clock': {
-      const setOffset = async (offsetMs: number) => {
-        await Promise.all(
-          f.nodes.map(async (name) => {
-            const inst = plan.nodes.find((n) => n.name === name)!;
-            const res = await fetch(`http://${addrOf(name, inst.ports[0]!)}/admin/clock`, {
-              method: 'POST',
-              headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({ offsetMs }),
-              signal: AbortSignal.timeout(3000),
-            });
-            if (!res.ok) throw new LabError(Errors.NodeFailed, `node ${name} refused the clock offset (HTTP ${res.status})`, { hint: 'the toy must serve POST /admin/clock (toys/lib/toy-node.ts)' });
-          }),
-        );
-      };
-      await setOffset(f.offsetMs);
-      return () => setOffset(0);
-    }
-  }
 }
 
 function expectedOf(a: AssertionPlan, variant: string, control: boolean): 'holds' | 'violated' {
