@@ -45,10 +45,9 @@ export type FaultSpec = { [K in FaultType]: FaultSpecOf<K> }[FaultType];
 /** Any fault as the YAML schema outputs it, before it is resolved against the cluster. */
 export type FaultInput = { [K in FaultType]: z.output<KindOf<K>['schema']> }[FaultType];
 
-// Each kind's `type` field must be its own key: the union below dispatches on it.
-type CheckKeys = { [K in FaultType]: FaultSpecOf<K>['type'] extends K ? (K extends FaultSpecOf<K>['type'] ? true : never) : never };
-const keysMatchTypes: CheckKeys = Object.fromEntries(Object.keys(faultKinds).map((k) => [k, true])) as CheckKeys;
-void keysMatchTypes;
+// Each kind's spec `type` must be its own key (the union dispatches on it): a mismatch fails the compile here.
+type Mismatched = { [K in FaultType]: K extends FaultSpecOf<K>['type'] ? (FaultSpecOf<K>['type'] extends K ? never : K) : K }[FaultType];
+export const faultKeysMatchTypes: [Mismatched] extends [never] ? true : { keyDiffersFromItsType: Mismatched } = true;
 
 type AnySchema = KindOf<FaultType>['schema'];
 

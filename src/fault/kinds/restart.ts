@@ -17,10 +17,11 @@ export const restart = {
   schema,
   instant: true,
   resolve(f, ctx) {
+    const spec: RestartSpec = { type: 'restart', nodes: ctx.pickNodes(f.nodes, ['fault', 'nodes']) };
     if (ctx.forMs !== undefined) {
       ctx.problem(['for'], 'a restart is instantaneous and takes no `for`', 'remove `for`, or use `kill` with `for` to keep a node down for a while', Errors.InvalidField);
     }
-    return { type: 'restart', nodes: ctx.pickNodes(f.nodes, ['fault', 'nodes']) };
+    return spec;
   },
   describe: (s) => `restart ${s.nodes.join(', ')}`,
   targets: (s) => s.nodes,
