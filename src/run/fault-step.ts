@@ -1,16 +1,16 @@
 /**
- * The fault step: applying and healing a timeline step's fault. This is the one place that calls the fault
- * functions (faults-legacy.ts today, the fault registry after the merge).
+ * The fault step: applying and healing a timeline step's fault through the fault registry (src/fault), the
+ * one place that knows the kinds.
  */
 import type { FaultSpec, StepPlan } from '../scenario/plan.js';
-import { applyFault, describeAnyFault, faultLabels } from './faults-legacy.js';
+import { applyFault, describeFault, faultTargets } from '../fault/registry.js';
 import type { ActiveFault, VariantContext } from './context.js';
 import { errorFields } from './errors.js';
 import type { ScheduledAction } from './timeline.js';
 
 /** One line for the journal and the terminal, e.g. `latency 800ms±50ms downstream on frontend_to_backend`. */
 export function describeStepFault(fault: FaultSpec): string {
-  return describeAnyFault(fault);
+  return describeFault(fault);
 }
 
 const tenth = (ms: number): number => Math.round(ms * 10) / 10;
@@ -25,10 +25,18 @@ export async function performFaultStep(v: VariantContext, a: ScheduledAction, ac
     // Journaled before it is applied: a crash mid-apply still shows what was attempted.
     v.emit({ kind: 'fault-apply', step: s.name, fault, description, scheduledMs: a.atMs });
     try {
-      const heal = await applyFault(fault, s, v.nodes, v.parts.toxiproxy, v.plan, v.parts.addresses.addrOf);
+      const { plan } = v;
+      const addrOf = v.parts.addresses.addrOf;
+      const heal = await applyFault(fault, {
+        toxiproxy: v.parts.toxiproxy.client,
+        faultId: `${s.index}-${s.name}`,
+        links: plan.links,
+        nodes: v.nodes,
+        nodeAddress: (n) => addrOf(n, plan.nodes.find((x) => x.name === n)!.ports[0]!),
+      });
       const appliedMs = performance.now() - v.t0Perf;
       rec.appliedMs = tenth(appliedMs);
-      const targets = faultLabels(fault);
+      const targets = faultTargets(fault);
       v.active.set(s.name, { heal, description, fault, targets, sinceMs: appliedMs, healAtMs: rec.healScheduledMs });
       if (v.phase === 'steady' || v.phase === 'recovery') v.setPhase('fault');
       v.emit({ kind: 'fault-applied', step: s.name, scheduledMs: a.atMs, actualMs: rec.appliedMs, skewMs: tenth(actualMs - a.atMs), description, faultType: fault.type, targets });

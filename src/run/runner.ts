@@ -32,7 +32,6 @@ import { allocatePorts, buildAddresses, nodePortList } from './topology.js';
 import * as step from './variant-steps.js';
 
 export type { RunOptions } from './context.js';
-export { describeAnyFault } from './faults-legacy.js';
 export { peersFor } from './topology.js';
 
 function stamp(d: Date): string {

@@ -11,8 +11,9 @@ import { invalid, loadYamlFile, parseYamlSource, quoted, readSource, shown, type
 import { LIMITS } from './limits.js';
 import { knownMetrics } from './metric-names.js';
 import { coerceSetValue, paramTypeProblem, setFlag } from './params.js';
-import { ClusterFile, ScenarioFile, type ClusterFileT, type FaultT, type ScenarioFileT } from './schema.js';
-import type { AssertionPlan, FaultSpec, LinkPlan, NodeInstance, Params, ScenarioPlan, StepPlan, VariantPlan, WindowMs } from './plan.js';
+import { ClusterFile, ScenarioFile, type ClusterFileT, type ScenarioFileT } from './schema.js';
+import { faultClaims, isInstantFault, resolveFault, type ResolveContext } from '../fault/registry.js';
+import type { AssertionPlan, LinkPlan, NodeInstance, Params, ScenarioPlan, StepPlan, VariantPlan, WindowMs } from './plan.js';
 
 export interface LoadOptions {
   /** `--set group.param=value` overrides, applied after the variant's own. */
@@ -253,15 +254,14 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
     }
     if (s.fault) {
       // Toxiproxy takes integer attributes (Go int64): a number past 2^53 cannot reach it exactly.
+      let unsafe = false;
       for (const [key, value] of Object.entries(s.fault)) {
         if (typeof value === 'number' && !(Math.abs(value) <= Number.MAX_SAFE_INTEGER)) {
+          unsafe = true;
           problems.push(refError(source, ['timeline', i, 'fault', key], `expected at most ${Number.MAX_SAFE_INTEGER}, got ${value}`, 'this is a limit of the lab (README lists them): make it smaller', Errors.InvalidField));
         }
       }
-      const f = resolveFault(s.fault, nodes, links, (p, msg, hint) => problems.push(refError(source, ['timeline', i, 'fault', ...p], msg, hint)));
-      if (f) step.fault = f;
-      if (s.fault.type === 'pause' && s.for === undefined) problems.push(refError(source, ['timeline', i], 'a pause needs `for` (how long the node stays paused)', 'add for: 10s', Errors.InvalidField));
-      if (s.fault.type === 'restart' && s.for !== undefined) problems.push(refError(source, ['timeline', i, 'for'], 'a restart is instantaneous and takes no `for`', 'remove `for`, or use `kill` with `for` to keep a node down for a while', Errors.InvalidField));
+      if (!unsafe) step.fault = resolveFault(s.fault, faultResolver(nodes, links, s.for, (p, msg, hint, code) => problems.push(refError(source, ['timeline', i, ...p], msg, hint, code))));
     }
     steps.push(step);
   });
@@ -371,82 +371,28 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
   };
 }
 
-function resolveFault(
-  f: FaultT,
+/** What a fault kind resolves its names against: this cluster's nodes and links, reporting at file:line. */
+function faultResolver(
   nodes: NodeInstance[],
   links: LinkPlan[],
-  report: (p: PathSeg[], msg: string, hint: string) => void,
-): FaultSpec | undefined {
-  const pickLinks = (pats: string[]): string[] => {
-    const { picked, unmatched } = select(pats, links);
-    for (const u of unmatched) report(['links'], `no proxied link matches ${quoted(u)}`, `links of this cluster: ${links.map((l) => l.name).join(', ') || '(none: declare links in the cluster file)'}`);
-    return picked;
+  forMs: number | undefined,
+  report: (p: PathSeg[], msg: string, hint: string, code?: typeof Errors[keyof typeof Errors]) => void,
+): ResolveContext {
+  return {
+    links,
+    forMs,
+    pickLinks(pats, at) {
+      const { picked, unmatched } = select([...pats], links);
+      for (const u of unmatched) report([...at], `no proxied link matches ${quoted(u)}`, `links of this cluster: ${links.map((l) => l.name).join(', ') || '(none: declare links in the cluster file)'}`);
+      return picked;
+    },
+    pickNodes(pats, at, opts) {
+      const { picked, unmatched } = select([...pats], opts?.client && links.some((l) => l.from === CLIENT) ? [...nodes, { name: CLIENT, group: CLIENT }] : nodes);
+      for (const u of unmatched) report([...at], `no node matches ${quoted(u)}`, `nodes: ${nodes.map((n) => n.name).join(', ')}`);
+      return picked;
+    },
+    problem: (at, msg, hint, code) => report([...at], msg, hint, code),
   };
-  const pickNodes = (pats: string[], at: PathSeg[]): string[] => {
-    const { picked, unmatched } = select(pats, at[0] === 'groups' && links.some((l) => l.from === CLIENT) ? [...nodes, { name: CLIENT, group: CLIENT }] : nodes);
-    for (const u of unmatched) report(at, `no node matches ${quoted(u)}`, `nodes: ${nodes.map((n) => n.name).join(', ')}`);
-    return picked;
-  };
-  switch (f.type) {
-    case 'latency':
-      return { type: 'latency', links: pickLinks(f.links), latencyMs: f.latency, jitterMs: f.jitter, stream: f.stream, toxicity: f.toxicity };
-    case 'bandwidth':
-      return { type: 'bandwidth', links: pickLinks(f.links), rateKBps: f.rate, stream: f.stream, toxicity: f.toxicity };
-    case 'timeout':
-      return { type: 'timeout', links: pickLinks(f.links), timeoutMs: f.timeout, stream: f.stream, toxicity: f.toxicity };
-    case 'reset_peer':
-      return { type: 'reset_peer', links: pickLinks(f.links), timeoutMs: f.timeout, stream: f.stream, toxicity: f.toxicity };
-    case 'slow_close':
-      return { type: 'slow_close', links: pickLinks(f.links), delayMs: f.delay, stream: f.stream, toxicity: f.toxicity };
-    case 'slicer':
-      return { type: 'slicer', links: pickLinks(f.links), averageSize: f.averageSize, sizeVariation: f.sizeVariation, delayUs: f.delay * 1000, stream: f.stream, toxicity: f.toxicity };
-    case 'limit_data':
-      return { type: 'limit_data', links: pickLinks(f.links), bytes: f.bytes, stream: f.stream, toxicity: f.toxicity };
-    case 'down':
-      return { type: 'down', links: pickLinks(f.links) };
-    case 'partition': {
-      const groups = f.groups.map((g, gi) => pickNodes(g, ['groups', gi]));
-      const seen = new Set<string>();
-      groups.flat().forEach((n) => {
-        if (seen.has(n)) report(['groups'], `node "${n}" is in two partition groups`, 'each node may be on one side only');
-        seen.add(n);
-      });
-      return { type: 'partition', groups, oneWay: f.oneWay, mode: f.mode };
-    }
-    case 'kill':
-      return { type: 'kill', nodes: pickNodes(f.nodes, ['nodes']), signal: f.signal };
-    case 'restart':
-      return { type: 'restart', nodes: pickNodes(f.nodes, ['nodes']) };
-    case 'pause':
-      return { type: 'pause', nodes: pickNodes(f.nodes, ['nodes']) };
-    case 'clock':
-      return { type: 'clock', nodes: pickNodes(f.nodes, ['nodes']), offsetMs: f.offset };
-  }
-}
-
-/** What a fault touches: proxies for link faults, nodes for node faults. Clock offsets are their own target. */
-export function faultTargets(f: FaultSpec, links: LinkPlan[]): string[] {
-  switch (f.type) {
-    case 'partition': {
-      const side = new Map<string, number>();
-      f.groups.forEach((g, i) => g.forEach((n) => side.set(n, i)));
-      return links
-        .filter((l) => {
-          const a = side.get(l.from);
-          const b = side.get(l.to);
-          return a !== undefined && b !== undefined && a !== b && (!f.oneWay || a === 0);
-        })
-        .map((l) => `link:${l.name}`);
-    }
-    case 'kill':
-    case 'restart':
-    case 'pause':
-      return f.nodes.map((n) => `node:${n}`);
-    case 'clock':
-      return f.nodes.map((n) => `clock:${n}`);
-    default:
-      return f.links.map((l) => `link:${l}`);
-  }
 }
 
 export function checkOverlaps(steps: StepPlan[], durationMs: number, links: LinkPlan[], report: (index: number, msg: string) => void): void {
@@ -455,12 +401,12 @@ export function checkOverlaps(steps: StepPlan[], durationMs: number, links: Link
     for (let j = i + 1; j < faults.length; j++) {
       const a = faults[i]!;
       const b = faults[j]!;
-      const aEnd = a.forMs !== undefined ? a.atMs + a.forMs : a.fault!.type === 'restart' ? a.atMs : durationMs;
-      const bEnd = b.forMs !== undefined ? b.atMs + b.forMs : b.fault!.type === 'restart' ? b.atMs : durationMs;
+      const aEnd = a.forMs !== undefined ? a.atMs + a.forMs : isInstantFault(a.fault!) ? a.atMs : durationMs;
+      const bEnd = b.forMs !== undefined ? b.atMs + b.forMs : isInstantFault(b.fault!) ? b.atMs : durationMs;
       const overlap = a.atMs < bEnd && b.atMs < aEnd;
       if (!overlap) continue;
-      const ta = new Set(faultTargets(a.fault!, links));
-      const shared = faultTargets(b.fault!, links).filter((t) => ta.has(t));
+      const ta = new Set(faultClaims(a.fault!, links));
+      const shared = faultClaims(b.fault!, links).filter((t) => ta.has(t));
       if (shared.length) report(b.index, `step "${b.name}" overlaps step "${a.name}" on ${shared.slice(0, 3).map((s) => s.replace(/^\w+:/, '')).join(', ')}${shared.length > 3 ? ` and ${shared.length - 3} more` : ''}`);
     }
   }

@@ -3,7 +3,7 @@
  * second-guessing: node instances, proxied links, steps with their faults in milliseconds,
  * and assertion windows in milliseconds from the start of the load.
  */
-import type { LinkFaultSpec } from '../fault/link-faults.js';
+import type { FaultSpec } from '../fault/registry.js';
 import type { CheckerT, ParamValueT, ScenarioFileT, ClusterFileT } from './schema.js';
 
 export type Params = Record<string, ParamValueT>;
@@ -31,13 +31,8 @@ export interface LinkPlan {
   port: string;
 }
 
-export type NodeFaultSpec =
-  | { type: 'kill'; nodes: string[]; signal: 'SIGKILL' | 'SIGTERM' }
-  | { type: 'restart'; nodes: string[] }
-  | { type: 'pause'; nodes: string[] }
-  | { type: 'clock'; nodes: string[]; offsetMs: number };
-
-export type FaultSpec = LinkFaultSpec | NodeFaultSpec;
+/** A resolved fault: one of the kinds in src/fault/registry.ts. */
+export type { FaultSpec };
 
 export interface LoadChangeSpec {
   rate?: number;

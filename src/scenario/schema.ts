@@ -5,34 +5,12 @@
  * trusts after validation. Bounds come from ./limits.ts.
  */
 import { z } from 'zod';
-import { parseDuration } from '../common/duration.js';
-import { LIMITS, MAX_DURATION_TEXT } from './limits.js';
+import { LIMITS } from './limits.js';
+import { Duration, DURATION_NOTE, PositiveDuration } from './durations.js';
+import { Fault } from '../fault/registry.js';
 
-const DURATION_HINT = 'a number with a unit, like 500ms, 2s or 1m';
-const DURATION_NOTE = `(a duration: ${DURATION_HINT}; at most ${MAX_DURATION_TEXT})`;
-const TOO_LONG = `expected a duration of at most ${MAX_DURATION_TEXT} (longer ones overflow the lab's timers)`;
-
-/** A non-negative duration like `500ms`, `2s`, `1.5m`, at most 24 h; becomes milliseconds. */
-export const Duration = z
-  .string({ error: `expected a duration (${DURATION_HINT})` })
-  .regex(/^\s*\d+(\.\d+)?(ms|s|m|h)\s*$/, { error: `expected a duration (${DURATION_HINT})` })
-  .transform((s) => parseDuration(s) ?? 0)
-  .refine((ms) => ms <= LIMITS.durationMs, { error: TOO_LONG })
-  .meta({ description: `Duration: ${DURATION_HINT}; at most ${MAX_DURATION_TEXT}` });
-
-/** A duration that must be above zero (fault lengths, timeouts of a run). */
-export const PositiveDuration = Duration.refine((ms) => ms > 0, { error: 'expected a duration above zero' });
-
-/** A signed duration for clock offsets: `-500ms`, `+2s`, at most 24 h either way. */
-export const SignedDuration = z
-  .string({ error: 'expected a signed duration like -500ms or +2s' })
-  .regex(/^\s*[+-]?\d+(\.\d+)?(ms|s|m)\s*$/, { error: 'expected a signed duration like -500ms or +2s' })
-  .transform((s) => {
-    const t = s.trim();
-    const neg = t.startsWith('-');
-    return (neg ? -1 : 1) * (parseDuration(t.replace(/^[+-]/, '')) ?? 0);
-  })
-  .refine((ms) => Math.abs(ms) <= LIMITS.durationMs, { error: TOO_LONG });
+// The duration fields live in durations.ts so the fault kinds can use them without an import cycle.
+export { Duration, PositiveDuration, SignedDuration } from './durations.js';
 
 /** What names may be: they become proxy names, file names in the run folder and label values. */
 export const NAME_RULE = `a lowercase name: a letter, then letters, digits or dashes, at most ${LIMITS.nameChars} characters (like "storage" or "lb-tv")`;
@@ -118,35 +96,8 @@ export const ClusterFile = z.strictObject({
 
 // ---------------------------------------------------------------- faults
 
-const Stream = z.enum(['upstream', 'downstream', 'both']);
-const Toxicity = z.number().min(0).max(1).default(1);
-/** One name or a list; `*` matches any run of characters (e.g. `storage-*_to_metadata`). */
-const Selector = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
-
-const linkFault = <L extends string, T extends z.ZodRawShape>(type: L, shape: T, stream: 'upstream' | 'downstream' | 'both' = 'downstream') =>
-  z.strictObject({ type: z.literal(type), links: Selector, stream: Stream.default(stream), toxicity: Toxicity, ...shape });
-
-export const Fault = z.discriminatedUnion('type', [
-  linkFault('latency', { latency: Duration, jitter: Duration.default(0) }),
-  linkFault('bandwidth', { rate: z.number().positive().meta({ description: 'KB/s' }) }),
-  linkFault('timeout', { timeout: Duration.default(0) }, 'both'),
-  linkFault('reset_peer', { timeout: Duration.default(0) }),
-  linkFault('slow_close', { delay: Duration }),
-  linkFault('slicer', { averageSize: z.number().int().positive(), sizeVariation: z.number().int().min(0).default(0), delay: Duration.default(0) }),
-  linkFault('limit_data', { bytes: z.number().int().positive() }),
-  z.strictObject({ type: z.literal('down'), links: Selector }),
-  z.strictObject({
-    type: z.literal('partition'),
-    /** Node groups; every link between two groups is cut. */
-    groups: z.array(Selector).min(2),
-    oneWay: z.boolean().default(false),
-    mode: z.enum(['blackhole', 'down']).default('blackhole'),
-  }),
-  z.strictObject({ type: z.literal('kill'), nodes: Selector, signal: z.enum(['SIGKILL', 'SIGTERM']).default('SIGKILL') }),
-  z.strictObject({ type: z.literal('restart'), nodes: Selector }),
-  z.strictObject({ type: z.literal('pause'), nodes: Selector }),
-  z.strictObject({ type: z.literal('clock'), nodes: Selector, offset: SignedDuration }),
-]);
+// `fault:` is the union of the fault kinds' schemas, built in src/fault/registry.ts (one file per kind).
+export { Fault };
 
 export const LoadChange = z
   .strictObject({
