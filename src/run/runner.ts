@@ -171,7 +171,7 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
   try {
     const ports = await allocatePorts(plan);
     const nodePorts = plan.nodes.map((n) => ({ name: n.name, ports: n.ports.map((p) => ports.nodes.get(`${n.name}/${p}`)!) }));
-    const cluster = await prepared.open({ runId, scenario: plan.id, stateDir: opts.stateDir, nodes: nodePorts, onMessage: (m) => reporter.onMessage?.(m) });
+    const cluster = await prepared.open({ runId, scenario: plan.id, stateDir: opts.stateDir, nodes: nodePorts, onMessage: (m) => reporter.onMessage?.(m), onStopError: (e) => journal.append('error', { during: 'teardown', ...errorFields(e) }) });
     parts.cluster = cluster;
     const metrics = createLabMetrics();
     reporter.onProgress?.({ label: `starting Toxiproxy (${cluster.kind === 'docker' ? 'container' : 'process'})` });
@@ -231,7 +231,7 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
       if (parts.lab) stops.push(parts.lab.stop());
       if (parts.toxiproxy) stops.push(parts.toxiproxy.stop());
       if (prometheus) stops.push(prometheus.stop());
-      await Promise.allSettled(stops);
+      for (const o of await Promise.allSettled(stops)) if (o.status === 'rejected') journal.append('error', { during: 'teardown', ...errorFields(o.reason) });
       await parts.cluster?.close();
       journal.append('parts-stopped', { stopMs: Math.round(performance.now() - stopping) });
     }
@@ -314,7 +314,7 @@ function hostProxies(plan: ScenarioPlan, kind: RuntimeKind, proxyAddr: Map<strin
 
 function errorFields(e: unknown): { code: string; message: string; hint?: string } {
   if (isLabError(e)) return { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
-  return { code: 'CHAOSLAB_INTERNAL', message: e instanceof Error ? e.message : String(e) };
+  return { code: Errors.Internal.code, message: e instanceof Error ? e.message : String(e) };
 }
 
 /** Peers a node may call: through the proxy of a declared link, else directly. Keyed by group, ordered by index. */

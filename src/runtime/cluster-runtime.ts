@@ -20,10 +20,11 @@ import { killGroups, type ProcessEntry } from './proc.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Runtime } from './runtime.js';
+import { stopFailure, type StopErrorHandler } from './stop-failure.js';
 import { DEFAULT_NODE_LIMITS, DockerRuntime, type NodeLimits } from './docker/docker-runtime.js';
 import { PROMETHEUS_ALIAS, TOXIPROXY_ALIAS, startPrometheusContainer, startToxiproxyContainer } from './docker/docker-parts.js';
 import { DockerEngine } from './docker/engine.js';
-import { DockerErrors } from './docker/errors.js';
+import { Errors } from '../errors/catalog.js';
 import { ensureImages, type ImageOutcome, type ImageSource } from './docker/images.js';
 import { LABEL, createLabels, formatOwner, objectName, runFilter, thisHost } from './docker/labels.js';
 import { cleanDockerLeftovers, startDockerReaper, type DockerReaper } from './docker/reaper.js';
@@ -92,6 +93,8 @@ export interface RunIdentity {
   /** Where the process reaper keeps its state files. */
   stateDir: string;
   onMessage?: (message: string) => void;
+  /** A part or node that could not be stopped or removed cleanly: teardown goes on; the runner journals it. */
+  onStopError?: StopErrorHandler;
 }
 
 export interface PreparedRuntime {
@@ -140,7 +143,7 @@ export function prepareProcessRuntime(setup: ProcessRuntimeSetup): PreparedRunti
           await reaper.register(p.pid, 'prometheus');
           return p;
         },
-        nodes: () => new ProcessRuntime({ reaper }),
+        nodes: () => new ProcessRuntime({ reaper, onError: (e) => run.onStopError?.(stopFailure('a node (the reaper did not take its exit)', e)) }),
         close: () => reaper.close(),
         async keep(info) {
           toxiproxy?.release?.();
@@ -217,7 +220,7 @@ async function openDocker(engine: DockerEngine, version: string, setup: DockerRu
     engine.createNetwork(networkName, createLabels(run.runId, { scenario: run.scenario, part: 'network', owner })),
   ]);
   if (reaper.status === 'rejected' || swept.status === 'rejected' || network.status === 'rejected') {
-    if (network.status === 'fulfilled') await engine.removeNetwork(network.value.id).catch(() => {});
+    if (network.status === 'fulfilled') await engine.removeNetwork(network.value.id).catch((e: unknown) => run.onStopError?.(stopFailure(`network ${networkName}`, e)));
     if (reaper.status === 'fulfilled') await reaper.value.close();
     throw [reaper, swept, network].find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason;
   }
@@ -227,7 +230,8 @@ async function openDocker(engine: DockerEngine, version: string, setup: DockerRu
 }
 
 function dockerCluster(engine: DockerEngine, version: string, setup: DockerRuntimeSetup, run: RunIdentity, owner: string, networkName: string, gateway: string, reaper: DockerReaper): ClusterRuntime {
-  const ctx = { engine, network: networkName, runId: run.runId, scenario: run.scenario, owner };
+  const onError = run.onStopError ?? (() => {});
+  const ctx = { engine, network: networkName, runId: run.runId, scenario: run.scenario, owner, onError };
   const sandboxes = createNodeSandboxes(ctx);
   if (run.nodes) sandboxes.prepare(run.nodes);
   const runtimes: DockerRuntime[] = [];
@@ -253,12 +257,12 @@ function dockerCluster(engine: DockerEngine, version: string, setup: DockerRunti
     },
     startPrometheus: (o) => startPrometheusContainer(ctx, o),
     nodes() {
-      const rt = new DockerRuntime({ ...ctx, sandboxes, projectRoot: setup.projectRoot, limits: setup.nodeLimits ?? DEFAULT_NODE_LIMITS });
+      const rt = new DockerRuntime({ ...ctx, sandboxes, projectRoot: setup.projectRoot, limits: setup.nodeLimits ?? DEFAULT_NODE_LIMITS, onError: (e) => onError(stopFailure('a node container', e)) });
       runtimes.push(rt);
       return {
         start(spec) {
           if (spec.name === TOXIPROXY_ALIAS || spec.name === PROMETHEUS_ALIAS) {
-            return Promise.reject(new LabError(DockerErrors.DockerFailed, `a node may not be named ${spec.name} in the Docker runtime (the lab's own part has that name)`, { hint: 'rename the node in the cluster file' }));
+            return Promise.reject(new LabError(Errors.InvalidField, `a node may not be named ${spec.name} in the Docker runtime (the lab's own part has that name)`, { hint: 'rename the node in the cluster file' }));
           }
           return rt.start(spec);
         },
@@ -274,8 +278,8 @@ function dockerCluster(engine: DockerEngine, version: string, setup: DockerRunti
     },
     close() {
       closing ??= (async () => {
-        await Promise.allSettled(runtimes.map((r) => r.removeAll()));
-        await sandboxes.removeAll();
+        for (const failures of await Promise.all(runtimes.map((r) => r.removeAll()))) for (const e of failures) onError(stopFailure('a node container', e));
+        await sandboxes.removeAll().catch((e: unknown) => onError(stopFailure('the node sandboxes', e)));
         // Whatever is still labelled with the run (a part whose stop failed, the network).
         try {
           await engine.removeByLabels(runFilter(run.runId).label);

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitReady } from './helper-ready.js';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
 import { keptRunIds } from './kept.js';
@@ -74,7 +75,7 @@ export async function startReaper(opts: ReaperOptions): Promise<Reaper> {
     cwd: opts.stateDir,
   });
   try {
-    await waitReady(child);
+    await waitReady(child, READY_TIMEOUT_MS);
   } catch (e) {
     child.kill('SIGKILL');
     throw new LabError(Errors.NodeFailed, `the process reaper did not start: ${(e as Error).message}`, { cause: e, hint: 'Run `npm run build`, or pass --no-reaper.' });
@@ -221,27 +222,3 @@ function defaultMainPath(): string {
   return resolve(dirname(here), '..', '..', 'dist', 'src', 'runtime', 'reaper-main.js');
 }
 
-function waitReady(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => done(new Error(`no ready signal within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
-    function done(err?: Error): void {
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      child.off('exit', onExit);
-      child.off('error', done);
-      if (err) reject(err);
-      else resolve();
-    }
-    function onData(chunk: Buffer): void {
-      out += chunk.toString('utf8');
-      if (out.includes('ready\n')) done();
-    }
-    function onExit(code: number | null): void {
-      done(new Error(`it exited with code ${code}`));
-    }
-    child.stdout!.on('data', onData);
-    child.once('exit', onExit);
-    child.once('error', done);
-  });
-}
