@@ -3,7 +3,6 @@
  * 0 every variant met its expectation, 1 one did not, 2 bad input, 3 a real part failed, 130 interrupted.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -27,6 +26,7 @@ import { listKept } from '../runtime/kept.js';
 import { formatKept, formatKeptLine } from '../report/kept-view.js';
 import { stopKept } from '../runtime/cluster-runtime.js';
 import { parseSampleRatio, traceOptionsFromEnv } from '../trace/config.js';
+import { defaultStateDir } from '../runtime/state-dir.js';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -59,7 +59,7 @@ function readEnv(): CliEnv {
     noColor: Boolean(e.NO_COLOR) || !process.stdout.isTTY,
     toxiproxyBinary: e.CHAOSLAB_TOXIPROXY || undefined,
     prometheusBinary: e.CHAOSLAB_PROMETHEUS || undefined,
-    stateDir: e.CHAOSLAB_STATE_DIR || path.join(os.tmpdir(), 'chaoslab-state'),
+    stateDir: defaultStateDir(e),
     dockerHost: e.DOCKER_HOST || undefined,
     configFile: e.CHAOSLAB_CONFIG || undefined,
     otel: Object.fromEntries(Object.entries(e).filter(([k]) => k.startsWith('OTEL_'))),

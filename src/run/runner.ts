@@ -32,6 +32,7 @@ import { writeJunit } from '../report/junit.js';
 import { writeHtmlReport } from '../report/html.js';
 import { resetCheckerMetrics, runCheckers } from './checkers.js';
 import { TRACING_OFF, startLabTracing, type LabTracing, type TraceOptions } from '../trace/lab-tracing.js';
+import { openStateDir } from '../runtime/state-dir.js';
 
 export interface RunOptions {
   projectRoot: string;
@@ -133,6 +134,8 @@ function stamp(d: Date): string {
 }
 
 export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise<RunResult> {
+  // A state folder that is a file, someone else's or writable by others: exit 2 before anything starts.
+  openStateDir(opts.stateDir, { create: true });
   // Binaries are looked up before anything starts: a missing one starts nothing and writes nothing.
   // For Docker: the engine answers and the images are current (stale ones are rebuilt: seconds).
   const binaries = { ...(opts.toxiproxyBinary ? { toxiproxyBinary: opts.toxiproxyBinary } : {}), ...(opts.prometheusBinary ? { prometheusBinary: opts.prometheusBinary } : {}) };
@@ -180,7 +183,7 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
       startLabMetricsServer(metrics, { host: cluster.labMetricsHost }).then((l) => (parts.lab = l)),
       tracingReady.then(async (t) => {
         journal.append('traces', t.where);
-        await t.listen(cluster.labMetricsHost);
+        await t.listen(cluster.labMetricsHost, (address) => cluster.isRunPeer(address));
         return t;
       }),
     ]);

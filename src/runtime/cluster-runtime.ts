@@ -21,6 +21,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Runtime } from './runtime.js';
 import { stopFailure, type StopErrorHandler } from './stop-failure.js';
+import { isLoopback, runNetworkPeer } from './peers.js';
 import { DEFAULT_NODE_LIMITS, DockerRuntime, type NodeLimits } from './docker/docker-runtime.js';
 import { PROMETHEUS_ALIAS, TOXIPROXY_ALIAS, startPrometheusContainer, startToxiproxyContainer } from './docker/docker-parts.js';
 import { DockerEngine } from './docker/engine.js';
@@ -66,6 +67,8 @@ export interface ClusterRuntime {
   readonly nodeListenHost: string;
   /** Where the lab's metrics server must listen so Prometheus can scrape it. */
   readonly labMetricsHost: string;
+  /** Whether a client at this remote address is one of the run's nodes or parts (the lab's listeners check it). */
+  isRunPeer(address: string): boolean;
   /** `host:port` of a node's port for peers, Toxiproxy upstreams and Prometheus. Final once `startToxiproxy` resolved. */
   nodeAddress(node: string, port: number): string;
   /** The `listen` of a Toxiproxy proxy. */
@@ -129,6 +132,7 @@ export function prepareProcessRuntime(setup: ProcessRuntimeSetup): PreparedRunti
         description: 'local processes',
         nodeListenHost: '127.0.0.1',
         labMetricsHost: '127.0.0.1',
+        isRunPeer: isLoopback,
         nodeAddress: (_node, port) => loopback(port),
         proxyListenAddress: loopback,
         proxyAddress: loopback,
@@ -226,10 +230,11 @@ async function openDocker(engine: DockerEngine, version: string, setup: DockerRu
   }
   const stale = swept.value;
   if (stale.length) run.onMessage?.(`removed ${stale.reduce((n, r) => n + r.containers.length, 0)} container(s) and ${stale.reduce((n, r) => n + r.networks.length, 0)} network(s) left by ${stale.length} earlier run(s)`);
-  return dockerCluster(engine, version, setup, run, owner, networkName, network.value.gateway, reaper.value);
+  return dockerCluster(engine, version, setup, run, owner, networkName, network.value, reaper.value);
 }
 
-function dockerCluster(engine: DockerEngine, version: string, setup: DockerRuntimeSetup, run: RunIdentity, owner: string, networkName: string, gateway: string, reaper: DockerReaper): ClusterRuntime {
+function dockerCluster(engine: DockerEngine, version: string, setup: DockerRuntimeSetup, run: RunIdentity, owner: string, networkName: string, network: { gateway: string; subnet: string }, reaper: DockerReaper): ClusterRuntime {
+  const { gateway } = network;
   const onError = run.onStopError ?? (() => {});
   const ctx = { engine, network: networkName, runId: run.runId, scenario: run.scenario, owner, onError };
   const sandboxes = createNodeSandboxes(ctx);
@@ -246,6 +251,8 @@ function dockerCluster(engine: DockerEngine, version: string, setup: DockerRunti
     // The host's address on the run's own bridge: Prometheus's container reaches the lab there, and nothing
     // outside the machine can (the bridge is not routed beyond it).
     labMetricsHost: gateway,
+    // The containers on the run's own network; not the gateway, which is the host (any local user).
+    isRunPeer: runNetworkPeer(network.subnet, gateway),
     nodeAddress: (node, port) => `${sandboxes.addressOf(node) ?? node}:${port}`,
     proxyListenAddress: (port) => `0.0.0.0:${port}`,
     proxyAddress: (port) => `${toxiproxyIp ?? TOXIPROXY_ALIAS}:${port}`,

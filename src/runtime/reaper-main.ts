@@ -43,9 +43,13 @@ process.stdin.on('data', (chunk: string) => {
     const line = buffered.slice(0, nl);
     buffered = buffered.slice(nl + 1);
     try {
-      const msg = JSON.parse(line) as { op: string; pid: number; startTime?: string | null; label?: string };
+      const msg = JSON.parse(line) as { op: string; pid: number; startTime?: string | null; label?: string; uid?: number; cmdline?: string };
       if (reaping) return;
-      if (msg.op === 'register') registered.set(msg.pid, { pid: msg.pid, startTime: msg.startTime ?? null, label: msg.label ?? '' });
+      if (msg.op === 'register') {
+        // The identity recorded at registration is what killGroups checks before it signals.
+        const { op: _op, ...entry } = msg;
+        registered.set(msg.pid, { ...entry, startTime: msg.startTime ?? null, label: msg.label ?? '' });
+      }
       else if (msg.op === 'unregister') registered.delete(msg.pid);
       else if (msg.op === 'release') {
         // Before the pipe's close can be read as the lab's death. The lab removes the state file.

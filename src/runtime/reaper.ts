@@ -5,14 +5,15 @@
  * if even the reaper was lost.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitReady } from './helper-ready.js';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
 import { keptRunIds } from './kept.js';
-import { isSameProcessAlive, killGroups, readStartTime, type ProcessEntry } from './proc.js';
+import { isOurProcess, isSameProcessAlive, killGroups, processEntry, readStartTime, type ProcessEntry } from './proc.js';
+import { isOwnRegularFile, openStateDir, writePrivateFile } from './state-dir.js';
 
 export interface Reaper {
   readonly runId: string;
@@ -42,7 +43,8 @@ export interface ReaperState {
   version: 1;
   runId: string;
   owner: { pid: number; startTime: string | null };
-  reaper: { pid: number; startTime: string | null } | null;
+  /** The reaper process itself, identified as the processes are (`cleanStale` kills an orphaned one). */
+  reaper: ProcessEntry | null;
   processes: ProcessEntry[];
 }
 
@@ -64,7 +66,7 @@ export async function startReaper(opts: ReaperOptions): Promise<Reaper> {
   if (!existsSync(mainPath)) {
     throw new LabError(Errors.NodeFailed, `the process reaper is not built (${mainPath} is missing)`, { hint: 'Run `npm run build`.' });
   }
-  mkdirSync(opts.stateDir, { recursive: true });
+  openStateDir(opts.stateDir, { create: true });
   const stateFile = join(opts.stateDir, `${opts.runId}.json`);
   const owner = { pid: process.pid, startTime: readStartTime(process.pid) };
 
@@ -84,7 +86,7 @@ export async function startReaper(opts: ReaperOptions): Promise<Reaper> {
     version: 1,
     runId: opts.runId,
     owner,
-    reaper: { pid: child.pid!, startTime: readStartTime(child.pid!) },
+    reaper: processEntry(child.pid!, 'reaper'),
     processes: [],
   });
   reaper.writeState();
@@ -110,8 +112,7 @@ class ProcessReaper implements Reaper {
   }
 
   async register(pid: number, label: string): Promise<void> {
-    const startTime = readStartTime(pid);
-    const entry: ProcessEntry = { pid, startTime, label };
+    const entry = processEntry(pid, label);
     this.state.processes = [...this.state.processes.filter((p) => p.pid !== pid), entry];
     this.writeState();
     await this.#send({ op: 'register', ...entry });
@@ -149,12 +150,10 @@ class ProcessReaper implements Reaper {
     removeFile(this.stateFile);
   }
 
-  /** Atomic (write then rename), so a crash never leaves a torn file. */
+  /** Atomic (write then rename), so a crash never leaves a torn file; never through a planted link. */
   writeState(): void {
     if (this.#closed) return;
-    const tmp = `${this.stateFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.state, null, 2));
-    renameSync(tmp, this.stateFile);
+    writePrivateFile(this.stateFile, JSON.stringify(this.state, null, 2));
   }
 
   #send(msg: object): Promise<void> {
@@ -169,6 +168,7 @@ class ProcessReaper implements Reaper {
  * (their record owns the processes now; `chaoslab down` and `clean` stop them through it).
  */
 export async function cleanStale(stateDir: string): Promise<{ killed: { pid: number; label: string }[] }> {
+  if (openStateDir(stateDir, { create: false }) === undefined) return { killed: [] };
   const kept = keptRunIds(stateDir);
   let names: string[];
   try {
@@ -183,7 +183,7 @@ export async function cleanStale(stateDir: string): Promise<{ killed: { pid: num
       if (!state || kept.has(state.runId) || isSameProcessAlive(state.owner.pid, state.owner.startTime)) return [];
       const killed = await killGroups(state.processes);
       // An orphaned reaper still running has nothing left to do.
-      if (state.reaper && isSameProcessAlive(state.reaper.pid, state.reaper.startTime)) {
+      if (state.reaper && isOurProcess(state.reaper)) {
         try {
           process.kill(state.reaper.pid, 'SIGKILL');
         } catch {
@@ -198,6 +198,7 @@ export async function cleanStale(stateDir: string): Promise<{ killed: { pid: num
 }
 
 function readState(file: string): ReaperState | undefined {
+  if (!isOwnRegularFile(file)) return undefined;
   try {
     const state = JSON.parse(readFileSync(file, 'utf8')) as ReaperState;
     return state.version === 1 && Array.isArray(state.processes) && typeof state.owner?.pid === 'number' ? state : undefined;

@@ -94,7 +94,7 @@ export class DockerEngine {
   // --- networks
 
   /** A bridge network of the run's own: no masquerading (containers cannot reach beyond it), ports on 127.0.0.1. */
-  async createNetwork(name: string, labels: Record<string, string>): Promise<{ id: string; gateway: string }> {
+  async createNetwork(name: string, labels: Record<string, string>): Promise<{ id: string; gateway: string; subnet: string }> {
     const net = await this.call(`create network ${name}`, () =>
       this.docker.createNetwork({
         Name: name,
@@ -114,7 +114,7 @@ export class DockerEngine {
       await net.remove().catch(() => undefined);
       throw new LabError(Errors.DockerFailed, `network ${name} has no gateway address`, { hint: 'check the engine\'s default address pools (docker network inspect)' });
     }
-    return { id: net.id, gateway: gateway.split('/')[0]! };
+    return { id: net.id, gateway: gateway.split('/')[0]!, subnet: info.IPAM?.Config?.[0]?.Subnet ?? '' };
   }
 
   async removeNetwork(idOrName: string): Promise<void> {
