@@ -6,6 +6,7 @@ import { Errors } from '../errors/catalog.js';
 import { freePort, isPortFree } from '../common/ports.js';
 import { sleep } from '../common/time.js';
 import { isExecutableFile } from '../common/files.js';
+import { trySignal } from '../runtime/proc.js';
 import { Wait } from '../runtime/wait/index.js';
 import { ToxiproxyApi } from './toxiproxy-api.js';
 
@@ -131,14 +132,17 @@ async function startOnce(opts: StartToxiproxyOptions, port: number): Promise<Sta
   let stopping: Promise<void> | undefined;
   const killGroup = (signal: NodeJS.Signals): void => {
     if (pid === undefined || exit) return;
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      // group already gone
-    }
+    // False when the group is already gone; EPERM and the like are thrown to the caller (stop() rejects).
+    trySignal(-pid, signal);
   };
   // Last resort if the lab exits without stop(): never leave the server behind.
-  const onExit = (): void => killGroup('SIGKILL');
+  const onExit = (): void => {
+    try {
+      killGroup('SIGKILL');
+    } catch {
+      // The lab is exiting: there is no journal left to record it in, and the reaper holds the group too.
+    }
+  };
   process.once('exit', onExit);
 
   const stop = (): Promise<void> => {

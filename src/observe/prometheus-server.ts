@@ -6,6 +6,7 @@ import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
 import { freePort, isPortFree } from '../common/ports.js';
 import { isExecutableFile } from '../common/files.js';
+import { trySignal } from '../runtime/proc.js';
 import { Wait, WaitFailure } from '../runtime/wait/index.js';
 import { PrometheusClient } from './prometheus-client.js';
 import { JOB_NAME, waitForTargets, writeTargets, type ScrapeTarget } from './scrape-targets.js';
@@ -109,11 +110,8 @@ function readLogTail(logFile: string, fromByte: number, lines = 15): string {
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   // Never signal a negative/zero "group": kill(-(-1)) or kill(0) would hit unrelated processes.
   if (!Number.isInteger(pid) || pid <= 1) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // ESRCH: the group is already gone.
-  }
+  // False when the group is already gone; EPERM and the like are thrown to the caller (stop() rejects).
+  trySignal(-pid, signal);
 }
 
 function waitExit(exited: Promise<PrometheusExit>, ms: number): Promise<boolean> {

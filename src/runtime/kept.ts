@@ -92,8 +92,8 @@ export function forgetKept(stateDir: string, record: Pick<KeptRecord, 'runId' | 
   for (const f of [path.join(keptDir(stateDir), `${record.runId}.json`), path.join(record.runDir, KEPT_FILE)]) {
     try {
       unlinkSync(f);
-    } catch {
-      // already gone
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
   }
 }

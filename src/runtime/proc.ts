@@ -143,49 +143,63 @@ export function isSameProcessAlive(pid: number, startTime: string | null): boole
   return stat !== null && stat.startTime === startTime && stat.state !== 'Z' && stat.state !== 'X';
 }
 
+/**
+ * Sends `signal` to `target` (a pid, or -pgid for a group). False when there is no such process: it is gone,
+ * which is what a stop wants. Any other failure (EPERM: not ours) is thrown, never swallowed.
+ */
+export function trySignal(target: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(target, signal);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw e;
+  }
+}
+
 /** Signals the process group led by `pid` (nodes are started detached), else the lone pid. */
 export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   // kill(-0) or kill(-1) would reach this whole group or every process there is.
   if (!Number.isInteger(pid) || pid <= 1) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
-  }
+  if (!trySignal(-pid, signal)) trySignal(pid, signal);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * SIGTERM (plus SIGCONT, so paused nodes can act on it) to every group still ours, SIGKILL after `graceMs`.
- * Returns the entries that were alive and got signalled.
+ * Returns the entries that were alive and got signalled. A signal that fails for another reason than the
+ * process being gone goes to `onError` (the others are still stopped); without `onError` the first is thrown
+ * once all were tried.
  */
-export async function killGroups(entries: readonly ProcessEntry[], graceMs = 2000): Promise<ProcessEntry[]> {
+export async function killGroups(entries: readonly ProcessEntry[], graceMs = 2000, onError?: (entry: ProcessEntry, error: unknown) => void): Promise<ProcessEntry[]> {
+  const failures: unknown[] = [];
+  const attempt = (e: ProcessEntry, f: () => void): void => {
+    try {
+      f();
+    } catch (err) {
+      if (onError) onError(e, err);
+      else failures.push(err);
+    }
+  };
   // Identity first: a forged or stale record never gets anyone else's process signalled.
   const targets = entries.filter((e) => Number.isInteger(e.pid) && e.pid > 1 && isOurProcess(e));
   for (const e of targets) {
-    signalGroup(e.pid, 'SIGTERM');
-    signalGroup(e.pid, 'SIGCONT');
+    attempt(e, () => {
+      signalGroup(e.pid, 'SIGTERM');
+      signalGroup(e.pid, 'SIGCONT');
+    });
   }
   const alive = (): ProcessEntry[] => targets.filter((e) => isSameProcessAlive(e.pid, e.startTime));
   const deadline = Date.now() + graceMs;
   while (alive().length > 0 && Date.now() < deadline) await sleep(20);
   const stubborn = alive();
-  for (const e of stubborn) signalGroup(e.pid, 'SIGKILL');
+  for (const e of stubborn) attempt(e, () => signalGroup(e.pid, 'SIGKILL'));
   const killDeadline = Date.now() + 1000;
   while (stubborn.length > 0 && alive().length > 0 && Date.now() < killDeadline) await sleep(10);
   // Leaders are gone; sweep members they left behind. Group only: the leader's pid may be recycled,
   // but Linux never hands out a pid still used as a group id, so -pid hits only leftovers (or nothing).
-  for (const e of targets) {
-    try {
-      process.kill(-e.pid, 'SIGKILL');
-    } catch {
-      // empty group
-    }
-  }
+  for (const e of targets) attempt(e, () => trySignal(-e.pid, 'SIGKILL'));
+  if (failures.length > 0) throw failures[0];
   return targets;
 }

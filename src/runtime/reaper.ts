@@ -12,7 +12,7 @@ import { waitReady } from './helper-ready.js';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
 import { keptRunIds } from './kept.js';
-import { isOurProcess, isSameProcessAlive, killGroups, processEntry, readStartTime, type ProcessEntry } from './proc.js';
+import { isOurProcess, isSameProcessAlive, killGroups, processEntry, readStartTime, trySignal, type ProcessEntry } from './proc.js';
 import { isOwnRegularFile, openStateDir, writePrivateFile } from './state-dir.js';
 
 export interface Reaper {
@@ -183,13 +183,7 @@ export async function cleanStale(stateDir: string): Promise<{ killed: { pid: num
       if (!state || kept.has(state.runId) || isSameProcessAlive(state.owner.pid, state.owner.startTime)) return [];
       const killed = await killGroups(state.processes);
       // An orphaned reaper still running has nothing left to do.
-      if (state.reaper && isOurProcess(state.reaper)) {
-        try {
-          process.kill(state.reaper.pid, 'SIGKILL');
-        } catch {
-          // exited meanwhile
-        }
-      }
+      if (state.reaper && isOurProcess(state.reaper)) trySignal(state.reaper.pid, 'SIGKILL');
       removeFile(file);
       return killed.map(({ pid, label }) => ({ pid, label }));
     }),
@@ -208,11 +202,12 @@ function readState(file: string): ReaperState | undefined {
   }
 }
 
+/** Removes a file that may already be gone (its reaper, or a concurrent clean, removed it); other failures throw. */
 function removeFile(file: string): void {
   try {
     unlinkSync(file);
-  } catch {
-    // already gone
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
 }
 
