@@ -12,6 +12,7 @@ import { Errors } from '../../errors/catalog.js';
 import { hasCode, LabError } from '../../errors/lab-error.js';
 import { startManagedNode } from '../managed-node.js';
 import { markExit, markStart } from '../node-log.js';
+import { nodePorts } from '../node-ports.js';
 import type { ExitStatus, NodeDriver, NodeSpec, Runtime, StartedNode } from '../runtime.js';
 import type { DockerEngine, EngineContainer } from './engine.js';
 import { IMAGES, IN_IMAGE } from './images.js';
@@ -48,6 +49,7 @@ export interface DockerRuntimeOptions {
 
 /** A node spec may name its ports; else they come from the CHAOSLAB_NODE config or the health URL. */
 export type DockerNodeSpec = NodeSpec;
+export { nodePorts };
 
 const STOP_GRACE_S = 2;
 
@@ -272,26 +274,6 @@ export function toContainerCommand(spec: NodeSpec, projectRoot: string): { comma
   }
   const command = [exe, ...args.map((a) => (path.isAbsolute(a) ? mapPath(a) : a))];
   return { command, workingDir: mapPath(spec.cwd) };
-}
-
-/** The node's listen ports: named in the spec, else from its CHAOSLAB_NODE config, else the health URL's. */
-export function nodePorts(spec: NodeSpec): number[] {
-  if (spec.ports?.length) return [...new Set(spec.ports)];
-  const ports = new Set<number>();
-  const config = spec.env['CHAOSLAB_NODE'];
-  if (config) {
-    try {
-      const parsed = JSON.parse(config) as { ports?: Record<string, unknown> };
-      for (const p of Object.values(parsed.ports ?? {})) if (typeof p === 'number' && p > 0) ports.add(p);
-    } catch {
-      // not JSON: the toy will say so itself
-    }
-  }
-  if (ports.size === 0) {
-    const port = Number(new URL(spec.healthUrl).port);
-    if (port > 0) ports.add(port);
-  }
-  return [...ports];
 }
 
 function signalName(n: number): NodeJS.Signals | undefined {
