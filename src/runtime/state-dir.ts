@@ -18,17 +18,17 @@ export function defaultStateDir(env: { CHAOSLAB_STATE_DIR?: string | undefined; 
   return path.join(os.tmpdir(), `chaoslab-${uid ?? os.userInfo().username}`);
 }
 
-const unsafe = (dir: string, why: string): LabError =>
-  new LabError(Errors.StateDirUnsafe, `the state folder ${dir} ${why}`, {
-    hint: `it must be a folder owned by you and writable by no one else: remove it or \`chmod 700 ${dir}\`, or set CHAOSLAB_STATE_DIR to another`,
-  });
+const unsafe = (dir: string, why: string, fix = `remove it, or set CHAOSLAB_STATE_DIR to a folder of your own`): LabError =>
+  new LabError(Errors.StateDirUnsafe, `the state folder ${dir} ${why}`, { hint: `it must be a folder owned by you and writable by no one else: ${fix}` });
 
 /** Checks an existing folder's type, owner and mode (throws `StateDirUnsafe`, exit 2). */
 export function checkStateDir(dir: string, st: Stats, uid = process.getuid?.()): void {
   if (st.isSymbolicLink()) throw unsafe(dir, 'is a symbolic link');
   if (!st.isDirectory()) throw unsafe(dir, 'is not a folder');
   if (uid !== undefined && st.uid !== uid) throw unsafe(dir, `belongs to uid ${st.uid}, not to you (uid ${uid})`);
-  if ((st.mode & 0o022) !== 0) throw unsafe(dir, `is writable by ${st.mode & 0o002 ? 'everyone' : 'its group'} (mode ${(st.mode & 0o777).toString(8)})`);
+  if ((st.mode & 0o022) !== 0) {
+    throw unsafe(dir, `is writable by ${st.mode & 0o002 ? 'everyone' : 'its group'} (mode ${(st.mode & 0o777).toString(8)})`, `\`chmod 700 ${dir}\` if it is yours alone, or set CHAOSLAB_STATE_DIR to another`);
+  }
 }
 
 /**
