@@ -1,6 +1,6 @@
 /**
  * Ready when a line appears on a stream: a helper process (the reapers) says `ready` on stdout once it holds the
- * pipe. Any other line is its complaint and ends the wait; so does the stream's end (the process exited).
+ * pipe. Any other line is its complaint (the failure's detail) and ends the wait; so does the stream's end (the process exited).
  */
 import type { Readable } from 'node:stream';
 import { realClock, WaitFailure, type WaitClock, type WaitStrategy, type WaitTarget } from './strategy.js';
@@ -35,7 +35,7 @@ export class LineWaitStrategy implements WaitStrategy {
         out += chunk.toString();
         const lines = out.split('\n');
         if (lines.includes(line)) done();
-        else if (lines.length > 1) done(new WaitFailure('gone', target.name, `said "${lines[0]!.trim()}"`, ms));
+        else if (lines.length > 1) done(new WaitFailure('gone', target.name, lines[0]!.trim(), ms));
       }
       function onEnd(): void {
         // The process's exit status lands just after its output closes.
