@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Errors } from '../../errors/catalog.js';
 import { hasCode, LabError } from '../../errors/lab-error.js';
-import { startManagedNode } from '../managed-node.js';
+import { ManagedNode } from '../managed-node.js';
 import { markExit, markStart } from '../node-log.js';
 import { nodePorts } from '../node-ports.js';
 import type { ExitStatus, NodeDriver, NodeSpec, Runtime, StartedNode } from '../runtime.js';
@@ -61,16 +61,35 @@ export class DockerRuntime implements Runtime {
     this.#opts = opts;
   }
 
-  start(spec: NodeSpec): Promise<StartedNode> {
+  async start(spec: NodeSpec): Promise<StartedNode> {
     const driver = new DockerDriver(spec, this.#opts);
     this.#nodes.add(driver);
-    return startManagedNode(spec, driver);
+    await driver.start();
+    return new DockerNode(spec, driver);
   }
 
   /** Removes every container this runtime started (normally each node's stop() already did); returns what failed. */
   async removeAll(): Promise<unknown[]> {
     const outcomes = await Promise.allSettled([...this.#nodes].map((n) => n.remove()));
     return outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected').map((o) => o.reason as unknown);
+  }
+}
+
+/** A started node in Docker: the shared node, plus which container is its current incarnation. */
+export class DockerNode extends ManagedNode {
+  constructor(
+    spec: NodeSpec,
+    override readonly driver: DockerDriver,
+  ) {
+    super(spec, driver);
+  }
+
+  get containerId(): string | undefined {
+    return this.driver.containerId;
+  }
+
+  get containerName(): string {
+    return this.driver.containerName;
   }
 }
 
