@@ -51,11 +51,28 @@ elif [ -x /usr/bin/prometheus ]; then
 elif command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   say "installing Debian's prometheus package"
   export DEBIAN_FRONTEND=noninteractive
+  # The package starts a system service; the lab runs its own Prometheus per run. policy-rc.d (Debian's switch
+  # for this) keeps the service from starting; what the package started anyway is stopped by its own service
+  # or pidfile, never by name: other Prometheus servers on the machine are not ours to stop.
+  policy=/usr/sbin/policy-rc.d
+  made_policy=
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && made_policy=1
+    trap 'rm -f "$policy"' EXIT
+  fi
+  running_before=" $(pgrep -x prometheus | tr '\n' ' ') "
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-  # The package may start a system service; the lab runs its own Prometheus per run.
-  (command -v systemctl >/dev/null && systemctl disable --now prometheus >/dev/null 2>&1) || true
-  pkill -x prometheus 2>/dev/null || true
+  if [ -n "$made_policy" ]; then rm -f "$policy"; trap - EXIT; fi
+  if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
+    systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
+  pidfile=/run/prometheus/prometheus.pid
+  pid=$(cat "$pidfile" 2>/dev/null || true)
+  # Only the package's daemon: named in its pidfile, not running before this install, and /usr/bin/prometheus.
+  if [ -n "$pid" ] && [ "${running_before#* $pid }" = "$running_before" ] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = /usr/bin/prometheus ]; then
+    kill "$pid" 2>/dev/null || true
+  fi
   say "prometheus: /usr/bin/prometheus"
 else
   die "Prometheus is missing: install it (Debian/Ubuntu: sudo apt-get install prometheus) or put prometheus on PATH, then run this again"

@@ -60,7 +60,7 @@ describe('chaoslab run with a config file', () => {
     const err = new PassThrough();
     let text = '';
     err.on('data', (d: Buffer) => (text += d.toString()));
-    return { cwd, path: '', stdout: new PassThrough(), stderr: err, noColor: true, toxiproxyBinary: undefined, prometheusBinary: undefined, stateDir: os.tmpdir(), dockerHost: undefined, otel: {}, err: () => text };
+    return { cwd, path: '', stdout: new PassThrough(), stderr: err, noColor: true, toxiproxyBinary: undefined, prometheusBinary: undefined, stateDir: path.join(cwd, '.state'), dockerHost: undefined, otel: {}, err: () => text };
   }
 
   it('exits 2 before starting anything when the settings file is wrong', async () => {

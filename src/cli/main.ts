@@ -4,7 +4,6 @@
  * expectation, 2 bad input, 3 a real part failed, 70 an internal error (a bug), 130 interrupted.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomSeed } from '../common/rng.js';
@@ -36,6 +35,7 @@ import { formatCommandUsage, GLOBAL_OPTIONS, parseCommand, parseCommandLine, typ
 import { didYouMean } from './did-you-mean.js';
 import { resolveScenarioFile, scenariosDir } from './scenario-ref.js';
 import { chaoslabVersion } from './version.js';
+import { defaultStateDir } from '../runtime/state-dir.js';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -77,7 +77,7 @@ export function readEnv(): CliEnv {
     noColor: Boolean(e.NO_COLOR) || !process.stdout.isTTY,
     toxiproxyBinary: e.CHAOSLAB_TOXIPROXY || undefined,
     prometheusBinary: e.CHAOSLAB_PROMETHEUS || undefined,
-    stateDir: e.CHAOSLAB_STATE_DIR || path.join(os.tmpdir(), 'chaoslab-state'),
+    stateDir: defaultStateDir(e),
     stateDirFromEnv: Boolean(e.CHAOSLAB_STATE_DIR),
     dockerHost: e.DOCKER_HOST || undefined,
     configFile: e.CHAOSLAB_CONFIG || undefined,

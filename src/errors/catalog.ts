@@ -1,6 +1,11 @@
 import type { ErrorData } from './lab-error.js';
 
-/** The catalog of error identities. Codes are permanent: tools and docs refer to them. */
+/**
+ * The catalog of error identities, the only place a code is made (after astro's error catalog: each entry
+ * `satisfies ErrorData`). Codes are permanent: tools and docs refer to them; `docs/errors.md` is generated from
+ * this file (`npm run docs:errors`; a test keeps the two equal). `hint` is the default advice where the throw site
+ * knows nothing better.
+ */
 export const Errors = {
   // Bad input (exit 2)
   FileNotFound: { code: 'CHAOSLAB_FILE_NOT_FOUND', kind: 'input', title: 'File not found.' },
@@ -28,6 +33,22 @@ export const Errors = {
   NodeFailed: { code: 'CHAOSLAB_NODE_FAILED', kind: 'part', title: 'A cluster node failed.' },
   WorkloadFailed: { code: 'CHAOSLAB_WORKLOAD_FAILED', kind: 'part', title: 'The load generator failed.' },
   Interrupted: { code: 'CHAOSLAB_INTERRUPTED', kind: 'part', title: 'Run interrupted.' },
+  StopFailed: { code: 'CHAOSLAB_STOP_FAILED', kind: 'part', title: 'A part could not be stopped cleanly.', hint: 'run `npx chaoslab clean` to remove what is left' },
+  // The state folder (reaper records, kept runs): bad input, exit 2
+  StateDirUnsafe: {
+    code: 'CHAOSLAB_STATE_DIR_UNSAFE',
+    kind: 'input',
+    title: 'The state folder is not safe to use.',
+    hint: 'it must be a folder owned by you and writable by no one else (chmod 700); or point CHAOSLAB_STATE_DIR at one',
+  },
+  // Docker runtime (exit 3)
+  DockerUnavailable: { code: 'CHAOSLAB_DOCKER_UNAVAILABLE', kind: 'part', title: 'No Docker engine answers.' },
+  DockerFailed: { code: 'CHAOSLAB_DOCKER_FAILED', kind: 'part', title: 'The Docker engine refused a request.' },
+  DockerNameTaken: { code: 'CHAOSLAB_DOCKER_NAME_TAKEN', kind: 'part', title: 'A container of that name exists already.', hint: 'run `npx chaoslab clean`' },
+  ImageMissing: { code: 'CHAOSLAB_IMAGE_MISSING', kind: 'part', title: 'A chaoslab image is missing.', hint: 'build the images: npx chaoslab images build' },
+  ImageBuildFailed: { code: 'CHAOSLAB_IMAGE_BUILD_FAILED', kind: 'part', title: 'An image build failed.' },
+  // A bug in the lab
+  Internal: { code: 'CHAOSLAB_INTERNAL', kind: 'internal', title: 'Internal error (a bug in chaoslab).', hint: 'please report it with the run folder' },
 } as const satisfies Record<string, ErrorData>;
 
 export type ErrorName = keyof typeof Errors;

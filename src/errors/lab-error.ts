@@ -5,9 +5,13 @@
 export type ErrorKind = 'input' | 'part' | 'internal';
 
 export interface ErrorData {
+  /** `CHAOSLAB_…`, permanent. */
   code: string;
   kind: ErrorKind;
+  /** One line: what went wrong, in general. */
   title: string;
+  /** What to do, when the throw site gives no better hint. */
+  hint?: string;
 }
 
 export interface SourceLocation {
@@ -37,7 +41,7 @@ export class LabError extends Error {
     this.code = data.code;
     this.kind = data.kind;
     this.title = data.title;
-    this.hint = opts.hint;
+    this.hint = opts.hint ?? data.hint;
     this.location = opts.location;
     this.details = opts.details ?? [];
   }
@@ -77,4 +81,9 @@ export class LabError extends Error {
 
 export function isLabError(e: unknown): e is LabError {
   return e instanceof LabError;
+}
+
+/** Tells errors apart by identity, never by message text: `hasCode(e, Errors.PortTaken)`. */
+export function hasCode(e: unknown, data: ErrorData): e is LabError {
+  return e instanceof LabError && e.code === data.code;
 }

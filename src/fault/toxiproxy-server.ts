@@ -1,11 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { LabError } from '../errors/lab-error.js';
 import { Errors } from '../errors/catalog.js';
 import { freePort, isPortFree } from '../common/ports.js';
 import { sleep } from '../common/time.js';
+import { isExecutableFile } from '../common/files.js';
+import { trySignal } from '../runtime/proc.js';
+import { Wait } from '../runtime/wait/index.js';
 import { ToxiproxyApi } from './toxiproxy-api.js';
 
 export const TOXIPROXY_BINARY_NAME = 'toxiproxy-server';
@@ -37,16 +39,6 @@ export function findToxiproxyBinary(opts: { projectRoot: string; envPath?: strin
   throw new LabError(Errors.ToxiproxyMissing, `toxiproxy-server not found (looked in ${tried.join(', ')})`, {
     hint: MISSING_HINT,
   });
-}
-
-function isExecutableFile(p: string): boolean {
-  try {
-    if (!fs.statSync(p).isFile()) return false;
-    fs.accessSync(p, fs.constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export interface StartedToxiproxy {
@@ -140,14 +132,17 @@ async function startOnce(opts: StartToxiproxyOptions, port: number): Promise<Sta
   let stopping: Promise<void> | undefined;
   const killGroup = (signal: NodeJS.Signals): void => {
     if (pid === undefined || exit) return;
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      // group already gone
-    }
+    // False when the group is already gone; EPERM and the like are thrown to the caller (stop() rejects).
+    trySignal(-pid, signal);
   };
   // Last resort if the lab exits without stop(): never leave the server behind.
-  const onExit = (): void => killGroup('SIGKILL');
+  const onExit = (): void => {
+    try {
+      killGroup('SIGKILL');
+    } catch {
+      // The lab is exiting: there is no journal left to record it in, and the reaper holds the group too.
+    }
+  };
   process.once('exit', onExit);
 
   const stop = (): Promise<void> => {
@@ -196,7 +191,7 @@ async function startOnce(opts: StartToxiproxyOptions, port: number): Promise<Sta
     if (SERVER_ERROR.test(log)) {
       return fail(new LabError(Errors.ToxiproxyFailed, `toxiproxy-server failed to serve; log tail:\n${log}`, { hint: `see ${opts.logFile}` }));
     }
-    if (await versionAnswers(port)) {
+    if (await toxiproxyReady(port).isReady()) {
       // Re-check: a foreign server on the port could answer before toxiproxy logs its bind error.
       if (BIND_ERROR.test(readLogTail(opts.logFile, logStart))) return fail(portTaken(port));
       break;
@@ -225,22 +220,9 @@ async function startOnce(opts: StartToxiproxyOptions, port: number): Promise<Sta
   };
 }
 
-/**
- * One readiness probe. node:http rather than fetch: on a cold process fetch's first request
- * costs ~20 ms more, and startup time is on every run's critical path.
- */
-function versionAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/version', agent: false, timeout: 500 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(res.statusCode === 200 && body.includes('"version"')));
-      res.on('error', () => resolve(false));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-  });
+/** Toxiproxy answers: `GET /version` says its version (local server and container alike). */
+export function toxiproxyReady(port: number) {
+  return Wait.forHttp(`http://127.0.0.1:${port}/version`, { body: (text) => text.includes('"version"') });
 }
 
 /** The last ~2 KB this attempt wrote to the log. */

@@ -5,24 +5,18 @@ import { stringify as toYaml } from 'yaml';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
 import { freePort, isPortFree } from '../common/ports.js';
-import { sleep } from '../common/time.js';
-import { PrometheusClient, type ActiveTarget } from './prometheus-client.js';
+import { isExecutableFile } from '../common/files.js';
+import { trySignal } from '../runtime/proc.js';
+import { Wait, WaitFailure } from '../runtime/wait/index.js';
+import { PrometheusClient } from './prometheus-client.js';
+import { JOB_NAME, waitForTargets, writeTargets, type ScrapeTarget } from './scrape-targets.js';
+
+export type { ScrapeTarget } from './scrape-targets.js';
 
 const INSTALL_HINT = "install Debian's package: `apt-get install prometheus` (or run `npm run setup`)";
 const DEFAULT_BINARY = '/usr/bin/prometheus';
 const READY_TIMEOUT_MS = 20_000;
-const POLL_MS = 50;
 const STOP_GRACE_MS = 3_000;
-const JOB_NAME = 'chaoslab';
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-
-export interface ScrapeTarget {
-  /** `host:port` */
-  address: string;
-  /** Defaults to `/metrics`. */
-  metricsPath?: string;
-  labels: Record<string, string>;
-}
 
 export interface PrometheusExit {
   code: number | null;
@@ -56,16 +50,6 @@ export interface StartPrometheusOptions {
   logFile: string;
   /** Targets present before the first discovery, so they skip the first discovery cycle. */
   initialTargets?: ScrapeTarget[];
-}
-
-function isExecutableFile(p: string): boolean {
-  try {
-    if (!fs.statSync(p).isFile()) return false;
-    fs.accessSync(p, fs.constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -110,40 +94,6 @@ export function renderPrometheusConfig(opts: { scrapeIntervalMs: number; targets
   });
 }
 
-function validateTargets(targets: ScrapeTarget[]): void {
-  for (const t of targets) {
-    if (!/^[^\s/:]+:\d{1,5}$/.test(t.address)) {
-      throw new LabError(Errors.InvalidField, `Scrape target address "${t.address}" is not host:port.`);
-    }
-    if (t.metricsPath !== undefined && !t.metricsPath.startsWith('/')) {
-      throw new LabError(Errors.InvalidField, `Metrics path "${t.metricsPath}" must start with "/".`);
-    }
-    for (const name of Object.keys(t.labels)) {
-      // `__`-prefixed labels are Prometheus internals (e.g. __address__), not user labels.
-      if (!LABEL_NAME.test(name) || name.startsWith('__')) {
-        throw new LabError(Errors.InvalidField, `"${name}" is not a valid Prometheus label name.`, {
-          hint: 'use letters, digits and underscores, not starting with a digit or "__"',
-        });
-      }
-    }
-  }
-}
-
-function renderTargets(targets: ScrapeTarget[]): string {
-  const groups = targets.map((t) => ({
-    targets: [t.address],
-    labels: t.metricsPath && t.metricsPath !== '/metrics' ? { ...t.labels, __metrics_path__: t.metricsPath } : t.labels,
-  }));
-  return JSON.stringify(groups, null, 2) + '\n';
-}
-
-/** Write-then-rename so Prometheus never reads a half-written file. */
-async function writeAtomically(file: string, content: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.promises.writeFile(tmp, content);
-  await fs.promises.rename(tmp, file);
-}
-
 function readLogTail(logFile: string, fromByte: number, lines = 15): string {
   let all: string[];
   try {
@@ -160,11 +110,8 @@ function readLogTail(logFile: string, fromByte: number, lines = 15): string {
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   // Never signal a negative/zero "group": kill(-(-1)) or kill(0) would hit unrelated processes.
   if (!Number.isInteger(pid) || pid <= 1) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // ESRCH: the group is already gone.
-  }
+  // False when the group is already gone; EPERM and the like are thrown to the caller (stop() rejects).
+  trySignal(-pid, signal);
 }
 
 function waitExit(exited: Promise<PrometheusExit>, ms: number): Promise<boolean> {
@@ -173,16 +120,6 @@ function waitExit(exited: Promise<PrometheusExit>, ms: number): Promise<boolean>
     timer = setTimeout(() => resolve(false), ms);
   });
   return Promise.race([exited.then(() => true), timeout]).finally(() => clearTimeout(timer));
-}
-
-async function isReady(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) });
-    await res.body?.cancel();
-    return res.status === 200;
-  } catch {
-    return false;
-  }
 }
 
 interface Attempt {
@@ -226,9 +163,7 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Sta
   await fs.promises.mkdir(path.dirname(opts.logFile), { recursive: true });
   const targetsFile = path.join(opts.dir, 'targets.json');
   const configFile = path.join(opts.dir, 'prometheus.yml');
-  const initial = opts.initialTargets ?? [];
-  validateTargets(initial);
-  await writeAtomically(targetsFile, renderTargets(initial));
+  await writeTargets(targetsFile, opts.initialTargets ?? []);
   await fs.promises.writeFile(configFile, renderPrometheusConfig({ scrapeIntervalMs: opts.scrapeIntervalMs, targetsFile }));
 
   if (opts.port !== undefined && !(await isPortFree(opts.port))) {
@@ -247,14 +182,14 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Sta
     let exit: PrometheusExit | undefined;
     void proc.exited.then((e) => (exit = e));
 
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    let ready = false;
-    while (!exit && Date.now() < deadline) {
-      if (await isReady(url)) {
-        ready = true;
-        break;
-      }
-      await sleep(POLL_MS);
+    let ready = true;
+    try {
+      await Wait.forHttp(`${url}/-/ready`)
+        .withTimeout(READY_TIMEOUT_MS)
+        .waitUntilReady({ name: 'Prometheus', gone: () => (exit ? 'exited' : undefined) });
+    } catch (e) {
+      if (!(e instanceof WaitFailure)) throw e;
+      ready = false;
     }
     if (ready && !exit) return started(opts, proc, port, url, targetsFile);
 
@@ -296,47 +231,10 @@ function started(opts: StartPrometheusOptions, proc: Attempt, port: number, url:
     client,
     exited: proc.exited,
 
-    async setTargets(targets) {
-      validateTargets(targets);
-      await writeAtomically(targetsFile, renderTargets(targets));
-    },
+    setTargets: (targets) => writeTargets(targetsFile, targets),
 
-    async waitForTargets(addresses, timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      let last: ActiveTarget[] = [];
-      let lastQueryError = '';
-      for (;;) {
-        if (exitedYet) {
-          throw new LabError(Errors.PrometheusFailed, 'Prometheus exited while waiting for scrape targets.', {
-            hint: `see ${opts.logFile}`,
-          });
-        }
-        try {
-          last = (await client.targets()).filter((t) => t.scrapePool === JOB_NAME);
-          lastQueryError = '';
-          if (addresses.every((a) => last.some((t) => t.discoveredLabels['__address__'] === a && t.health === 'up'))) {
-            return;
-          }
-        } catch (e) {
-          lastQueryError = e instanceof Error ? e.message : String(e);
-        }
-        if (Date.now() >= deadline) break;
-        await sleep(POLL_MS);
-      }
-      const notUp = addresses
-        .map((a) => {
-          const t = last.find((x) => x.discoveredLabels['__address__'] === a);
-          if (!t) return `${a} (not discovered)`;
-          if (t.health === 'up') return undefined;
-          return `${a} (${t.health}${t.lastError ? `: ${t.lastError}` : ', not scraped yet'})`;
-        })
-        .filter((x): x is string => x !== undefined);
-      throw new LabError(
-        Errors.PrometheusFailed,
-        `Scrape targets not up after ${timeoutMs}ms: ${notUp.join('; ') || lastQueryError || 'unknown'}.`,
-        { hint: 'check that each target serves metrics at its address and path' },
-      );
-    },
+    waitForTargets: (addresses, timeoutMs) =>
+      waitForTargets(client, addresses, timeoutMs, { name: 'Prometheus', gone: () => (exitedYet ? 'exited' : undefined) }, { logFile: opts.logFile }),
 
     stop() {
       stopping ??= (async () => {

@@ -61,7 +61,7 @@ export type JournalEvent =
   | InVariant<'node-exited', { node: string; code: number | null; signal: string | null; atMs: number }>
   /** A real part broke while the run went on (run-hardening's watcher). */
   | Of<'part-failed', { variant?: string; part: 'toxiproxy' | 'prometheus' | 'load' | 'node' | 'lab-metrics' | 'runtime'; message: string }>
-  | Of<'error', { variant?: string; error: ErrorFields }>
+  | Of<'error', { variant?: string; error: ErrorFields; /** `teardown`: a part that failed to stop. */ during?: 'teardown' }>
   | Of<'kept', KeptInfo>
   | Of<'parts-stopped', { stopMs: number }>
   | Of<'interrupted'>

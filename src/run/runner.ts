@@ -15,6 +15,7 @@ import { createLabMetrics, startLabMetricsServer, type LabMetrics } from '../obs
 import type { StartedPrometheus } from '../observe/prometheus-server.js';
 import { prepareDockerRuntime, prepareProcessRuntime, type PreparedRuntime } from '../runtime/cluster-runtime.js';
 import type { KeptInfo } from '../runtime/kept.js';
+import { openStateDir } from '../runtime/state-dir.js';
 import { CLIENT } from '../scenario/load.js';
 import type { ScenarioPlan, VariantPlan } from '../scenario/plan.js';
 import { TRACING_OFF, startLabTracing, type LabTracing } from '../trace/lab-tracing.js';
@@ -96,7 +97,14 @@ async function startParts(
 ): Promise<{ parts: Parts; environment: Promise<RunEnvironment> }> {
   const { plan, opts, runDir, runId, events, scrapeIntervalMs } = run;
   const ports = await allocatePorts(plan);
-  const cluster = await prepared.open({ runId, scenario: plan.id, stateDir: opts.stateDir, nodes: nodePortList(plan, ports), onMessage: (line) => events.emit({ kind: 'message', line }) });
+  const cluster = await prepared.open({
+    runId,
+    scenario: plan.id,
+    stateDir: opts.stateDir,
+    nodes: nodePortList(plan, ports),
+    onMessage: (line) => events.emit({ kind: 'message', line }),
+    onStopError: (e) => events.emit({ kind: 'error', during: 'teardown', error: errorFields(e) }),
+  });
   into.cluster = cluster;
   events.emit({ kind: 'progress', progress: { label: `starting Toxiproxy (${cluster.kind === 'docker' ? 'container' : 'process'})` } });
   const [toxiproxy, lab, tracing] = await Promise.all([
@@ -104,7 +112,7 @@ async function startParts(
     startLabMetricsServer(metrics, { host: cluster.labMetricsHost }).then((l) => (into.lab = l)),
     tracingReady.then(async (t) => {
       events.emit({ kind: 'traces', ...t.where });
-      await t.listen(cluster.labMetricsHost);
+      await t.listen(cluster.labMetricsHost, (address) => cluster.isRunPeer(address));
       return (into.tracing = t);
     }),
   ]);
@@ -140,6 +148,8 @@ async function startParts(
 }
 
 export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise<RunResult> {
+  // A state folder that is a file, someone else's or writable by others: exit 2 before anything starts.
+  openStateDir(opts.stateDir, { create: true });
   const prepared = await prepareRuntime(opts);
   const started = new Date();
   const runId = `${stamp(started)}-${plan.id}-${opts.seed}`;
@@ -244,7 +254,7 @@ async function stopOrKeepParts(run: Omit<RunContext, 'parts'>, parts: Partial<Pa
     if (parts.lab) stops.push(parts.lab.stop());
     if (parts.toxiproxy) stops.push(parts.toxiproxy.stop());
     if (prometheus) stops.push(prometheus.stop());
-    await Promise.allSettled(stops);
+    for (const o of await Promise.allSettled(stops)) if (o.status === 'rejected') events.emit({ kind: 'error', during: 'teardown', error: errorFields(o.reason) });
     await parts.cluster?.close();
     events.emit({ kind: 'parts-stopped', stopMs: Math.round(performance.now() - stopping) });
   }

@@ -20,10 +20,12 @@ import { killGroups, type ProcessEntry } from './proc.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Runtime } from './runtime.js';
+import { stopFailure, type StopErrorHandler } from './stop-failure.js';
+import { isLoopback, runNetworkPeer } from './peers.js';
 import { DEFAULT_NODE_LIMITS, DockerRuntime, type NodeLimits } from './docker/docker-runtime.js';
 import { PROMETHEUS_ALIAS, TOXIPROXY_ALIAS, startPrometheusContainer, startToxiproxyContainer } from './docker/docker-parts.js';
 import { DockerEngine } from './docker/engine.js';
-import { DockerErrors } from './docker/errors.js';
+import { Errors } from '../errors/catalog.js';
 import { ensureImages, type ImageOutcome, type ImageSource } from './docker/images.js';
 import { LABEL, createLabels, formatOwner, objectName, runFilter, thisHost } from './docker/labels.js';
 import { cleanDockerLeftovers, startDockerReaper, type DockerReaper } from './docker/reaper.js';
@@ -65,6 +67,8 @@ export interface ClusterRuntime {
   readonly nodeListenHost: string;
   /** Where the lab's metrics server must listen so Prometheus can scrape it. */
   readonly labMetricsHost: string;
+  /** Whether a client at this remote address is one of the run's nodes or parts (the lab's listeners check it). */
+  isRunPeer(address: string): boolean;
   /** `host:port` of a node's port for peers, Toxiproxy upstreams and Prometheus. Final once `startToxiproxy` resolved. */
   nodeAddress(node: string, port: number): string;
   /** The `listen` of a Toxiproxy proxy. */
@@ -92,6 +96,8 @@ export interface RunIdentity {
   /** Where the process reaper keeps its state files. */
   stateDir: string;
   onMessage?: (message: string) => void;
+  /** A part or node that could not be stopped or removed cleanly: teardown goes on; the runner journals it. */
+  onStopError?: StopErrorHandler;
 }
 
 export interface PreparedRuntime {
@@ -126,6 +132,7 @@ export function prepareProcessRuntime(setup: ProcessRuntimeSetup): PreparedRunti
         description: 'local processes',
         nodeListenHost: '127.0.0.1',
         labMetricsHost: '127.0.0.1',
+        isRunPeer: isLoopback,
         nodeAddress: (_node, port) => loopback(port),
         proxyListenAddress: loopback,
         proxyAddress: loopback,
@@ -140,7 +147,7 @@ export function prepareProcessRuntime(setup: ProcessRuntimeSetup): PreparedRunti
           await reaper.register(p.pid, 'prometheus');
           return p;
         },
-        nodes: () => new ProcessRuntime({ reaper }),
+        nodes: () => new ProcessRuntime({ reaper, onError: (e) => run.onStopError?.(stopFailure('a node (the reaper did not take its exit)', e)) }),
         close: () => reaper.close(),
         async keep(info) {
           toxiproxy?.release?.();
@@ -217,17 +224,19 @@ async function openDocker(engine: DockerEngine, version: string, setup: DockerRu
     engine.createNetwork(networkName, createLabels(run.runId, { scenario: run.scenario, part: 'network', owner })),
   ]);
   if (reaper.status === 'rejected' || swept.status === 'rejected' || network.status === 'rejected') {
-    if (network.status === 'fulfilled') await engine.removeNetwork(network.value.id).catch(() => {});
+    if (network.status === 'fulfilled') await engine.removeNetwork(network.value.id).catch((e: unknown) => run.onStopError?.(stopFailure(`network ${networkName}`, e)));
     if (reaper.status === 'fulfilled') await reaper.value.close();
     throw [reaper, swept, network].find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason;
   }
   const stale = swept.value;
   if (stale.length) run.onMessage?.(`removed ${stale.reduce((n, r) => n + r.containers.length, 0)} container(s) and ${stale.reduce((n, r) => n + r.networks.length, 0)} network(s) left by ${stale.length} earlier run(s)`);
-  return dockerCluster(engine, version, setup, run, owner, networkName, network.value.gateway, reaper.value);
+  return dockerCluster(engine, version, setup, run, owner, networkName, network.value, reaper.value);
 }
 
-function dockerCluster(engine: DockerEngine, version: string, setup: DockerRuntimeSetup, run: RunIdentity, owner: string, networkName: string, gateway: string, reaper: DockerReaper): ClusterRuntime {
-  const ctx = { engine, network: networkName, runId: run.runId, scenario: run.scenario, owner };
+function dockerCluster(engine: DockerEngine, version: string, setup: DockerRuntimeSetup, run: RunIdentity, owner: string, networkName: string, network: { gateway: string; subnet: string }, reaper: DockerReaper): ClusterRuntime {
+  const { gateway } = network;
+  const onError = run.onStopError ?? (() => {});
+  const ctx = { engine, network: networkName, runId: run.runId, scenario: run.scenario, owner, onError };
   const sandboxes = createNodeSandboxes(ctx);
   if (run.nodes) sandboxes.prepare(run.nodes);
   const runtimes: DockerRuntime[] = [];
@@ -242,6 +251,8 @@ function dockerCluster(engine: DockerEngine, version: string, setup: DockerRunti
     // The host's address on the run's own bridge: Prometheus's container reaches the lab there, and nothing
     // outside the machine can (the bridge is not routed beyond it).
     labMetricsHost: gateway,
+    // The containers on the run's own network; not the gateway, which is the host (any local user).
+    isRunPeer: runNetworkPeer(network.subnet, gateway),
     nodeAddress: (node, port) => `${sandboxes.addressOf(node) ?? node}:${port}`,
     proxyListenAddress: (port) => `0.0.0.0:${port}`,
     proxyAddress: (port) => `${toxiproxyIp ?? TOXIPROXY_ALIAS}:${port}`,
@@ -253,12 +264,12 @@ function dockerCluster(engine: DockerEngine, version: string, setup: DockerRunti
     },
     startPrometheus: (o) => startPrometheusContainer(ctx, o),
     nodes() {
-      const rt = new DockerRuntime({ ...ctx, sandboxes, projectRoot: setup.projectRoot, limits: setup.nodeLimits ?? DEFAULT_NODE_LIMITS });
+      const rt = new DockerRuntime({ ...ctx, sandboxes, projectRoot: setup.projectRoot, limits: setup.nodeLimits ?? DEFAULT_NODE_LIMITS, onError: (e) => onError(stopFailure('a node container', e)) });
       runtimes.push(rt);
       return {
         start(spec) {
           if (spec.name === TOXIPROXY_ALIAS || spec.name === PROMETHEUS_ALIAS) {
-            return Promise.reject(new LabError(DockerErrors.DockerFailed, `a node may not be named ${spec.name} in the Docker runtime (the lab's own part has that name)`, { hint: 'rename the node in the cluster file' }));
+            return Promise.reject(new LabError(Errors.InvalidField, `a node may not be named ${spec.name} in the Docker runtime (the lab's own part has that name)`, { hint: 'rename the node in the cluster file' }));
           }
           return rt.start(spec);
         },
@@ -274,8 +285,8 @@ function dockerCluster(engine: DockerEngine, version: string, setup: DockerRunti
     },
     close() {
       closing ??= (async () => {
-        await Promise.allSettled(runtimes.map((r) => r.removeAll()));
-        await sandboxes.removeAll();
+        for (const failures of await Promise.all(runtimes.map((r) => r.removeAll()))) for (const e of failures) onError(stopFailure('a node container', e));
+        await sandboxes.removeAll().catch((e: unknown) => onError(stopFailure('the node sandboxes', e)));
         // Whatever is still labelled with the run (a part whose stop failed, the network).
         try {
           await engine.removeByLabels(runFilter(run.runId).label);

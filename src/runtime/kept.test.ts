@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -66,5 +66,21 @@ describe('kept-run records', () => {
     expect(shownPath('/tmp/runs/x')).toBe('/tmp/runs/x');
     expect(downCommand('/work/runs/x', '/work')).toBe('npx chaoslab down runs/x');
     expect(downCommand('/tmp/my runs/x')).toBe('npx chaoslab down "/tmp/my runs/x"');
+  });
+});
+
+describe('kept-run records in a state folder others control', () => {
+  it('are neither written nor read when the folder is writable by others, nor read through a planted link', () => {
+    const stateDir = path.join(dir, 'state-open');
+    mkdirSync(path.join(stateDir, 'kept'), { recursive: true, mode: 0o700 });
+    chmodSync(stateDir, 0o777);
+    expect(() => writeKept(stateDir, record('run-x', path.join(dir, 'runs', 'x'), ''))).toThrow(/writable by everyone/);
+    expect(() => listKept(stateDir)).toThrow(/writable by everyone/);
+    chmodSync(stateDir, 0o700);
+    // A record planted as a link to someone's file is not read.
+    const elsewhere = path.join(dir, 'elsewhere.json');
+    writeFileSync(elsewhere, JSON.stringify(record('planted', path.join(dir, 'runs', 'p'), '')));
+    symlinkSync(elsewhere, path.join(stateDir, 'kept', 'planted.json'));
+    expect(listKept(stateDir)).toEqual([]);
   });
 });

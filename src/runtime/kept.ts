@@ -5,9 +5,10 @@
  * leave its run alone. One file per run, `<stateDir>/kept/<runId>.json`; a copy for people (`kept.json`) goes into
  * the run folder. Kept free of Docker imports: the process reaper loads this module.
  */
-import { mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ProcessEntry } from './proc.js';
+import { isOwnRegularFile, openStateDir, writePrivateFile } from './state-dir.js';
 
 export interface KeptNode {
   name: string;
@@ -48,12 +49,11 @@ export function keptDir(stateDir: string): string {
 
 /** Atomic (write then rename): `down` never reads a torn record. */
 export function writeKept(stateDir: string, record: KeptRecord): void {
+  openStateDir(stateDir, { create: true });
   const dir = keptDir(stateDir);
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${record.runId}.json`);
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
-  renameSync(tmp, file);
+  // Inside the checked folder only this user can make it; an existing one is checked the same way.
+  openStateDir(dir, { create: true });
+  writePrivateFile(path.join(dir, `${record.runId}.json`), `${JSON.stringify(record, null, 2)}\n`);
   // For people: what is up and how to stop it, beside the run's logs. Best effort: the state dir is what counts.
   try {
     const { version: _v, processes: _p, dockerHost: _d, ...info } = record;
@@ -64,6 +64,7 @@ export function writeKept(stateDir: string, record: KeptRecord): void {
 }
 
 export function listKept(stateDir: string): KeptRecord[] {
+  if (openStateDir(stateDir, { create: false }) === undefined || openStateDir(keptDir(stateDir), { create: false }) === undefined) return [];
   let names: string[];
   try {
     names = readdirSync(keptDir(stateDir)).filter((n) => n.endsWith('.json'));
@@ -91,8 +92,8 @@ export function forgetKept(stateDir: string, record: Pick<KeptRecord, 'runId' | 
   for (const f of [path.join(keptDir(stateDir), `${record.runId}.json`), path.join(record.runDir, KEPT_FILE)]) {
     try {
       unlinkSync(f);
-    } catch {
-      // already gone
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
   }
 }
@@ -110,6 +111,7 @@ export function downCommand(runDir: string, cwd?: string): string {
 }
 
 function readKept(file: string): KeptRecord | undefined {
+  if (!isOwnRegularFile(file)) return undefined;
   try {
     const r = JSON.parse(readFileSync(file, 'utf8')) as KeptRecord;
     return r.version === 1 && typeof r.runId === 'string' && typeof r.runDir === 'string' ? r : undefined;

@@ -4,46 +4,44 @@
  * reaper does it if the lab dies.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, mkdirSync, openSync, readSync, fstatSync } from 'node:fs';
-import http from 'node:http';
-import { dirname } from 'node:path';
+import { closeSync, openSync } from 'node:fs';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
+import { startManagedNode } from './managed-node.js';
+import { markExit, markStart } from './node-log.js';
 import { groupMembers, readState, signalGroup } from './proc.js';
 import { DisabledReaper, type Reaper } from './reaper.js';
-import type { ExitStatus, NodeSpec, Runtime, StartedNode } from './runtime.js';
+import type { ExitStatus, NodeDriver, NodeSpec, Runtime, StartedNode } from './runtime.js';
 
 export interface ProcessRuntimeOptions {
   /** Every started pid is registered here. */
   reaper?: Reaper;
   /** The environment nodes inherit under `spec.env`; the CLI passes `process.env`. */
   baseEnv?: Record<string, string | undefined>;
+  /** A failure the lab cannot act on but must not lose (the reaper not taking an unregistration). */
+  onError?: (error: unknown) => void;
 }
 
 const STOP_GRACE_MS = 2000;
-const HEALTH_POLL_MS = 25;
-const LOG_TAIL_LINES = 20;
-/** Lines the runtime adds to a node's log, so restarts are visible and the tail shows one incarnation. */
-const START_MARK = '--- chaoslab: start';
-const EXIT_MARK = '--- chaoslab: exit';
 
 export class ProcessRuntime implements Runtime {
   readonly #reaper: Reaper;
   readonly #baseEnv: Record<string, string | undefined>;
+  readonly #onError: (error: unknown) => void;
 
   constructor(opts: ProcessRuntimeOptions = {}) {
     this.#reaper = opts.reaper ?? new DisabledReaper();
     this.#baseEnv = opts.baseEnv ?? {};
+    this.#onError = opts.onError ?? (() => {});
   }
 
-  async start(spec: NodeSpec): Promise<StartedNode> {
-    const node = new ProcessNode(spec, this.#reaper, { ...this.#baseEnv, ...spec.env });
-    await node.spawn();
-    return node;
+  start(spec: NodeSpec): Promise<StartedNode> {
+    return startManagedNode(spec, new ProcessDriver(spec, this.#reaper, { ...this.#baseEnv, ...spec.env }, this.#onError));
   }
 }
 
-class ProcessNode implements StartedNode {
+/** A node as a process group led by the spawned command. */
+class ProcessDriver implements NodeDriver {
   #child: ChildProcess | undefined;
   #exit: Promise<ExitStatus> = Promise.resolve({ code: null, signal: null });
   #exitStatus: ExitStatus | undefined;
@@ -53,30 +51,26 @@ class ProcessNode implements StartedNode {
     readonly spec: NodeSpec,
     private readonly reaper: Reaper,
     private readonly env: Record<string, string | undefined>,
+    private readonly onError: (error: unknown) => void,
   ) {}
-
-  get name(): string {
-    return this.spec.name;
-  }
 
   get pid(): number | undefined {
     return this.#child?.pid;
-  }
-
-  get exited(): boolean {
-    return this.#exitStatus !== undefined;
   }
 
   get exitStatus(): ExitStatus | undefined {
     return this.#exitStatus;
   }
 
-  async spawn(): Promise<void> {
+  publishAddress(port: number): string {
+    return `127.0.0.1:${port}`;
+  }
+
+  async start(): Promise<void> {
     const { spec } = this;
     const [file, ...args] = spec.command;
     if (file === undefined) throw new LabError(Errors.NodeFailed, `node ${spec.name} has an empty command`);
-    mkdirSync(dirname(spec.logFile), { recursive: true });
-    appendFileSync(spec.logFile, `${START_MARK} ${spec.name} at ${new Date().toISOString()}: ${spec.command.join(' ')}\n`);
+    markStart(spec, spec.command.join(' '));
     const fd = openSync(spec.logFile, 'a');
     let child: ChildProcess;
     try {
@@ -91,8 +85,8 @@ class ProcessNode implements StartedNode {
       child.once('exit', (code, signal) => {
         const status = { code, signal };
         if (this.#child === child) this.#exitStatus = status;
-        appendFileSync(spec.logFile, `${EXIT_MARK} ${spec.name} at ${new Date().toISOString()} (${describeExit(status)})\n`);
-        if (child.pid !== undefined) void this.reaper.unregister(child.pid).catch(() => {});
+        markExit(spec, status);
+        if (child.pid !== undefined) void this.reaper.unregister(child.pid).catch(this.onError);
         resolve(status);
       });
     });
@@ -107,25 +101,8 @@ class ProcessNode implements StartedNode {
     await this.reaper.register(child.pid!, spec.name);
   }
 
-  async waitHealthy(): Promise<void> {
-    const { spec } = this;
-    const deadline = Date.now() + spec.healthTimeoutMs;
-    let last = 'no answer yet';
-    while (Date.now() < deadline) {
-      if (this.exited) {
-        throw this.#failure(`node ${spec.name} exited (${describeExit(this.#exitStatus!)}) before it was healthy`);
-      }
-      const result = await probe(spec.healthUrl, Math.min(1000, Math.max(1, deadline - Date.now())));
-      if (result === 200) return;
-      last = typeof result === 'number' ? `status ${result}` : result;
-      await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
-    }
-    if (this.exited) throw this.#failure(`node ${spec.name} exited (${describeExit(this.#exitStatus!)}) before it was healthy`);
-    throw this.#failure(`node ${spec.name} was not healthy within ${spec.healthTimeoutMs} ms (${spec.healthUrl}: ${last})`);
-  }
-
   async stop(): Promise<void> {
-    if (this.exited || !this.#child?.pid) return;
+    if (this.#exitStatus !== undefined || !this.#child?.pid) return;
     const pid = this.#child.pid;
     signalGroup(pid, 'SIGTERM');
     // A paused node would hold SIGTERM pending forever.
@@ -141,14 +118,14 @@ class ProcessNode implements StartedNode {
     this.#paused = false;
   }
 
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (this.exited || !this.#child?.pid) return;
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    if (!this.#child?.pid) return;
     signalGroup(this.#child.pid, signal);
     if (signal === 'SIGKILL') await this.#exit;
   }
 
   async pause(): Promise<void> {
-    if (this.exited || !this.#child?.pid) return;
+    if (!this.#child?.pid) return;
     signalGroup(this.#child.pid, 'SIGSTOP');
     this.#paused = true;
     // Signals land asynchronously: return once every process of the node is really frozen, so fault timelines are exact.
@@ -156,23 +133,10 @@ class ProcessNode implements StartedNode {
   }
 
   async resume(): Promise<void> {
-    if (this.exited || !this.#child?.pid) return;
+    if (!this.#child?.pid) return;
     signalGroup(this.#child.pid, 'SIGCONT');
     this.#paused = false;
     await waitGroupState(this.#child.pid, (s) => s !== 'T' && s !== 't');
-  }
-
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.spawn();
-    await this.waitHealthy();
-  }
-
-  #failure(message: string): LabError {
-    const tail = logTail(this.spec.logFile);
-    return new LabError(Errors.NodeFailed, tail ? `${message}; last lines of its log:\n${tail}` : message, {
-      hint: `See the full log: ${this.spec.logFile}`,
-    });
   }
 }
 
@@ -185,43 +149,4 @@ async function waitGroupState(pgid: number, ok: (state: string) => boolean, time
       return state === null || ok(state);
     });
   while (!settled() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
-}
-
-function describeExit(s: ExitStatus): string {
-  return s.signal ? `signal ${s.signal}` : `exit code ${s.code}`;
-}
-
-/** 200, another status, or why there was no answer. Fresh connection each time: no agent state to leak. */
-function probe(url: string, timeoutMs: number): Promise<number | string> {
-  return new Promise((resolve) => {
-    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-  });
-}
-
-function logTail(file: string): string {
-  try {
-    const fd = openSync(file, 'r');
-    try {
-      const size = fstatSync(fd).size;
-      const length = Math.min(size, 8192);
-      const buf = Buffer.alloc(length);
-      readSync(fd, buf, 0, length, size - length);
-      let lines = buf.toString('utf8').split('\n');
-      const lastStart = lines.findLastIndex((l) => l.startsWith(START_MARK));
-      lines = lines.slice(lastStart + 1).filter((l) => l !== '' && !l.startsWith(EXIT_MARK));
-      return lines
-        .slice(-LOG_TAIL_LINES)
-        .map((l) => `  | ${l}`)
-        .join('\n');
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return '';
-  }
 }

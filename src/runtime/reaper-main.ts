@@ -6,7 +6,7 @@
  * When stdin closes (the lab exited, crashed or was SIGKILLed) or the owner disappears, we kill every registered
  * process group that is still the same process, delete the state file and exit.
  */
-import { unlinkSync } from 'node:fs';
+import { appendFileSync, unlinkSync } from 'node:fs';
 import { isSameProcessAlive, killGroups, type ProcessEntry } from './proc.js';
 
 const [stateFile, ownerPidText, ownerStartText] = process.argv.slice(2);
@@ -24,11 +24,21 @@ async function reap(reason: string): Promise<void> {
   if (reaping) return;
   reaping = true;
   clearInterval(ownerWatch);
-  const killed = await killGroups([...registered.values()]);
+  // Nobody reads our stdio once the lab is gone: failures go to a file beside the state file, for `chaoslab clean`
+  // and people to find.
+  const failed: string[] = [];
+  const killed = await killGroups([...registered.values()], 2000, (e, err) => failed.push(`${e.label}[${e.pid}]: ${(err as Error).message}`));
   try {
     unlinkSync(stateFile!);
-  } catch {
-    // already removed (normal teardown or `chaoslab clean`)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') failed.push(`state file: ${(e as Error).message}`);
+  }
+  if (failed.length > 0) {
+    try {
+      appendFileSync(`${stateFile}.errors`, `${new Date().toISOString()} reaper (${reason}) could not stop: ${failed.join('; ')}\n`);
+    } catch {
+      // the state folder is gone: there is nowhere left to say it
+    }
   }
   if (killed.length > 0) process.stderr.write(`reaper (${reason}): killed ${killed.map((e) => `${e.label}[${e.pid}]`).join(', ')}\n`);
   process.exit(0);
@@ -43,9 +53,13 @@ process.stdin.on('data', (chunk: string) => {
     const line = buffered.slice(0, nl);
     buffered = buffered.slice(nl + 1);
     try {
-      const msg = JSON.parse(line) as { op: string; pid: number; startTime?: string | null; label?: string };
+      const msg = JSON.parse(line) as { op: string; pid: number; startTime?: string | null; label?: string; uid?: number; cmdline?: string };
       if (reaping) return;
-      if (msg.op === 'register') registered.set(msg.pid, { pid: msg.pid, startTime: msg.startTime ?? null, label: msg.label ?? '' });
+      if (msg.op === 'register') {
+        // The identity recorded at registration is what killGroups checks before it signals.
+        const { op: _op, ...entry } = msg;
+        registered.set(msg.pid, { ...entry, startTime: msg.startTime ?? null, label: msg.label ?? '' });
+      }
       else if (msg.op === 'unregister') registered.delete(msg.pid);
       else if (msg.op === 'release') {
         // Before the pipe's close can be read as the lab's death. The lab removes the state file.

@@ -5,13 +5,15 @@
  * if even the reaper was lost.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitReady } from './helper-ready.js';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
 import { keptRunIds } from './kept.js';
-import { isSameProcessAlive, killGroups, readStartTime, type ProcessEntry } from './proc.js';
+import { isOurProcess, isSameProcessAlive, killGroups, processEntry, readStartTime, trySignal, type ProcessEntry } from './proc.js';
+import { isOwnRegularFile, openStateDir, writePrivateFile } from './state-dir.js';
 
 export interface Reaper {
   readonly runId: string;
@@ -41,7 +43,8 @@ export interface ReaperState {
   version: 1;
   runId: string;
   owner: { pid: number; startTime: string | null };
-  reaper: { pid: number; startTime: string | null } | null;
+  /** The reaper process itself, identified as the processes are (`cleanStale` kills an orphaned one). */
+  reaper: ProcessEntry | null;
   processes: ProcessEntry[];
 }
 
@@ -63,7 +66,7 @@ export async function startReaper(opts: ReaperOptions): Promise<Reaper> {
   if (!existsSync(mainPath)) {
     throw new LabError(Errors.NodeFailed, `the process reaper is not built (${mainPath} is missing)`, { hint: 'Run `npm run build`.' });
   }
-  mkdirSync(opts.stateDir, { recursive: true });
+  openStateDir(opts.stateDir, { create: true });
   const stateFile = join(opts.stateDir, `${opts.runId}.json`);
   const owner = { pid: process.pid, startTime: readStartTime(process.pid) };
 
@@ -74,7 +77,7 @@ export async function startReaper(opts: ReaperOptions): Promise<Reaper> {
     cwd: opts.stateDir,
   });
   try {
-    await waitReady(child);
+    await waitReady(child, READY_TIMEOUT_MS);
   } catch (e) {
     child.kill('SIGKILL');
     throw new LabError(Errors.NodeFailed, `the process reaper did not start: ${(e as Error).message}`, { cause: e, hint: 'Run `npm run build`, or pass --no-reaper.' });
@@ -83,7 +86,7 @@ export async function startReaper(opts: ReaperOptions): Promise<Reaper> {
     version: 1,
     runId: opts.runId,
     owner,
-    reaper: { pid: child.pid!, startTime: readStartTime(child.pid!) },
+    reaper: processEntry(child.pid!, 'reaper'),
     processes: [],
   });
   reaper.writeState();
@@ -109,8 +112,7 @@ class ProcessReaper implements Reaper {
   }
 
   async register(pid: number, label: string): Promise<void> {
-    const startTime = readStartTime(pid);
-    const entry: ProcessEntry = { pid, startTime, label };
+    const entry = processEntry(pid, label);
     this.state.processes = [...this.state.processes.filter((p) => p.pid !== pid), entry];
     this.writeState();
     await this.#send({ op: 'register', ...entry });
@@ -148,12 +150,10 @@ class ProcessReaper implements Reaper {
     removeFile(this.stateFile);
   }
 
-  /** Atomic (write then rename), so a crash never leaves a torn file. */
+  /** Atomic (write then rename), so a crash never leaves a torn file; never through a planted link. */
   writeState(): void {
     if (this.#closed) return;
-    const tmp = `${this.stateFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.state, null, 2));
-    renameSync(tmp, this.stateFile);
+    writePrivateFile(this.stateFile, JSON.stringify(this.state, null, 2));
   }
 
   #send(msg: object): Promise<void> {
@@ -168,6 +168,7 @@ class ProcessReaper implements Reaper {
  * (their record owns the processes now; `chaoslab down` and `clean` stop them through it).
  */
 export async function cleanStale(stateDir: string): Promise<{ killed: { pid: number; label: string }[] }> {
+  if (openStateDir(stateDir, { create: false }) === undefined) return { killed: [] };
   const kept = keptRunIds(stateDir);
   let names: string[];
   try {
@@ -182,13 +183,7 @@ export async function cleanStale(stateDir: string): Promise<{ killed: { pid: num
       if (!state || kept.has(state.runId) || isSameProcessAlive(state.owner.pid, state.owner.startTime)) return [];
       const killed = await killGroups(state.processes);
       // An orphaned reaper still running has nothing left to do.
-      if (state.reaper && isSameProcessAlive(state.reaper.pid, state.reaper.startTime)) {
-        try {
-          process.kill(state.reaper.pid, 'SIGKILL');
-        } catch {
-          // exited meanwhile
-        }
-      }
+      if (state.reaper && isOurProcess(state.reaper)) trySignal(state.reaper.pid, 'SIGKILL');
       removeFile(file);
       return killed.map(({ pid, label }) => ({ pid, label }));
     }),
@@ -197,6 +192,7 @@ export async function cleanStale(stateDir: string): Promise<{ killed: { pid: num
 }
 
 function readState(file: string): ReaperState | undefined {
+  if (!isOwnRegularFile(file)) return undefined;
   try {
     const state = JSON.parse(readFileSync(file, 'utf8')) as ReaperState;
     return state.version === 1 && Array.isArray(state.processes) && typeof state.owner?.pid === 'number' ? state : undefined;
@@ -206,11 +202,12 @@ function readState(file: string): ReaperState | undefined {
   }
 }
 
+/** Removes a file that may already be gone (its reaper, or a concurrent clean, removed it); other failures throw. */
 function removeFile(file: string): void {
   try {
     unlinkSync(file);
-  } catch {
-    // already gone
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
 }
 
@@ -221,27 +218,3 @@ function defaultMainPath(): string {
   return resolve(dirname(here), '..', '..', 'dist', 'src', 'runtime', 'reaper-main.js');
 }
 
-function waitReady(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => done(new Error(`no ready signal within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
-    function done(err?: Error): void {
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      child.off('exit', onExit);
-      child.off('error', done);
-      if (err) reject(err);
-      else resolve();
-    }
-    function onData(chunk: Buffer): void {
-      out += chunk.toString('utf8');
-      if (out.includes('ready\n')) done();
-    }
-    function onExit(code: number | null): void {
-      done(new Error(`it exited with code ${code}`));
-    }
-    child.stdout!.on('data', onData);
-    child.once('exit', onExit);
-    child.once('error', done);
-  });
-}

@@ -1,6 +1,8 @@
 /**
- * What the runner needs from whatever runs cluster nodes. The process runtime implements it with local child
- * processes; a Docker runtime can implement the same later (cf. jepsen's `Remote`).
+ * What the runner needs from whatever runs cluster nodes (cf. jepsen's `Remote`). A runtime implements only a
+ * `NodeDriver` per node (start, stop, kill, pause, resume, where a port is published); health waiting, restart and
+ * failure descriptions are shared (`managed-node.ts`, `wait/`, `node-log.ts`). Implemented by local processes
+ * (process-runtime.ts) and Docker containers (docker/); a Kubernetes runtime is one more folder with a driver.
  */
 export interface NodeSpec {
   /** Unique in the cluster, e.g. `storage-2`. */
@@ -16,11 +18,35 @@ export interface NodeSpec {
   /** Polled until it answers 200. */
   healthUrl: string;
   healthTimeoutMs: number;
+  /** The ports the node listens on, when the runner knows them (a container publishes them, a pod exposes them). */
+  ports?: number[];
 }
 
 export interface Runtime {
   /** Spawns the node and returns once it runs; call `waitHealthy()` to wait for readiness. */
   start(spec: NodeSpec): Promise<StartedNode>;
+}
+
+/**
+ * One node as a runtime drives it: everything else a `StartedNode` does is shared. Each `start()` is a new
+ * incarnation (after `stop()`, or after the previous one exited).
+ */
+export interface NodeDriver {
+  /** Of the current incarnation, where there is a host pid. */
+  readonly pid: number | undefined;
+  /** How the current incarnation ended; undefined while it runs. */
+  readonly exitStatus: ExitStatus | undefined;
+  /** Starts an incarnation and resolves once it runs (not yet healthy). Writes the log's start mark. */
+  start(): Promise<void>;
+  /** Graceful stop (SIGTERM, SIGKILL after a grace), also of a paused node; resolves once it is gone. */
+  stop(): Promise<void>;
+  /** Sends `signal`; for SIGKILL resolves once the node is gone. Only called while it runs. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+  /** Freezes the node with its sockets open; resolves once it is frozen. Only called while it runs. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** `host:port` where the lab reaches the node's `port` (127.0.0.1 for processes and Docker). */
+  publishAddress(port: number): string;
 }
 
 export interface ExitStatus {
@@ -48,4 +74,6 @@ export interface StartedNode {
   readonly exited: boolean;
   /** How the current incarnation ended; undefined while it runs. */
   readonly exitStatus: ExitStatus | undefined;
+  /** `host:port` where the lab reaches the node's `port`. */
+  publishAddress(port: number): string;
 }

@@ -22,10 +22,10 @@ export function labTracing(tracer: Tracer, opts: TraceOptions, run: RunIdentity,
 
   return {
     where,
-    async listen(host) {
+    async listen(host, allowPeer) {
       if (!io.file || receiver) return;
       const { startSpanReceiver } = await import('./receiver.js');
-      receiver = await startSpanReceiver(io.file, { host });
+      receiver = await startSpanReceiver(io.file, { host, ...(allowPeer ? { allowPeer } : {}) });
     },
     nodeEnv(variant, links) {
       const url = exportUrl();

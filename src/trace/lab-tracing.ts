@@ -50,8 +50,11 @@ export interface VariantTrace {
 export interface LabTracing {
   /** What to journal now: where traces will go. */
   readonly where: TraceSummary;
-  /** In file mode, starts the receiver the toys export to, on the interface Prometheus reaches the lab on. */
-  listen(host: string): Promise<void>;
+  /**
+   * In file mode, starts the receiver the toys export to, on the interface Prometheus reaches the lab on;
+   * `allowPeer` says which clients are the run's (others get 403).
+   */
+  listen(host: string, allowPeer?: (address: string) => boolean): Promise<void>;
   /** The environment a node needs to trace (empty when tracing is off). */
   nodeEnv(variant: string, links: Record<string, string>): Record<string, string>;
   variant(name: string, attributes: Record<string, AttributeValue>): VariantTrace;

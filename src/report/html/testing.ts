@@ -1,4 +1,5 @@
 /** Runs for the report's tests (report.html, junit.xml): hello-latency with two variants, one failing on no data. */
+import { Errors } from '../../errors/catalog.js';
 import type { StoredJournalRecord as JournalRecord } from '../../run/journal.js';
 import type { AssertionResult, RunResult, VariantResult } from '../../run/result.js';
 
@@ -95,7 +96,7 @@ export function junitRuns(): Record<'passed' | 'failed' | 'errored' | 'interrupt
   passed.variants[1]!.assertions = passed.variants[1]!.assertions.slice(0, 2);
   passed.variants[1]!.passed = true;
   const errored = structuredClone(result);
-  errored.variants[1] = variant('mitigated', T1, { status: 'failed', passed: false, assertions: [], load: null, error: { code: 'CHAOSLAB_NODE_FAILED', message: 'node backend exited with code 1 before it was healthy\u001b[0m', hint: 'see mitigated/logs/backend.log' } });
+  errored.variants[1] = variant('mitigated', T1, { status: 'failed', passed: false, assertions: [], load: null, error: { code: Errors.NodeFailed.code, message: 'node backend exited with code 1 before it was healthy\u001b[0m', hint: 'see mitigated/logs/backend.log' } });
   const interrupted = structuredClone(result);
   interrupted.interrupted = true;
   interrupted.variants[1] = variant('mitigated', T1, { status: 'interrupted', passed: false, assertions: [] });

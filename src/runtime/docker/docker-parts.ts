@@ -4,16 +4,18 @@
  * 127.0.0.1; `innerAddress` is where the cluster (nodes, Prometheus) reaches the part inside the network.
  */
 import { mkdirSync, promises as fsp } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { freePort } from '../../common/ports.js';
 import { sleep } from '../../common/time.js';
 import { Errors } from '../../errors/catalog.js';
-import { LabError } from '../../errors/lab-error.js';
+import { hasCode, LabError } from '../../errors/lab-error.js';
 import { ToxiproxyApi } from '../../fault/toxiproxy-api.js';
-import type { StartedToxiproxy } from '../../fault/toxiproxy-server.js';
-import { PrometheusClient, type ActiveTarget } from '../../observe/prometheus-client.js';
-import { renderPrometheusConfig, type PrometheusExit, type ScrapeTarget, type StartedPrometheus } from '../../observe/prometheus-server.js';
+import { toxiproxyReady, type StartedToxiproxy } from '../../fault/toxiproxy-server.js';
+import { PrometheusClient } from '../../observe/prometheus-client.js';
+import { renderPrometheusConfig, type PrometheusExit, type StartedPrometheus } from '../../observe/prometheus-server.js';
+import { waitForTargets, writeTargets, type ScrapeTarget } from '../../observe/scrape-targets.js';
+import { stopFailure } from '../stop-failure.js';
+import { Wait, WaitFailure, type WaitStrategy } from '../wait/index.js';
 import type { DockerEngine, EngineContainer } from './engine.js';
 import { IMAGES } from './images.js';
 import { createLabels, partName } from './labels.js';
@@ -25,8 +27,6 @@ const TOXIPROXY_API_PORT = 8474;
 const PROMETHEUS_PORT = 9090;
 /** Where the run's `prometheus/` folder is mounted inside the Prometheus container. */
 const PROMETHEUS_DIR = '/prometheus';
-const JOB_NAME = 'chaoslab';
-const POLL_MS = 50;
 
 export interface PartContext {
   engine: DockerEngine;
@@ -34,6 +34,8 @@ export interface PartContext {
   runId: string;
   scenario: string;
   owner: string;
+  /** A part that could not be stopped or removed cleanly (the run's teardown goes on; the label sweep follows). */
+  onError?: (error: LabError) => void;
 }
 
 export type DockerToxiproxy = StartedToxiproxy & {
@@ -71,7 +73,7 @@ export async function startToxiproxyContainer(ctx: PartContext, opts: StartToxip
     failure: Errors.ToxiproxyFailed,
   });
   const url = `http://127.0.0.1:${hostPort}`;
-  await waitReady(() => versionAnswers(hostPort), exited, opts.readyTimeoutMs ?? 15_000).catch(async (why: string) => {
+  await waitPart(toxiproxyReady(hostPort).withTimeout(opts.readyTimeoutMs ?? 15_000), 'Toxiproxy in Docker', exited).catch(async (why: string) => {
     await stop();
     throw new LabError(Errors.ToxiproxyFailed, `Toxiproxy in Docker did not answer GET ${url}/version: ${why}`, { hint: `see ${opts.logFile}` });
   });
@@ -110,9 +112,7 @@ export async function startPrometheusContainer(ctx: PartContext, opts: StartProm
   await fsp.mkdir(path.join(dir, 'data'), { recursive: true });
   await fsp.mkdir(path.dirname(opts.logFile), { recursive: true });
   const targetsFile = path.join(dir, 'targets.json');
-  const initial = opts.initialTargets ?? [];
-  validateTargets(initial);
-  await writeAtomically(targetsFile, renderTargets(initial));
+  await writeTargets(targetsFile, opts.initialTargets ?? []);
   await fsp.writeFile(path.join(dir, 'prometheus.yml'), renderPrometheusConfig({ scrapeIntervalMs: opts.scrapeIntervalMs, targetsFile: `${PROMETHEUS_DIR}/targets.json` }));
 
   const hostPort = opts.port ?? (await freePort());
@@ -131,7 +131,7 @@ export async function startPrometheusContainer(ctx: PartContext, opts: StartProm
     failure: Errors.PrometheusFailed,
   });
   const url = `http://127.0.0.1:${hostPort}`;
-  await waitReady(() => isReady(url), exited, opts.readyTimeoutMs ?? 20_000).catch(async (why: string) => {
+  await waitPart(Wait.forHttp(`${url}/-/ready`).withTimeout(opts.readyTimeoutMs ?? 20_000), 'Prometheus in Docker', exited).catch(async (why: string) => {
     await stop();
     throw new LabError(Errors.PrometheusFailed, `Prometheus in Docker was not ready at ${url}: ${why}`, { hint: `see ${opts.logFile}` });
   });
@@ -147,38 +147,9 @@ export async function startPrometheusContainer(ctx: PartContext, opts: StartProm
     exited,
     innerAddress: `${PROMETHEUS_ALIAS}:${PROMETHEUS_PORT}`,
     containerId: container.id,
-    async setTargets(targets) {
-      validateTargets(targets);
-      await writeAtomically(targetsFile, renderTargets(targets));
-    },
-    async waitForTargets(addresses, timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      let last: ActiveTarget[] = [];
-      let lastQueryError = '';
-      for (;;) {
-        if (exitedYet) throw new LabError(Errors.PrometheusFailed, 'Prometheus exited while waiting for scrape targets.', { hint: `see ${opts.logFile}` });
-        try {
-          last = (await client.targets()).filter((t) => t.scrapePool === JOB_NAME);
-          lastQueryError = '';
-          if (addresses.every((a) => last.some((t) => t.discoveredLabels['__address__'] === a && t.health === 'up'))) return;
-        } catch (e) {
-          lastQueryError = e instanceof Error ? e.message : String(e);
-        }
-        if (Date.now() >= deadline) break;
-        await sleep(POLL_MS);
-      }
-      const notUp = addresses
-        .map((a) => {
-          const t = last.find((x) => x.discoveredLabels['__address__'] === a);
-          if (!t) return `${a} (not discovered)`;
-          if (t.health === 'up') return undefined;
-          return `${a} (${t.health}${t.lastError ? `: ${t.lastError}` : ', not scraped yet'})`;
-        })
-        .filter((x): x is string => x !== undefined);
-      throw new LabError(Errors.PrometheusFailed, `Scrape targets not up after ${timeoutMs}ms: ${notUp.join('; ') || lastQueryError || 'unknown'}.`, {
-        hint: 'check that each target serves metrics at its address and path, inside the run\'s Docker network',
-      });
-    },
+    setTargets: (targets) => writeTargets(targetsFile, targets),
+    waitForTargets: (addresses, timeoutMs) =>
+      waitForTargets(client, addresses, timeoutMs, { name: 'Prometheus in Docker', gone: () => (exitedYet ? 'exited' : undefined) }, { logFile: opts.logFile, where: "inside the run's Docker network" }),
     stop,
   };
 }
@@ -216,12 +187,12 @@ async function runPart(ctx: PartContext, spec: PartSpec): Promise<{ container: E
   try {
     await container.start();
   } catch (e) {
-    await container.remove().catch(() => {});
+    await container.remove().catch((e2: unknown) => ctx.onError?.(stopFailure(`the ${spec.part} container`, e2)));
     const why = e instanceof Error ? e.message : String(e);
-    if (/port is already allocated|address already in use/i.test(why)) {
+    if (hasCode(e, Errors.PortTaken)) {
       throw new LabError(Errors.PortTaken, `a port of ${spec.part} is already taken on 127.0.0.1: ${why}`, { hint: 'choose another port, or stop what holds it (ss -ltnp)' });
     }
-    throw new LabError(spec.failure, `${spec.part} container did not start: ${why}`, { cause: e, hint: /No such image/i.test(why) ? 'build the images: npx chaoslab images build' : `see ${spec.logFile}` });
+    throw new LabError(spec.failure, `${spec.part} container did not start: ${why}`, { cause: e, hint: hasCode(e, Errors.ImageMissing) ? Errors.ImageMissing.hint : `see ${spec.logFile}` });
   }
   const exited: Promise<PrometheusExit> = container.wait().then(
     async (code) => {
@@ -233,73 +204,24 @@ async function runPart(ctx: PartContext, spec: PartSpec): Promise<{ container: E
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
-      await container.stop(spec.stopGraceS ?? 2).catch(() => {});
-      await container.remove().catch(() => {});
+      // Each step is tried even if the one before failed; what failed is reported, and the run's label sweep
+      // (close, the reaper) removes what is left.
+      const report = (e: unknown): void => ctx.onError?.(stopFailure(`the ${spec.part} container`, e));
+      await container.stop(spec.stopGraceS ?? 2).catch(report);
+      await container.remove().catch(report);
       await Promise.race([exited, sleep(2000)]);
     })());
   return { container, stop, exited };
 }
 
-/** Resolves when `ready()` is true; rejects with the reason on timeout or when the container exits. */
-async function waitReady(ready: () => Promise<boolean>, exited: Promise<unknown>, timeoutMs: number): Promise<void> {
+/** Rejects with the reason (a string) on timeout or when the container exits. */
+async function waitPart(strategy: WaitStrategy, name: string, exited: Promise<unknown>): Promise<void> {
   let gone = false;
   void exited.then(() => (gone = true));
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (gone) throw 'the container exited';
-    if (await ready()) return;
-    await sleep(POLL_MS);
-  }
-  throw `no answer within ${timeoutMs} ms`;
-}
-
-function versionAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/version', agent: false, timeout: 500 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(res.statusCode === 200 && body.includes('"version"')));
-      res.on('error', () => resolve(false));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-  });
-}
-
-async function isReady(url: string): Promise<boolean> {
   try {
-    const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) });
-    await res.body?.cancel();
-    return res.status === 200;
-  } catch {
-    return false;
+    await strategy.waitUntilReady({ name, gone: () => (gone ? 'the container exited' : undefined) });
+  } catch (e) {
+    if (!(e instanceof WaitFailure)) throw e;
+    throw e.outcome === 'gone' ? e.detail : `no answer within ${e.timeoutMs} ms`;
   }
-}
-
-// The file_sd format, as src/observe/prometheus-server.ts writes it (its helpers are module-private there).
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-
-function validateTargets(targets: ScrapeTarget[]): void {
-  for (const t of targets) {
-    if (!/^[^\s/:]+:\d{1,5}$/.test(t.address)) throw new LabError(Errors.InvalidField, `Scrape target address "${t.address}" is not host:port.`);
-    if (t.metricsPath !== undefined && !t.metricsPath.startsWith('/')) throw new LabError(Errors.InvalidField, `Metrics path "${t.metricsPath}" must start with "/".`);
-    for (const name of Object.keys(t.labels)) {
-      if (!LABEL_NAME.test(name) || name.startsWith('__')) throw new LabError(Errors.InvalidField, `"${name}" is not a valid Prometheus label name.`);
-    }
-  }
-}
-
-function renderTargets(targets: ScrapeTarget[]): string {
-  const groups = targets.map((t) => ({
-    targets: [t.address],
-    labels: t.metricsPath && t.metricsPath !== '/metrics' ? { ...t.labels, __metrics_path__: t.metricsPath } : t.labels,
-  }));
-  return `${JSON.stringify(groups, null, 2)}\n`;
-}
-
-async function writeAtomically(file: string, content: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fsp.writeFile(tmp, content);
-  await fsp.rename(tmp, file);
 }

@@ -47,3 +47,14 @@ describe('connectionOptions', () => {
     expect(connectionOptions('ssh://me@box')).toMatchObject({ protocol: 'ssh', host: 'box', username: 'me' });
   });
 });
+
+describe('engineErrorKind (the one place the engine\'s text is read)', () => {
+  it('turns the engine\'s answers into catalog entries', async () => {
+    const { engineErrorKind } = await import('./engine.js');
+    const { Errors } = await import('../../errors/catalog.js');
+    expect(engineErrorKind(500, 'driver failed programming external connectivity: Bind for 127.0.0.1:4100 failed: port is already allocated')).toBe(Errors.PortTaken);
+    expect(engineErrorKind(404, 'No such image: chaoslab/toys:latest')).toBe(Errors.ImageMissing);
+    expect(engineErrorKind(409, 'Conflict. The container name "/chaoslab-x-a" is already in use by container "abc"')).toBe(Errors.DockerNameTaken);
+    expect(engineErrorKind(500, 'something else')).toBe(Errors.DockerFailed);
+  });
+});

@@ -6,13 +6,14 @@
  * signal), stop and start, pause and unpause (the cgroup freezer: sockets stay open, like SIGSTOP). stdout and
  * stderr stream into the node's log file.
  */
-import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Errors } from '../../errors/catalog.js';
-import { LabError } from '../../errors/lab-error.js';
-import type { ExitStatus, NodeSpec, Runtime, StartedNode } from '../runtime.js';
+import { hasCode, LabError } from '../../errors/lab-error.js';
+import { ManagedNode } from '../managed-node.js';
+import { markExit, markStart } from '../node-log.js';
+import { nodePorts } from '../node-ports.js';
+import type { ExitStatus, NodeDriver, NodeSpec, Runtime, StartedNode } from '../runtime.js';
 import type { DockerEngine, EngineContainer } from './engine.js';
 import { IMAGES, IN_IMAGE } from './images.js';
 import { createLabels, objectName } from './labels.js';
@@ -42,39 +43,58 @@ export interface DockerRuntimeOptions {
   limits?: NodeLimits;
   /** Default: nobody. Toys write nothing but stdout, stderr and /tmp. */
   user?: string;
+  /** A failure while tearing a node down that the lab cannot act on but must not lose. */
+  onError?: (error: unknown) => void;
 }
 
 /** A node spec may name its ports; else they come from the CHAOSLAB_NODE config or the health URL. */
-export type DockerNodeSpec = NodeSpec & { ports?: number[] };
+export type DockerNodeSpec = NodeSpec;
+export { nodePorts };
 
 const STOP_GRACE_S = 2;
-const HEALTH_POLL_MS = 25;
-const LOG_TAIL_LINES = 20;
-const START_MARK = '--- chaoslab: start';
-const EXIT_MARK = '--- chaoslab: exit';
 
 export class DockerRuntime implements Runtime {
   readonly #opts: DockerRuntimeOptions;
-  readonly #nodes = new Set<DockerNode>();
+  readonly #nodes = new Set<DockerDriver>();
 
   constructor(opts: DockerRuntimeOptions) {
     this.#opts = opts;
   }
 
   async start(spec: NodeSpec): Promise<StartedNode> {
-    const node = new DockerNode(spec, this.#opts);
-    this.#nodes.add(node);
-    await node.spawn();
-    return node;
+    const driver = new DockerDriver(spec, this.#opts);
+    this.#nodes.add(driver);
+    await driver.start();
+    return new DockerNode(spec, driver);
   }
 
-  /** Removes every container this runtime started (normally each node's stop() already did). */
-  async removeAll(): Promise<void> {
-    await Promise.allSettled([...this.#nodes].map((n) => n.remove()));
+  /** Removes every container this runtime started (normally each node's stop() already did); returns what failed. */
+  async removeAll(): Promise<unknown[]> {
+    const outcomes = await Promise.allSettled([...this.#nodes].map((n) => n.remove()));
+    return outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected').map((o) => o.reason as unknown);
   }
 }
 
-export class DockerNode implements StartedNode {
+/** A started node in Docker: the shared node, plus which container is its current incarnation. */
+export class DockerNode extends ManagedNode {
+  constructor(
+    spec: NodeSpec,
+    override readonly driver: DockerDriver,
+  ) {
+    super(spec, driver);
+  }
+
+  get containerId(): string | undefined {
+    return this.driver.containerId;
+  }
+
+  get containerName(): string {
+    return this.driver.containerName;
+  }
+}
+
+/** A node as one container per incarnation. */
+export class DockerDriver implements NodeDriver {
   #container: EngineContainer | undefined;
   #exit: Promise<ExitStatus> = Promise.resolve({ code: null, signal: null });
   #exitStatus: ExitStatus | undefined;
@@ -87,10 +107,6 @@ export class DockerNode implements StartedNode {
     readonly spec: NodeSpec,
     private readonly opts: DockerRuntimeOptions,
   ) {}
-
-  get name(): string {
-    return this.spec.name;
-  }
 
   /** Host pid of the container's init (docker-init), where the engine is local. */
   get pid(): number | undefined {
@@ -105,24 +121,24 @@ export class DockerNode implements StartedNode {
     return objectName('chaoslab', this.opts.runId, this.spec.name);
   }
 
-  get exited(): boolean {
-    return this.#exitStatus !== undefined;
-  }
-
   get exitStatus(): ExitStatus | undefined {
     return this.#exitStatus;
   }
 
-  async spawn(): Promise<void> {
+  /** The container publishes each port on 127.0.0.1 with the same number. */
+  publishAddress(port: number): string {
+    return `127.0.0.1:${port}`;
+  }
+
+  async start(): Promise<void> {
     const { spec, opts } = this;
     const { command, workingDir } = toContainerCommand(spec, opts.projectRoot);
     const ports = nodePorts(spec);
     const limits = opts.limits ?? DEFAULT_NODE_LIMITS;
-    mkdirSync(path.dirname(spec.logFile), { recursive: true });
     const sandbox = await opts.sandboxes.get(spec.name, ports).catch((e: unknown) => {
       throw this.#startFailure(e);
     });
-    appendFileSync(spec.logFile, `${START_MARK} ${spec.name} at ${new Date().toISOString()}: ${command.join(' ')} (container ${this.containerName})\n`);
+    markStart(spec, `${command.join(' ')} (container ${this.containerName})`);
     const create = () =>
       opts.engine.createContainer({
         name: this.containerName,
@@ -142,7 +158,7 @@ export class DockerNode implements StartedNode {
       container = await create();
     } catch (e) {
       // A container of that name left by an earlier incarnation (e.g. a stop that failed half-way).
-      if (!(e instanceof LabError) || !/already in use|Conflict/i.test(e.message)) throw this.#startFailure(e);
+      if (!hasCode(e, Errors.DockerNameTaken)) throw this.#startFailure(e);
       await opts.engine.removeContainer(this.containerName);
       container = await create().catch((e2: unknown) => {
         throw this.#startFailure(e2);
@@ -157,7 +173,7 @@ export class DockerNode implements StartedNode {
     try {
       await container.start();
     } catch (e) {
-      await container.remove().catch(() => {});
+      await container.remove().catch((e: unknown) => opts.onError?.(e));
       this.#container = undefined;
       this.#exitStatus = { code: null, signal: null };
       throw this.#startFailure(e);
@@ -168,7 +184,7 @@ export class DockerNode implements StartedNode {
         const status = this.#toStatus(code);
         if (this.#container === container) this.#exitStatus = status;
         await log.ended;
-        appendFileSync(spec.logFile, `${EXIT_MARK} ${spec.name} at ${new Date().toISOString()} (${describeExit(status)}${oom ? `, out of memory: the limit is ${limits.memoryMiB} MiB` : ''})\n`);
+        markExit(spec, status, oom ? `, out of memory: the limit is ${limits.memoryMiB} MiB` : '');
         return status;
       },
       () => {
@@ -184,26 +200,11 @@ export class DockerNode implements StartedNode {
     );
   }
 
-  async waitHealthy(): Promise<void> {
-    const { spec } = this;
-    const deadline = Date.now() + spec.healthTimeoutMs;
-    let last = 'no answer yet';
-    while (Date.now() < deadline) {
-      if (this.exited) throw this.#failure(`node ${spec.name} exited (${describeExit(this.#exitStatus!)}) before it was healthy`);
-      const result = await probe(spec.healthUrl, Math.min(1000, Math.max(1, deadline - Date.now())));
-      if (result === 200) return;
-      last = typeof result === 'number' ? `status ${result}` : result;
-      await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
-    }
-    if (this.exited) throw this.#failure(`node ${spec.name} exited (${describeExit(this.#exitStatus!)}) before it was healthy`);
-    throw this.#failure(`node ${spec.name} was not healthy within ${spec.healthTimeoutMs} ms (${spec.healthUrl}: ${last})`);
-  }
-
   /** SIGTERM, SIGKILL after 2 s, then the container is removed (a restart makes a fresh one). */
   async stop(): Promise<void> {
     const c = this.#container;
     if (!c) return;
-    if (!this.exited) {
+    if (this.#exitStatus === undefined) {
       // A frozen container would hold SIGTERM pending until the grace ran out.
       if (this.#paused) await c.unpause();
       await c.stop(STOP_GRACE_S);
@@ -222,14 +223,14 @@ export class DockerNode implements StartedNode {
     if (this.#container === c) this.#container = undefined;
   }
 
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  async kill(signal: NodeJS.Signals): Promise<void> {
     const c = this.#container;
-    if (!c || this.exited) return;
+    if (!c) return;
     this.#sentSignal = signal;
     await c.kill(signal);
     if (signal === 'SIGKILL') {
       // A frozen container takes the signal once thawed; the process runtime's SIGKILL needs no thaw.
-      if (this.#paused) await c.unpause().catch(() => {});
+      if (this.#paused) await c.unpause().catch((e: unknown) => this.opts.onError?.(e));
       this.#paused = false;
       await this.#exit;
     }
@@ -237,22 +238,16 @@ export class DockerNode implements StartedNode {
 
   async pause(): Promise<void> {
     const c = this.#container;
-    if (!c || this.exited) return;
+    if (!c) return;
     await c.pause();
     this.#paused = true;
   }
 
   async resume(): Promise<void> {
     const c = this.#container;
-    if (!c || this.exited) return;
+    if (!c) return;
     await c.unpause();
     this.#paused = false;
-  }
-
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.spawn();
-    await this.waitHealthy();
   }
 
   #toStatus(code: number): ExitStatus {
@@ -265,17 +260,12 @@ export class DockerNode implements StartedNode {
 
   #startFailure(e: unknown): LabError {
     const why = e instanceof Error ? e.message : String(e);
-    const portTaken = /port is already allocated|address already in use/i.test(why);
-    return new LabError(portTaken ? Errors.PortTaken : Errors.NodeFailed, `node ${this.spec.name} could not start in Docker: ${why}`, {
+    if (hasCode(e, Errors.PortTaken)) {
+      return new LabError(Errors.PortTaken, `node ${this.spec.name} could not start in Docker: ${why}`, { cause: e, hint: 'another program holds one of its ports on 127.0.0.1; run again (ports are chosen afresh)' });
+    }
+    return new LabError(Errors.NodeFailed, `node ${this.spec.name} could not start in Docker: ${why}`, {
       cause: e,
-      hint: portTaken ? 'another program holds one of its ports on 127.0.0.1; run again (ports are chosen afresh)' : /No such image/i.test(why) ? 'build the images: npx chaoslab images build' : `see ${this.spec.logFile}`,
-    });
-  }
-
-  #failure(message: string): LabError {
-    const tail = logTail(this.spec.logFile);
-    return new LabError(Errors.NodeFailed, tail ? `${message}; last lines of its log:\n${tail}` : message, {
-      hint: `See the full log: ${this.spec.logFile}`,
+      hint: hasCode(e, Errors.ImageMissing) ? Errors.ImageMissing.hint : `see ${this.spec.logFile}`,
     });
   }
 }
@@ -305,68 +295,7 @@ export function toContainerCommand(spec: NodeSpec, projectRoot: string): { comma
   return { command, workingDir: mapPath(spec.cwd) };
 }
 
-/** The node's listen ports: named in the spec, else from its CHAOSLAB_NODE config, else the health URL's. */
-export function nodePorts(spec: DockerNodeSpec): number[] {
-  if (spec.ports?.length) return [...new Set(spec.ports)];
-  const ports = new Set<number>();
-  const config = spec.env['CHAOSLAB_NODE'];
-  if (config) {
-    try {
-      const parsed = JSON.parse(config) as { ports?: Record<string, unknown> };
-      for (const p of Object.values(parsed.ports ?? {})) if (typeof p === 'number' && p > 0) ports.add(p);
-    } catch {
-      // not JSON: the toy will say so itself
-    }
-  }
-  if (ports.size === 0) {
-    const port = Number(new URL(spec.healthUrl).port);
-    if (port > 0) ports.add(port);
-  }
-  return [...ports];
-}
-
 function signalName(n: number): NodeJS.Signals | undefined {
   for (const [name, num] of Object.entries(os.constants.signals)) if (num === n) return name as NodeJS.Signals;
   return undefined;
-}
-
-function describeExit(s: ExitStatus): string {
-  if (s.signal) return `signal ${s.signal}`;
-  if (s.code === null) return 'removed';
-  return `exit code ${s.code}`;
-}
-
-/** 200, another status, or why there was no answer. Fresh connection each time. */
-function probe(url: string, timeoutMs: number): Promise<number | string> {
-  return new Promise((resolve) => {
-    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-  });
-}
-
-function logTail(file: string): string {
-  try {
-    const fd = openSync(file, 'r');
-    try {
-      const size = fstatSync(fd).size;
-      const length = Math.min(size, 8192);
-      const buf = Buffer.alloc(length);
-      readSync(fd, buf, 0, length, size - length);
-      let lines = buf.toString('utf8').split('\n');
-      const lastStart = lines.findLastIndex((l) => l.startsWith(START_MARK));
-      lines = lines.slice(lastStart + 1).filter((l) => l !== '' && !l.startsWith(EXIT_MARK));
-      return lines
-        .slice(-LOG_TAIL_LINES)
-        .map((l) => `  | ${l}`)
-        .join('\n');
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return '';
-  }
 }

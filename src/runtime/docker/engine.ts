@@ -6,8 +6,8 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
-import { LabError } from '../../errors/lab-error.js';
-import { DockerErrors } from './errors.js';
+import { LabError, type ErrorData } from '../../errors/lab-error.js';
+import { Errors } from '../../errors/catalog.js';
 
 export interface EngineOptions {
   /**
@@ -83,7 +83,7 @@ export class DockerEngine {
 
   unavailable(cause: unknown): LabError {
     const why = cause instanceof Error ? cause.message : String(cause);
-    return new LabError(DockerErrors.DockerUnavailable, `no Docker engine answers at ${this.host} (${why})`, {
+    return new LabError(Errors.DockerUnavailable, `no Docker engine answers at ${this.host} (${why})`, {
       cause,
       hint:
         `start the engine (as root: bash scripts/docker-setup.sh, or systemctl start docker), or point DOCKER_HOST at one ` +
@@ -94,7 +94,7 @@ export class DockerEngine {
   // --- networks
 
   /** A bridge network of the run's own: no masquerading (containers cannot reach beyond it), ports on 127.0.0.1. */
-  async createNetwork(name: string, labels: Record<string, string>): Promise<{ id: string; gateway: string }> {
+  async createNetwork(name: string, labels: Record<string, string>): Promise<{ id: string; gateway: string; subnet: string }> {
     const net = await this.call(`create network ${name}`, () =>
       this.docker.createNetwork({
         Name: name,
@@ -110,10 +110,11 @@ export class DockerEngine {
     const info = await this.call(`inspect network ${name}`, () => net.inspect() as Promise<Docker.NetworkInspectInfo>);
     const gateway = info.IPAM?.Config?.[0]?.Gateway;
     if (!gateway) {
-      await net.remove().catch(() => {});
-      throw new LabError(DockerErrors.DockerFailed, `network ${name} has no gateway address`, { hint: 'check the engine\'s default address pools (docker network inspect)' });
+      // The network is useless without a gateway; a failed removal is the reaper's to finish (it is labelled).
+      await net.remove().catch(() => undefined);
+      throw new LabError(Errors.DockerFailed, `network ${name} has no gateway address`, { hint: 'check the engine\'s default address pools (docker network inspect)' });
     }
-    return { id: net.id, gateway: gateway.split('/')[0]! };
+    return { id: net.id, gateway: gateway.split('/')[0]!, subnet: info.IPAM?.Config?.[0]?.Subnet ?? '' };
   }
 
   async removeNetwork(idOrName: string): Promise<void> {
@@ -253,7 +254,7 @@ export class DockerEngine {
       throw this.wrap(`build ${opts.tag}`, e);
     });
     if (error) {
-      throw new LabError(DockerErrors.ImageBuildFailed, `building ${opts.tag} failed: ${error}`, { hint: `last lines:\n${log.slice(-10).join('\n')}` });
+      throw new LabError(Errors.ImageBuildFailed, `building ${opts.tag} failed: ${error}`, { hint: `last lines:\n${log.slice(-10).join('\n')}` });
     }
     return { imageId, log };
   }
@@ -276,11 +277,9 @@ export class DockerEngine {
     if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || code === 'ECONNRESET' || code === 'EHOSTUNREACH') {
       return this.unavailable(e);
     }
-    const status = statusOf(e);
-    return new LabError(DockerErrors.DockerFailed, `Docker could not ${what}: ${engineMessage(e)}`, {
-      cause: e,
-      hint: status === 404 && /image/i.test(engineMessage(e)) ? 'build the images: npx chaoslab images build' : `engine ${this.host}; see its log (journalctl -u docker, or the dockerd log)`,
-    });
+    const message = `Docker could not ${what}: ${engineMessage(e)}`;
+    const kind = engineErrorKind(statusOf(e), engineMessage(e));
+    return new LabError(kind, message, { cause: e, hint: kind.hint ?? `engine ${this.host}; see its log (journalctl -u docker, or the dockerd log)` });
   }
 }
 
@@ -363,6 +362,17 @@ export class EngineContainer {
 function statusOf(e: unknown): number | undefined {
   const s = (e as { statusCode?: unknown } | undefined)?.statusCode;
   return typeof s === 'number' ? s : undefined;
+}
+
+/**
+ * The catalog entry for an engine failure. The engine's API gives a status and a text, nothing finer: this is the
+ * one place its text is read, so the rest of the lab tells the cases apart by code.
+ */
+export function engineErrorKind(status: number | undefined, message: string): ErrorData {
+  if (/port is already allocated|address already in use/i.test(message)) return Errors.PortTaken;
+  if (status === 404 && /no such image/i.test(message)) return Errors.ImageMissing;
+  if (status === 409 && /already in use/i.test(message)) return Errors.DockerNameTaken;
+  return Errors.DockerFailed;
 }
 
 function engineMessage(e: unknown): string {

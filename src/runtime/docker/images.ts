@@ -14,7 +14,7 @@ import { LabError } from '../../errors/lab-error.js';
 import { findPrometheusBinary } from '../../observe/prometheus-server.js';
 import { findToxiproxyBinary } from '../../fault/toxiproxy-server.js';
 import type { DockerEngine } from './engine.js';
-import { DockerErrors } from './errors.js';
+import { Errors } from '../../errors/catalog.js';
 
 export const IMAGES = {
   node: 'chaoslab-node:latest',
@@ -103,7 +103,7 @@ export async function checkImages(engine: DockerEngine): Promise<void> {
     if ((await engine.imageLabels(image)) === undefined) missing.push(image);
   }
   if (missing.length) {
-    throw new LabError(DockerErrors.ImageMissing, `the Docker engine has no ${missing.join(', ')}`, { hint: 'build them: npx chaoslab images build' });
+    throw new LabError(Errors.ImageMissing, `the Docker engine has no ${missing.join(', ')}`, { hint: 'build them: npx chaoslab images build' });
   }
 }
 
@@ -237,7 +237,7 @@ function toysRecipe(projectRoot: string, dockerfile: string, base: string, sourc
   const toysDir = path.join(projectRoot, 'dist', 'toys');
   const files = (): FileCopy[] => {
     if (!existsSync(toysDir)) {
-      throw new LabError(DockerErrors.ImageBuildFailed, `the toys are not built (${toysDir} is missing)`, { hint: 'run `npm run build` first' });
+      throw new LabError(Errors.ImageBuildFailed, `the toys are not built (${toysDir} is missing)`, { hint: 'run `npm run build` first' });
     }
     const out = new Map<string, FileCopy>();
     const add = (f: FileCopy) => out.set(f.to, f);
@@ -287,7 +287,7 @@ export function packageClosure(projectRoot: string, names: string[]): string[] {
     const dir = resolvePackageDir(projectRoot, name, fromDir);
     if (!dir) {
       if (optional) return;
-      throw new LabError(DockerErrors.ImageBuildFailed, `the toys import ${name}, which is not installed`, { hint: 'run `npm ci`' });
+      throw new LabError(Errors.ImageBuildFailed, `the toys import ${name}, which is not installed`, { hint: 'run `npm ci`' });
     }
     if (found.has(dir)) return;
     found.add(dir);
@@ -316,7 +316,7 @@ export function sharedLibraries(binary: string): string[] {
   } catch (e) {
     const out = `${(e as { stdout?: string }).stdout ?? ''}${(e as { stderr?: string }).stderr ?? ''}`;
     if (/not a dynamic executable|statically linked/.test(out)) return [];
-    throw new LabError(DockerErrors.ImageBuildFailed, `cannot list the libraries of ${binary} with ldd: ${out.trim() || (e as Error).message}`, { hint: 'install ldd (Debian: libc-bin), or use --source official' });
+    throw new LabError(Errors.ImageBuildFailed, `cannot list the libraries of ${binary} with ldd: ${out.trim() || (e as Error).message}`, { hint: 'install ldd (Debian: libc-bin), or use --source official' });
   }
   const libs: string[] = [];
   for (const line of text.split('\n')) {

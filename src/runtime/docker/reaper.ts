@@ -5,14 +5,15 @@
  * the label is the contract. `cleanDockerLeftovers` is the sweep behind `chaoslab clean` and the start of every
  * Docker run, for whatever a lost reaper (or a lab on a machine that died) left.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitReady } from '../helper-ready.js';
 import { LabError } from '../../errors/lab-error.js';
 import { isSameProcessAlive } from '../proc.js';
 import { DockerEngine, type ListedObject } from './engine.js';
-import { DockerErrors } from './errors.js';
+import { Errors } from '../../errors/catalog.js';
 import { LABEL, parseOwner, thisHost } from './labels.js';
 
 export interface DockerReaper {
@@ -37,7 +38,7 @@ const CLOSE_TIMEOUT_MS = 15_000;
 export async function startDockerReaper(opts: DockerReaperOptions): Promise<DockerReaper> {
   const mainPath = opts.mainPath ?? defaultMainPath();
   if (!existsSync(mainPath)) {
-    throw new LabError(DockerErrors.DockerFailed, `the Docker reaper is not built (${mainPath} is missing)`, { hint: 'Run `npm run build`.' });
+    throw new LabError(Errors.DockerFailed, `the Docker reaper is not built (${mainPath} is missing)`, { hint: 'Run `npm run build`.' });
   }
   // Detached: its own session, so Ctrl-C and hangups reach the lab, not the reaper.
   const child = spawn(process.execPath, [mainPath, opts.runId, String(process.pid), opts.dockerHost ?? ''], {
@@ -45,10 +46,10 @@ export async function startDockerReaper(opts: DockerReaperOptions): Promise<Dock
     stdio: ['pipe', 'pipe', 'ignore'],
   });
   try {
-    await waitReady(child);
+    await waitReady(child, READY_TIMEOUT_MS);
   } catch (e) {
     child.kill('SIGKILL');
-    throw new LabError(DockerErrors.DockerFailed, `the Docker reaper did not start: ${(e as Error).message}`, { cause: e, hint: 'Run `npm run build`; check that the Docker engine answers.' });
+    throw new LabError(Errors.DockerFailed, `the Docker reaper did not start: ${(e as Error).message}`, { cause: e, hint: 'Run `npm run build`; check that the Docker engine answers.' });
   }
   const exited = new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
   // The reaper must never keep the lab alive, and a dead reaper must not crash the lab (EPIPE).
@@ -87,31 +88,6 @@ export async function startDockerReaper(opts: DockerReaperOptions): Promise<Dock
   };
 }
 
-function waitReady(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => done(new Error(`no ready signal within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
-    function done(err?: Error): void {
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      child.off('exit', onExit);
-      child.off('error', done);
-      if (err) reject(err);
-      else resolve();
-    }
-    function onData(chunk: Buffer): void {
-      out += chunk.toString('utf8');
-      if (out.includes('ready\n')) done();
-      else if (out.includes('\n')) done(new Error(out.trim()));
-    }
-    function onExit(code: number | null): void {
-      done(new Error(`it exited with code ${code}${out ? `: ${out.trim()}` : ''}`));
-    }
-    child.stdout!.on('data', onData);
-    child.once('exit', onExit);
-    child.once('error', done);
-  });
-}
 
 function defaultMainPath(): string {
   const here = fileURLToPath(import.meta.url);

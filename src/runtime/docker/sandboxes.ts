@@ -9,6 +9,8 @@
  * One sandbox for all the nodes the run announces (one container start instead of one per node: the engine
  * starts containers one after another); a node it did not announce gets a sandbox of its own.
  */
+import type { LabError } from '../../errors/lab-error.js';
+import { stopFailure } from '../stop-failure.js';
 import type { DockerEngine, EngineContainer } from './engine.js';
 import { IMAGES, IN_IMAGE } from './images.js';
 import { createLabels, partName } from './labels.js';
@@ -20,6 +22,8 @@ export interface SandboxContext {
   scenario: string;
   owner: string;
   image?: string;
+  /** A sandbox that could not be removed cleanly (the run's label sweep still removes it). */
+  onError?: (error: LabError) => void;
 }
 
 export interface NodeSandboxes {
@@ -68,7 +72,7 @@ export function createNodeSandboxes(ctx: SandboxContext): NodeSandboxes {
       try {
         await c.start();
       } catch (e) {
-        await c.remove().catch(() => {});
+        await c.remove().catch((e2: unknown) => ctx.onError?.(stopFailure(`sandbox ${name}`, e2)));
         throw e;
       }
       return c;
@@ -125,7 +129,9 @@ export function createNodeSandboxes(ctx: SandboxContext): NodeSandboxes {
     async removeAll() {
       const all = new Set([...entries.values()].map((e) => e.ready));
       entries.clear();
-      await Promise.allSettled([...all].map((ready) => ready.then((c) => c.remove())));
+      // A sandbox that never started has nothing to remove (its failure was the start's to report).
+      const outcomes = await Promise.allSettled([...all].map((ready) => ready.then((c) => c.remove(), () => undefined)));
+      for (const o of outcomes) if (o.status === 'rejected') ctx.onError?.(stopFailure('a node sandbox', o.reason));
     },
   };
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isSameProcessAlive, readStartTime } from './proc.js';
+import { isSameProcessAlive, processEntry, readStartTime } from './proc.js';
 import { DisabledReaper, cleanStale, startReaper, type ReaperState } from './reaper.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -55,6 +55,13 @@ function sleeper(ignoreTerm = false): { pid: number; startTime: string | null } 
   return { pid: c.pid!, startTime: readStartTime(c.pid!) };
 }
 
+/** The entry the reaper records for a process it is told about (start time, uid, command line). */
+async function entryOf(pid: number, label: string): Promise<ReturnType<typeof processEntry>> {
+  // `sh -c 'exec sleep'` changes its command line at the exec: read it once that happened.
+  for (let i = 0; i < 100 && !processEntry(pid, label).cmdline?.startsWith('sleep'); i++) await new Promise((r) => setTimeout(r, 5));
+  return processEntry(pid, label);
+}
+
 async function waitGone(pid: number, startTime: string | null, timeoutMs: number): Promise<number> {
   const started = performance.now();
   while (isSameProcessAlive(pid, startTime)) {
@@ -99,7 +106,7 @@ describe('reaper', () => {
     const reaperStart = readStartTime(reaper);
     const stateFile = join(stateDir, 'crash-1.json');
     const state = JSON.parse(readFileSync(stateFile, 'utf8')) as ReaperState;
-    expect(state.processes).toEqual([{ pid, startTime: sleeperStart, label: 'sleeper' }]);
+    expect(state.processes).toEqual([{ pid, startTime: sleeperStart, label: 'sleeper', uid: process.getuid!(), cmdline: expect.stringMatching(/^(sh -c |sleep 60)/) as unknown }]);
     expect(state.owner.pid).toBe(lab.pid);
     expect(isSameProcessAlive(pid, sleeperStart)).toBe(true);
 
@@ -167,6 +174,19 @@ describe('reaper', () => {
 });
 
 describe('cleanStale', () => {
+  it('refuses a forged record naming a live process whose command line it does not match', async () => {
+    const dead = spawnSync('true');
+    const victim = sleeper();
+    const forgedDir = join(dir, 'forged');
+    mkdirSync(forgedDir, { recursive: true, mode: 0o700 });
+    // Right pid, right start time (anyone can read them in /proc), right uid; but not what the lab started.
+    const forged: ReaperState = { version: 1, runId: 'forged', owner: { pid: dead.pid!, startTime: '1' }, reaper: { ...(await entryOf(victim.pid, 'reaper')), cmdline: 'node reaper-main.js' }, processes: [{ ...(await entryOf(victim.pid, 'x')), cmdline: 'node toys/hello/backend.js' }, { pid: victim.pid, startTime: victim.startTime, label: 'no command line recorded' }] };
+    writeFileSync(join(forgedDir, 'forged.json'), JSON.stringify(forged));
+    expect(await cleanStale(forgedDir)).toEqual({ killed: [] });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(isSameProcessAlive(victim.pid, victim.startTime)).toBe(true);
+  });
+
   it('kills what lives for dead owners only, never a recycled pid, and removes their files', async () => {
     const dead = spawnSync('true');
     const live = sleeper();
@@ -177,19 +197,20 @@ describe('cleanStale', () => {
       owner: { pid: dead.pid!, startTime: '1' },
       reaper: null,
       processes: [
-        { pid: live.pid, startTime: live.startTime, label: 'storage-0' },
+        await entryOf(live.pid, 'storage-0'),
         // Same pid, different start time: a recycled pid that must survive.
-        { pid: bystander.pid, startTime: '1', label: 'recycled' },
+        { ...(await entryOf(bystander.pid, 'recycled')), startTime: '1' },
       ],
     };
     const ownedState: ReaperState = { ...staleState, runId: 'owned', owner: { pid: process.pid, startTime: readStartTime(process.pid) } };
     const cleanDir = join(dir, 'clean');
-    mkdirSync(cleanDir, { recursive: true });
+    mkdirSync(cleanDir, { recursive: true, mode: 0o700 });
     writeFileSync(join(cleanDir, 'stale.json'), JSON.stringify(staleState));
     writeFileSync(join(cleanDir, 'owned.json'), JSON.stringify(ownedState));
 
     const result = await cleanStale(cleanDir);
     expect(result.killed).toEqual([{ pid: live.pid, label: 'storage-0' }]);
+    expect(isSameProcessAlive(bystander.pid, bystander.startTime)).toBe(true);
     expect(isSameProcessAlive(live.pid, live.startTime)).toBe(false);
     expect(isSameProcessAlive(bystander.pid, bystander.startTime)).toBe(true);
     expect(existsSync(join(cleanDir, 'stale.json'))).toBe(false);
@@ -201,8 +222,8 @@ describe('cleanStale', () => {
     const dead = spawnSync('true');
     const node = sleeper();
     const keptDir = join(dir, 'clean-kept');
-    mkdirSync(join(keptDir, 'kept'), { recursive: true });
-    const state: ReaperState = { version: 1, runId: 'game-day', owner: { pid: dead.pid!, startTime: '1' }, reaper: null, processes: [{ pid: node.pid, startTime: node.startTime, label: 'frontend' }] };
+    mkdirSync(join(keptDir, 'kept'), { recursive: true, mode: 0o700 });
+    const state: ReaperState = { version: 1, runId: 'game-day', owner: { pid: dead.pid!, startTime: '1' }, reaper: null, processes: [await entryOf(node.pid, 'frontend')] };
     writeFileSync(join(keptDir, 'game-day.json'), JSON.stringify(state));
     writeFileSync(join(keptDir, 'kept', 'game-day.json'), JSON.stringify({ version: 1, runId: 'game-day', runDir: join(dir, 'run'), keptAt: '' }));
     expect(await cleanStale(keptDir)).toEqual({ killed: [] });
