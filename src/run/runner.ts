@@ -22,6 +22,7 @@ import type { StartedNode } from '../runtime/runtime.js';
 import { CLIENT } from '../scenario/load.js';
 import type { AssertionPlan, FaultSpec, NodeFaultSpec, ScenarioPlan, StepPlan, VariantPlan } from '../scenario/plan.js';
 import { Journal } from './journal.js';
+import { createExactRunFolder, createRunFolder } from './run-folder.js';
 import { SlidingStats } from './live-stats.js';
 import { startLiveProbe } from './live-probe.js';
 import type { KeptInfo } from '../runtime/kept.js';
@@ -128,10 +129,6 @@ function buildAddresses(plan: ScenarioPlan, ports: { nodes: Map<string, number>;
   return { addrOf, innerAddrOf, proxyAddr: map((p) => `127.0.0.1:${p}`), innerProxyAddr: map((p) => cluster.proxyAddress(p)), proxyListen: map((p) => cluster.proxyListenAddress(p)), targets };
 }
 
-function stamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-}
-
 export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise<RunResult> {
   // Binaries are looked up before anything starts: a missing one starts nothing and writes nothing.
   // For Docker: the engine answers and the images are current (stale ones are rebuilt: seconds).
@@ -147,8 +144,10 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
   }
 
   const started = new Date();
-  const runId = `${stamp(started)}-${plan.id}-${opts.seed}`;
-  const runDir = opts.runDir ?? path.join(opts.runsDir, `${stamp(started)}-${plan.id}`);
+  // [run-hardening] A folder of the run's own, created exclusively; the run's id (reaper state, Docker names) carries its suffix.
+  const folder = opts.runDir ? createExactRunFolder(opts.runDir) : createRunFolder(opts.runsDir, plan.id, started);
+  const runDir = folder.dir;
+  const runId = `${folder.name}-${opts.seed}`;
   mkdirSync(path.join(runDir, 'logs'), { recursive: true });
   const journal = new Journal(runDir);
   const reporter = opts.reporter;
