@@ -10,7 +10,9 @@ export type RecordKind =
   | 'run-start' | 'run-end' | 'part-started' | 'variant-start' | 'variant-end' | 'cluster-up' | 'cluster-down'
   | 'phase' | 'fault-apply' | 'fault-applied' | 'fault-heal' | 'fault-healed' | 'fault-error'
   | 'load-change' | 'load-start' | 'load-end' | 'assertion' | 'error' | 'interrupted' | 'node-exit' | 'parts-stopped' | 'checker' | 'checker-error' | 'kept'
-  | 'traces' | 'traces-written';
+  | 'traces' | 'traces-written'
+  // run-hardening: an exit no step scheduled (part-watch.ts), a proxy or toxic the lab did not make (proxy-guard.ts).
+  | 'node-exited' | 'part-failed' | 'foreign-removed';
 
 export interface JournalRecord {
   kind: RecordKind;

@@ -23,6 +23,7 @@ import { CLIENT } from '../scenario/load.js';
 import type { AssertionPlan, FaultSpec, NodeFaultSpec, ScenarioPlan, StepPlan, VariantPlan } from '../scenario/plan.js';
 import { Journal } from './journal.js';
 import { createExactRunFolder, createRunFolder } from './run-folder.js';
+import { describeWatchEvent, exitingPart, loadPart, realWatchClock, startPartWatch, withScheduledExits, type PartWatch } from './part-watch.js';
 import { SlidingStats } from './live-stats.js';
 import { startLiveProbe } from './live-probe.js';
 import type { KeptInfo } from '../runtime/kept.js';
@@ -377,6 +378,7 @@ async function runVariant(
   let loadSummary: LoadSummary | undefined;
   let targetsReady: Promise<unknown> = Promise.resolve(undefined);
   let checkedAt = 0;
+  let watch: PartWatch | undefined;
   const variantDir = path.join(runDir, opts.control ? `${variant.name}-control` : variant.name);
   mkdirSync(path.join(variantDir, 'logs'), { recursive: true });
 
@@ -487,6 +489,20 @@ async function runVariant(
     result.t0 = Date.now();
     load?.start();
     vj('load-start', { t0: result.t0, rate: baseRate, targets: baseUrls });
+    // [run-hardening] Every node and part is watched from here until the cluster stops: an exit no step scheduled
+    // is an event and (unless `mayDie`) the variant's part failure.
+    watch = startPartWatch({
+      variant: variant.name,
+      nodes: nodes.values(),
+      parts: [exitingPart('Toxiproxy', toxiproxy.exited, path.join(runDir, 'logs', 'toxiproxy.log')), exitingPart('Prometheus', prom.exited, path.join(runDir, 'logs', 'prometheus.log')), ...(load ? [loadPart(load.done)] : [])],
+      mayDie: new Set(plan.mayDie ?? []),
+      clock: realWatchClock(t0Perf),
+      logOf: (n) => path.join(variantDir, 'logs', `${n}.log`),
+      onEvent: ({ kind, ...fields }) => {
+        vj(kind, fields);
+        reporter.onMessage?.(describeWatchEvent({ kind, ...fields } as Parameters<typeof describeWatchEvent>[0], variant.name));
+      },
+    });
     setPhase('steady');
 
     const probe =
@@ -509,12 +525,14 @@ async function runVariant(
     const stepAbort = new AbortController();
     const onAbort = () => stepAbort.abort();
     opts.signal.addEventListener('abort', onAbort, { once: true });
+    watch.signal.addEventListener('abort', onAbort, { once: true }); // [run-hardening] a dead part ends the timeline
     const endTimer = sleep(plan.durationMs, stepAbort.signal);
     try {
       await runSchedule(actions, realClock(t0Perf), stepAbort.signal, async (a: ScheduledAction, actualMs: number) => {
         await perform(a, actualMs);
       });
       await endTimer;
+      if (watch.failure) throw watch.failure; // [run-hardening]
     } finally {
       clearInterval(ticker);
       probe?.stop();
@@ -548,7 +566,7 @@ async function runVariant(
         vj('fault-apply', { step: s.name, fault, description, scheduledMs: a.atMs });
         vt.faultStart(s.name, fault, description);
         try {
-          const healer = await applyFault(fault, s, nodes, toxiproxy, plan, addrOf);
+          const healer = await withScheduledExits(watch, fault, () => applyFault(fault, s, nodes, toxiproxy, plan, addrOf)); // [run-hardening]
           const appliedMs = performance.now() - t0Perf;
           rec.appliedMs = Math.round(appliedMs * 10) / 10;
           active.set(s.name, { heal: healer, description, fault, sinceMs: appliedMs, healAtMs: rec.healScheduledMs });
@@ -634,8 +652,19 @@ async function runVariant(
       result.assertions = await judgeAll(plan, variant, opts.control, await prometheus, result.t0, scrapeIntervalMs, checkedAt);
       for (const a of result.assertions) vj('assertion', { ...a, series: undefined });
     }
+  } catch (e) {
+    // [run-hardening] A part that died while judging (Prometheus) is the failure, not the query it broke.
+    if (!watch?.stop()) throw e;
   } finally {
     resetCheckerMetrics(lab.metrics);
+    // [run-hardening] Stop watching before the nodes are stopped; a death seen up to here fails the variant.
+    const died = watch?.stop();
+    if (died && result.status === 'completed') {
+      result.status = 'failed';
+      result.error = errorFields(died);
+      vj('error', { error: result.error });
+      reporter.onMessage?.(`variant ${variant.name} failed: ${died.message}`);
+    }
     if (keeper && (result.status === 'completed' || (result.status === 'interrupted' && opts.keep === 'always'))) {
       // The run's end hands these nodes over with the parts (or stops them, if that fails).
       keeper.nodes = nodes;

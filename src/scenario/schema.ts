@@ -244,6 +244,10 @@ export const ScenarioFile = z.strictObject({
   timeline: z.array(TimelineStep).default([]),
   checker: Checker.optional(),
   assertions: z.array(Assertion).min(1),
+  mayDie: Selector.optional().meta({
+    description:
+      'Nodes (instance or group names, `*` globs) that may exit on their own during the load. Any other exit that no kill or restart step scheduled fails the variant (exit 3); an exit of a node listed here is only recorded (journal event node-exited).',
+  }),
 });
 
 export type ClusterFileT = z.output<typeof ClusterFile>;

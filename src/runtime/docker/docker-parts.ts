@@ -86,6 +86,7 @@ export async function startToxiproxyContainer(ctx: PartContext, opts: StartToxip
     containerId: container.id,
     stop,
     [Symbol.asyncDispose]: stop,
+    exited,
   };
 }
 
