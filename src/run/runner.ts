@@ -23,6 +23,7 @@ import { CLIENT } from '../scenario/load.js';
 import type { AssertionPlan, FaultSpec, NodeFaultSpec, ScenarioPlan, StepPlan, VariantPlan } from '../scenario/plan.js';
 import { Journal } from './journal.js';
 import { createExactRunFolder, createRunFolder } from './run-folder.js';
+import { describeForeign, guardProxies, keptToxiproxyWarning } from '../fault/proxy-guard.js';
 import { describeWatchEvent, exitingPart, loadPart, realWatchClock, startPartWatch, withScheduledExits, type PartWatch } from './part-watch.js';
 import { SlidingStats } from './live-stats.js';
 import { startLiveProbe } from './live-probe.js';
@@ -221,6 +222,7 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
       try {
         kept = await keepParts(plan, runId, runDir, keeper.variant!, { cluster: parts.cluster, toxiproxy: parts.toxiproxy, lab: parts.lab, addresses: parts.addresses }, prometheus);
         journal.append('kept', { ...kept });
+        reporter.onMessage?.(keptToxiproxyWarning(kept.toxiproxy)); // [run-hardening]
       } catch (e) {
         journal.append('error', { error: errorFields(e) });
         reporter.onMessage?.(`could not keep the cluster up (${errorFields(e).message}); stopping it`);
@@ -342,11 +344,22 @@ async function runVariant(
   scrapeIntervalMs: number,
   keeper?: Keeper,
 ): Promise<VariantResult> {
-  const { toxiproxy, prometheus, lab, cluster } = parts;
+  const { prometheus, lab, cluster } = parts;
   const reporter = opts.reporter;
+  // [run-hardening] Everything the variant does to Toxiproxy goes through the guard, which knows what the lab made;
+  // `foreignCheck` removes every other proxy and toxic (Toxiproxy's API has no auth).
+  const guard = guardProxies(parts.toxiproxy.client);
+  const toxiproxy: ClusterToxiproxy = { ...parts.toxiproxy, client: guard.client };
   const rng = createRng(opts.seed).fork(`variant:${variant.name}`);
   const vj = (kind: Parameters<Journal['append']>[0], f: Record<string, unknown> = {}) => journal.append(kind, { variant: variant.name, ...f });
   const vt = parts.tracing.variant(variant.name, { expect: variant.expect, mitigations: variant.mitigations });
+  const foreignCheck = async (when: string) => {
+    // A failed check means Toxiproxy is gone: the part watch reports that.
+    for (const f of await guard.check().catch(() => [])) {
+      vj('foreign-removed', { ...f, when });
+      reporter.onMessage?.(describeForeign(f));
+    }
+  };
   const setPhase = (p: Phase) => {
     phase = p;
     vt.phase(p);
@@ -574,6 +587,7 @@ async function runVariant(
           if (phase === 'steady' || phase === 'recovery') setPhase('fault');
           vj('fault-applied', { step: s.name, scheduledMs: a.atMs, actualMs: rec.appliedMs, skewMs: Math.round((actualMs - a.atMs) * 10) / 10 });
           reporter.onFault?.({ variant: variant.name, step: s.name, action: 'apply', description, skewMs: actualMs - a.atMs });
+          await foreignCheck(`step ${s.name}`); // [run-hardening]
         } catch (e) {
           rec.error = errorFields(e).message;
           vt.faultEnd(s.name, rec.error);
@@ -593,6 +607,7 @@ async function runVariant(
         if (active.size === 0) setPhase('recovery');
         vj('fault-healed', { step: s.name, scheduledMs: a.atMs, actualMs: rec.healedMs, skewMs: Math.round((actualMs - a.atMs) * 10) / 10 });
         reporter.onFault?.({ variant: variant.name, step: s.name, action: 'heal', description, skewMs: actualMs - a.atMs });
+        await foreignCheck(`heal of ${s.name}`); // [run-hardening]
       }
     }
     result.faults = [...faultRecords.values()];
@@ -604,6 +619,7 @@ async function runVariant(
     reporter.onMessage?.(`variant ${variant.name} failed: ${result.error.message}`);
   } finally {
     setPhase('teardown');
+    await foreignCheck('variant end'); // [run-hardening]
     // Heal everything still active, then stop the load, whatever happened above.
     for (const [name, a] of active) {
       try {
