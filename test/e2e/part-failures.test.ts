@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ToxiproxyApi } from '../../src/fault/toxiproxy-api.js';
 import { isAlive, jsonOf, pidsOf, root, startCli, waitFor } from '../utils/cli.js';
 
 const scenario = 'test/fixtures/scenarios/hello-short.yaml';
@@ -84,6 +85,34 @@ describe('a dead part or node fails the run (exit 3)', () => {
     expect(res.stderr).toMatch(/Toxiproxy exited \(signal SIGKILL\)/);
     expect(journal.filter((r) => r.kind === 'variant-start')).toHaveLength(1);
     expect(result.variants[0]!.error?.code).toBe('CHAOSLAB_TOXIPROXY_FAILED');
+    expect(pidsOf(runDir).filter((p) => isAlive(p.pid))).toEqual([]);
+  });
+});
+
+describe("Toxiproxy's unauthenticated API", () => {
+  it('a proxy and a toxic another local user adds to a live run are removed at the next fault step, with a warning', async () => {
+    const out = path.join(root, 'runs', `e2e-part-foreign-${Date.now()}`);
+    const run = startCli(['run', scenario, '--variant', 'baseline', '--seed', '24', '--out', out]);
+    let runDir = '';
+    expect(
+      await waitFor(() => {
+        const dirs = existsSync(out) ? readdirSync(out) : [];
+        runDir = dirs.length === 1 ? path.join(out, dirs[0]!) : '';
+        return runDir !== '' && journalOf(runDir).some((r) => r.kind === 'load-start');
+      }, 90_000),
+    ).toBe(true);
+    const url = journalOf(runDir).find((r) => r.kind === 'part-started' && r['part'] === 'toxiproxy')!['url'] as string;
+    const intruder = new ToxiproxyApi(url);
+    await intruder.createProxy({ name: 'intruder', listen: '127.0.0.1:0', upstream: '127.0.0.1:9' });
+    await intruder.addToxic('frontend_to_backend', { name: 'sneaky', type: 'latency', stream: 'upstream', toxicity: 1, attributes: { latency: 3000 } });
+    const res = await run.done;
+    expect([0, 1], res.stderr).toContain(res.code);
+    const removed = journalOf(runDir).filter((r) => r.kind === 'foreign-removed');
+    expect(removed.map((r) => [r['what'], r['proxy'], r['toxic'], r['when']])).toEqual([
+      ['proxy', 'intruder', undefined, 'step slow-backend'],
+      ['toxic', 'frontend_to_backend', 'sneaky', 'step slow-backend'],
+    ]);
+    expect(res.stdout).toMatch(/warning: removed a Toxiproxy proxy "intruder"/);
     expect(pidsOf(runDir).filter((p) => isAlive(p.pid))).toEqual([]);
   });
 });
