@@ -108,9 +108,10 @@ describe("Toxiproxy's unauthenticated API", () => {
     const res = await run.done;
     expect([0, 1], res.stderr).toContain(res.code);
     const removed = journalOf(runDir).filter((r) => r.kind === 'foreign-removed');
+    // Proxies come in name order: frontend_to_backend (the lab's, with the foreign toxic), then intruder.
     expect(removed.map((r) => [r['what'], r['proxy'], r['toxic'], r['when']])).toEqual([
-      ['proxy', 'intruder', undefined, 'step slow-backend'],
       ['toxic', 'frontend_to_backend', 'sneaky', 'step slow-backend'],
+      ['proxy', 'intruder', undefined, 'step slow-backend'],
     ]);
     expect(res.stdout).toMatch(/warning: removed a Toxiproxy proxy "intruder"/);
     expect(pidsOf(runDir).filter((p) => isAlive(p.pid))).toEqual([]);
