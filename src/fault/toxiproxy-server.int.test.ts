@@ -112,6 +112,13 @@ describe('startToxiproxy (real toxiproxy-server)', () => {
     expect(() => process.kill(-tp.pid, 0)).toThrow(); // the whole group is gone
   });
 
+  it('exited resolves with how the server ended, also when something else killed it (the part watch relies on it)', async () => {
+    const tp = await startToxiproxy({ binary: binary(), logFile: path.join(tmp, 'exited.log'), seed: 1 });
+    started.push(tp);
+    process.kill(tp.pid, 'SIGKILL');
+    expect(await tp.exited).toEqual({ code: null, signal: 'SIGKILL' });
+  });
+
   it('await using stops it', async () => {
     let pid = 0;
     {

@@ -54,6 +54,8 @@ export interface StartedToxiproxy {
   [Symbol.asyncDispose](): Promise<void>;
   /** Lets the server outlive the lab (a kept run): drops the last-resort kill at the lab's exit. */
   release?(): void;
+  /** Resolves when the server ends, by stop() or on its own (the run's part watch fails the variant then). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export interface StartToxiproxyOptions {
@@ -217,6 +219,7 @@ async function startOnce(opts: StartToxiproxyOptions, port: number): Promise<Sta
     stop,
     [Symbol.asyncDispose]: stop,
     release: () => process.removeListener('exit', onExit),
+    exited: exited.then(() => exit ?? { code: null, signal: null }),
   };
 }
 

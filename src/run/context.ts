@@ -2,6 +2,8 @@
  * What a run and each of its variants know, passed as one object instead of threaded arguments: the plan and
  * options, the run's parts, its event stream, and (per variant) what the variant's steps share as they go.
  */
+import type { ProxyGuard } from '../fault/proxy-guard.js';
+import type { PartWatch } from './part-watch.js';
 import type { Phase, LabMetricsServer } from '../observe/lab-metrics.js';
 import type { StartedPrometheus } from '../observe/prometheus-server.js';
 import type { ClusterRuntime, ClusterToxiproxy, RuntimeKind } from '../runtime/cluster-runtime.js';
@@ -121,4 +123,8 @@ export interface VariantContext extends RunContext {
   targetsReady: Promise<unknown>;
   /** Unix ms when the checkers were done. */
   checkedAt: number;
+  /** Knows what the lab made in Toxiproxy; `parts.toxiproxy.client` goes through it. */
+  guard: ProxyGuard;
+  /** Every node and part, watched from the load's start until the nodes stop. */
+  watch: PartWatch | undefined;
 }

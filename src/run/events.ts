@@ -7,6 +7,8 @@
  * Event kinds and field names are the journal's on-disk format (journal.json, journal.jsonl): keep them stable, add
  * fields rather than rename them, so `chaoslab report` still rebuilds old runs.
  */
+import type { ForeignItem } from '../fault/proxy-guard.js';
+import type { PartName } from './part-watch.js';
 import type { Phase } from '../observe/lab-metrics.js';
 import type { KeptInfo } from '../runtime/kept.js';
 import type { FaultSpec } from '../scenario/plan.js';
@@ -58,9 +60,11 @@ export type JournalEvent =
   | InVariant<'cluster-down', { stopMs: number }>
   | InVariant<'variant-end', { passed: boolean; status: VariantResult['status'] }>
   /** A node ended without being told to (run-hardening's watcher). */
-  | InVariant<'node-exited', { node: string; code: number | null; signal: string | null; atMs: number }>
-  /** A real part broke while the run went on (run-hardening's watcher). */
-  | Of<'part-failed', { variant?: string; part: 'toxiproxy' | 'prometheus' | 'load' | 'node' | 'lab-metrics' | 'runtime'; message: string }>
+  | InVariant<'node-exited', { node: string; pid?: number; code: number | null; signal: string | null; atMs: number; /** The scenario allows it (`mayDie`): recorded, not a failure. */ mayDie: boolean }>
+  /** A real part broke while the variant ran (part-watch.ts): a process or container exited, or the load generator failed. */
+  | InVariant<'part-failed', { part: PartName; atMs: number; code?: number | null; signal?: string | null; error?: string }>
+  /** A proxy or toxic the lab did not make was found in Toxiproxy and removed (proxy-guard.ts). */
+  | InVariant<'foreign-removed', ForeignItem & { when: string }>
   | Of<'error', { variant?: string; error: ErrorFields; /** `teardown`: a part that failed to stop. */ during?: 'teardown' }>
   | Of<'kept', KeptInfo>
   | Of<'parts-stopped', { stopMs: number }>

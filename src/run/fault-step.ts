@@ -7,6 +7,8 @@ import { applyFault, describeFault, faultTargets } from '../fault/registry.js';
 import type { ActiveFault, VariantContext } from './context.js';
 import { errorFields } from './errors.js';
 import type { ScheduledAction } from './timeline.js';
+import { withScheduledExits } from './part-watch.js';
+import { describeForeign } from '../fault/proxy-guard.js';
 
 /** One line for the journal and the terminal, e.g. `latency 800ms±50ms downstream on frontend_to_backend`. */
 export function describeStepFault(fault: FaultSpec): string {
@@ -27,19 +29,23 @@ export async function performFaultStep(v: VariantContext, a: ScheduledAction, ac
     try {
       const { plan } = v;
       const addrOf = v.parts.addresses.addrOf;
-      const heal = await applyFault(fault, {
-        toxiproxy: v.parts.toxiproxy.client,
-        faultId: `${s.index}-${s.name}`,
-        links: plan.links,
-        nodes: v.nodes,
-        nodeAddress: (n) => addrOf(n, plan.nodes.find((x) => x.name === n)!.ports[0]!),
-      });
+      // A kill or restart step schedules the exits it causes: the part watch lets those through.
+      const heal = await withScheduledExits(v.watch, fault, () =>
+        applyFault(fault, {
+          toxiproxy: v.parts.toxiproxy.client,
+          faultId: `${s.index}-${s.name}`,
+          links: plan.links,
+          nodes: v.nodes,
+          nodeAddress: (n) => addrOf(n, plan.nodes.find((x) => x.name === n)!.ports[0]!),
+        }),
+      );
       const appliedMs = performance.now() - v.t0Perf;
       rec.appliedMs = tenth(appliedMs);
       const targets = faultTargets(fault);
       v.active.set(s.name, { heal, description, fault, targets, sinceMs: appliedMs, healAtMs: rec.healScheduledMs });
       if (v.phase === 'steady' || v.phase === 'recovery') v.setPhase('fault');
       v.emit({ kind: 'fault-applied', step: s.name, scheduledMs: a.atMs, actualMs: rec.appliedMs, skewMs: tenth(actualMs - a.atMs), description, faultType: fault.type, targets });
+      await checkForeign(v, `step ${s.name}`);
     } catch (e) {
       rec.error = errorFields(e).message;
       v.emit({ kind: 'fault-error', step: s.name, action: 'apply', error: errorFields(e), description, skewMs: tenth(actualMs - a.atMs) });
@@ -54,6 +60,7 @@ export async function performFaultStep(v: VariantContext, a: ScheduledAction, ac
     rec.healedMs = tenth(performance.now() - v.t0Perf);
     if (v.active.size === 0) v.setPhase('recovery');
     v.emit({ kind: 'fault-healed', step: s.name, scheduledMs: a.atMs, actualMs: rec.healedMs, skewMs: tenth(actualMs - a.atMs), description, faultType: fault.type, targets: entry.targets });
+    await checkForeign(v, `heal of ${s.name}`);
   }
 }
 
@@ -71,3 +78,11 @@ export async function healActiveFaults(v: VariantContext): Promise<void> {
 }
 
 export type { ActiveFault };
+
+/** Removes proxies and toxics the lab did not make, and says so. A failed check means Toxiproxy is gone: the watch reports that. */
+export async function checkForeign(v: VariantContext, when: string): Promise<void> {
+  for (const f of await v.guard.check().catch(() => [])) {
+    v.emit({ kind: 'foreign-removed', ...f, when });
+    v.events.emit({ kind: 'message', line: describeForeign(f) });
+  }
+}

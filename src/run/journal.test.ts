@@ -12,8 +12,8 @@ const events: JournalEvent[] = [
   { kind: 'host-load', variant: 'baseline', when: 'start', loadavg: [0.5, 0.25, 0.1] },
   { kind: 'fault-apply', variant: 'baseline', step: 'slow', fault: { type: 'latency', links: ['a_to_b'], latencyMs: 800, jitterMs: 0, stream: 'downstream', toxicity: 1 }, description: 'latency 800ms on a_to_b', scheduledMs: 5000 },
   { kind: 'fault-applied', variant: 'baseline', step: 'slow', scheduledMs: 5000, actualMs: 5001.2, skewMs: 1.2, description: 'latency 800ms on a_to_b', faultType: 'latency', targets: ['a_to_b'] },
-  { kind: 'node-exited', variant: 'baseline', node: 'b-0', code: null, signal: 'SIGKILL', atMs: 6000 },
-  { kind: 'part-failed', part: 'prometheus', message: 'exited with code 1' },
+  { kind: 'node-exited', variant: 'baseline', node: 'b-0', code: null, signal: 'SIGKILL', atMs: 6000, mayDie: false },
+  { kind: 'part-failed', variant: 'baseline', part: 'Prometheus', atMs: 6100, code: 1, signal: null },
   { kind: 'variant-end', variant: 'baseline', passed: true, status: 'completed' },
   { kind: 'run-end', passed: true },
 ];

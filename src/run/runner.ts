@@ -23,7 +23,7 @@ import type { Parts, RunContext, RunOptions } from './context.js';
 import { runEnvironment, prometheusVersion } from './environment.js';
 import { errorFields } from './errors.js';
 import { RunEvents, type RunSubscriber } from './events.js';
-import { healActiveFaults } from './fault-step.js';
+import { checkForeign, healActiveFaults } from './fault-step.js';
 import { Journal, journalSubscriber } from './journal.js';
 import { keepParts, type Keeper } from './keep.js';
 import { labMetricsSubscriber, tracingSubscriber } from './part-subscribers.js';
@@ -31,13 +31,11 @@ import { reporterSubscriber } from './reporter.js';
 import type { RunEnvironment, RunResult, VariantResult } from './result.js';
 import { allocatePorts, buildAddresses, nodePortList } from './topology.js';
 import * as step from './variant-steps.js';
+import { createExactRunFolder, createRunFolder } from './run-folder.js';
+import { keptToxiproxyWarning } from '../fault/proxy-guard.js';
 
 export type { RunOptions } from './context.js';
 export { peersFor } from './topology.js';
-
-function stamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-}
 
 /** One variant: a short sequence of named steps; teardown in `finally`, whatever happened. */
 async function runVariant(run: RunContext, variant: VariantPlan, keeper?: Keeper): Promise<VariantResult> {
@@ -47,11 +45,13 @@ async function runVariant(run: RunContext, variant: VariantPlan, keeper?: Keeper
     await step.startNodes(v);
     await step.awaitPrometheus(v);
     step.startLoad(v);
+    await step.watchParts(v);
     await step.runTimeline(v);
   } catch (e) {
     step.failVariant(v, e);
   } finally {
     v.setPhase('teardown');
+    await checkForeign(v, 'variant end');
     // Heal everything still active, then stop the load.
     await healActiveFaults(v);
     await step.stopLoad(v);
@@ -61,6 +61,9 @@ async function runVariant(run: RunContext, variant: VariantPlan, keeper?: Keeper
       await step.checkVariant(v);
       await step.judgeVariant(v);
     }
+  } catch (e) {
+    // A part that died while judging (Prometheus) is the failure, not the query it broke.
+    if (!v.watch?.stop()) throw e;
   } finally {
     await step.stopNodes(v, keeper);
   }
@@ -152,8 +155,10 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
   openStateDir(opts.stateDir, { create: true });
   const prepared = await prepareRuntime(opts);
   const started = new Date();
-  const runId = `${stamp(started)}-${plan.id}-${opts.seed}`;
-  const runDir = opts.runDir ?? path.join(opts.runsDir, `${stamp(started)}-${plan.id}`);
+  // A folder of the run's own, created exclusively; the run's id (reaper state, Docker names) carries its suffix.
+  const folder = opts.runDir ? createExactRunFolder(opts.runDir) : createRunFolder(opts.runsDir, plan.id, started);
+  const runDir = folder.dir;
+  const runId = `${folder.name}-${opts.seed}`;
   mkdirSync(path.join(runDir, 'logs'), { recursive: true });
   const journal = new Journal(runDir);
   const variants = plan.variants.filter((v) => !opts.variants || opts.variants.includes(v.name));
@@ -244,6 +249,7 @@ async function stopOrKeepParts(run: Omit<RunContext, 'parts'>, parts: Partial<Pa
     try {
       kept = await keepParts(plan, run, keeper.variant!, { cluster: parts.cluster, toxiproxy: parts.toxiproxy, lab: parts.lab, addresses: parts.addresses }, prometheus);
       events.emit({ kind: 'kept', ...kept });
+      events.emit({ kind: 'message', line: keptToxiproxyWarning(kept.toxiproxy) });
     } catch (e) {
       events.emit({ kind: 'error', error: errorFields(e) });
       events.emit({ kind: 'message', line: `could not keep the cluster up (${errorFields(e).message}); stopping it` });

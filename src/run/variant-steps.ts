@@ -24,6 +24,8 @@ import { startLiveProbe } from './live-probe.js';
 import type { VariantResult } from './result.js';
 import { realClock, runSchedule, scheduleActions, type ScheduledAction } from './timeline.js';
 import { hostProxies, linksOf, loadTargets, peersFor } from './topology.js';
+import { guardProxies } from '../fault/proxy-guard.js';
+import { describeWatchEvent, exitingPart, loadPart, realWatchClock, startPartWatch } from './part-watch.js';
 
 /** Makes the variant's context and folder, and says the variant started (phase `setup`). */
 export function openVariant(run: RunContext, variant: VariantPlan): VariantContext {
@@ -36,8 +38,14 @@ export function openVariant(run: RunContext, variant: VariantPlan): VariantConte
     const { kind, ...fields } = e;
     run.events.emit({ kind, variant: variant.name, ...fields } as RunEvent);
   };
+  // Everything the variant does to Toxiproxy goes through the guard, which knows what the lab made; `checkForeign`
+  // removes every other proxy and toxic (Toxiproxy's API has no authentication).
+  const guard = guardProxies(run.parts.toxiproxy.client);
   const v: VariantContext = {
     ...run,
+    parts: { ...run.parts, toxiproxy: { ...run.parts.toxiproxy, client: guard.client } },
+    guard,
+    watch: undefined,
     variant,
     variantDir,
     rng: createRng(run.opts.seed).fork(`variant:${variant.name}`),
@@ -192,6 +200,32 @@ export function startLoad(v: VariantContext): void {
   v.setPhase('steady');
 }
 
+/**
+ * From the load's start until the nodes stop, every node and part is watched: an exit no step scheduled is an event
+ * and (unless the scenario's `mayDie` allows it) the variant's part failure; it ends the timeline at once.
+ */
+export async function watchParts(v: VariantContext): Promise<void> {
+  const { parts, plan, runDir } = v;
+  const prometheus = v.prometheus ?? (await parts.prometheus);
+  v.watch = startPartWatch({
+    variant: v.variant.name,
+    nodes: v.nodes.values(),
+    parts: [
+      exitingPart('Toxiproxy', parts.toxiproxy.exited, path.join(runDir, 'logs', 'toxiproxy.log')),
+      exitingPart('Prometheus', prometheus.exited, path.join(runDir, 'logs', 'prometheus.log')),
+      ...(v.load ? [loadPart(v.load.done)] : []),
+    ],
+    mayDie: new Set(plan.mayDie ?? []),
+    clock: realWatchClock(v.t0Perf),
+    logOf: (n) => path.join(v.variantDir, 'logs', `${n}.log`),
+    onEvent: (e) => {
+      v.emit(e);
+      v.events.emit({ kind: 'message', line: describeWatchEvent(e, v.variant.name) });
+    },
+  });
+}
+
+
 /** The scenario's steps at their times (faults and load changes) until the load's end, with the live view ticking. */
 export async function runTimeline(v: VariantContext): Promise<void> {
   const { plan, opts, variant } = v;
@@ -217,6 +251,7 @@ export async function runTimeline(v: VariantContext): Promise<void> {
   const stepAbort = new AbortController();
   const onAbort = () => stepAbort.abort();
   opts.signal.addEventListener('abort', onAbort, { once: true });
+  v.watch?.signal.addEventListener('abort', onAbort, { once: true }); // a dead part ends the timeline
   const endTimer = sleep(plan.durationMs, stepAbort.signal);
   try {
     await runSchedule(actions, realClock(v.t0Perf), stepAbort.signal, async (a: ScheduledAction, actualMs: number) => {
@@ -224,6 +259,7 @@ export async function runTimeline(v: VariantContext): Promise<void> {
       else await performFaultStep(v, a, actualMs);
     });
     await endTimer;
+    if (v.watch?.failure) throw v.watch.failure;
   } finally {
     clearInterval(ticker);
     probe?.stop();
@@ -310,6 +346,9 @@ export async function judgeVariant(v: VariantContext): Promise<void> {
 /** Stops the variant's nodes, or hands them to the keeper (the run's end keeps them up, or stops them). */
 export async function stopNodes(v: VariantContext, keeper: Keeper | undefined): Promise<void> {
   resetCheckerMetrics(v.parts.lab.metrics);
+  // Stop watching before the nodes are stopped; a death seen up to here fails the variant.
+  const died = v.watch?.stop();
+  if (died && v.result.status === 'completed') failVariant(v, died);
   const { status } = v.result;
   if (keeper && (status === 'completed' || (status === 'interrupted' && v.opts.keep === 'always'))) {
     keeper.nodes = v.nodes;

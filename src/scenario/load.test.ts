@@ -49,6 +49,18 @@ describe('the valid base', () => {
   });
 });
 
+describe('mayDie (nodes that may exit on their own)', () => {
+  it('names instances or groups; the plan lists the instances', () => {
+    expect(loadScenario(write('maydie', `${validBase}\nmayDie: [backend]\n`)).mayDie).toEqual(['backend']);
+    expect(loadScenario(write('maydie0', validBase)).mayDie).toBeUndefined();
+  });
+  it('a name that matches no node is an input error naming the field', () => {
+    const e = failure(() => loadScenario(write('maydie-bad', `${validBase}\nmayDie: [nope]\n`)));
+    expect(e.code).toBe('CHAOSLAB_UNKNOWN_REFERENCE');
+    expect(e.location?.field).toBe('mayDie');
+  });
+});
+
 describe('each invalid scenario gets its own clear error', () => {
   for (const c of invalidCases) {
     it(c.name, () => {

@@ -350,6 +350,10 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
     assertionNames.add(a.name);
   });
 
+  // Nodes that may exit on their own (run-hardening): names and globs, like a fault's `nodes`.
+  const mayDie = sc.mayDie ? select(sc.mayDie, nodes) : undefined;
+  for (const p of mayDie?.unmatched ?? []) problems.push(refError(source, ['mayDie'], `"${p}" matches no node of cluster ${cluster.name}`, `nodes: ${nodes.map((n) => n.name).join(', ')}`));
+
   if (problems.length) throw invalid(file, 'scenario', problems);
   return {
     file,
@@ -368,6 +372,7 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
     steps,
     checker: sc.checker,
     assertions,
+    ...(mayDie ? { mayDie: mayDie.picked } : {}),
   };
 }
 

@@ -101,4 +101,6 @@ export interface ScenarioPlan {
   steps: StepPlan[];
   checker: CheckerT | undefined;
   assertions: AssertionPlan[];
+  /** Node instances whose unscheduled exit is recorded, not a failure (`mayDie`). */
+  mayDie?: string[];
 }

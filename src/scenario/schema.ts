@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { LIMITS } from './limits.js';
 import { Duration, DURATION_NOTE, PositiveDuration } from './durations.js';
 import { Fault } from '../fault/registry.js';
+import { Selector as NodeSelector } from '../fault/fault-kind.js';
 
 // The duration fields live in durations.ts so the fault kinds can use them without an import cycle.
 export { Duration, PositiveDuration, SignedDuration } from './durations.js';
@@ -285,6 +286,9 @@ export const ScenarioFile = z.strictObject({
   timeline: z.array(TimelineStep).max(LIMITS.timelineSteps).default([]).describe('Faults and load changes, by time from the start of the load; each fault is healed after its `for`.'),
   checker: Checker.optional().describe('A judge of the recorded history (Jepsen style), besides the assertions.'),
   assertions: z.array(Assertion).min(1).max(LIMITS.assertions).describe('PromQL questions asked of Prometheus over a window, with the answer each variant expects.'),
+  mayDie: NodeSelector.optional().describe(
+    'Nodes (instance or group names, `*` globs) that may exit on their own during the load. Any other exit that no kill or restart step scheduled fails the variant (exit 3); an exit of a node listed here is only recorded (journal event node-exited).',
+  ),
 });
 
 export type ClusterFileT = z.output<typeof ClusterFile>;

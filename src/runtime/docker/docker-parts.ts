@@ -88,6 +88,7 @@ export async function startToxiproxyContainer(ctx: PartContext, opts: StartToxip
     containerId: container.id,
     stop,
     [Symbol.asyncDispose]: stop,
+    exited,
   };
 }
 
