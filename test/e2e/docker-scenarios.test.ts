@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/runtime/docker/labels.js';
 import { leftoversOf, shouldRunDockerTests } from '../../src/runtime/docker/testing.js';
-import { jsonOf, root, runCli } from '../utils/cli.js';
+import { root, runCli } from '../utils/cli.js';
 
 const { run: haveDocker, engine } = await shouldRunDockerTests('docker-scenarios.test.ts');
 
@@ -27,7 +27,7 @@ describe.runIf(haveDocker)('every scenario in the Docker runtime', () => {
     it(`${id}: every variant gives the process runtime's verdicts; nothing is left behind`, async () => {
       const seed = SEEDS[id] ?? 1;
       const run = await runCli(['run', `scenarios/${id}.yaml`, '--runtime', 'docker', '--json', '--seed', String(seed), '--out', 'runs/e2e-docker']);
-      const r = jsonOf(run);
+      const r = run.json;
       const wrong = r.variants.flatMap((v) =>
         v.status !== 'completed'
           ? [`${v.name}: ${v.status}`]
