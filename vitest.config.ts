@@ -1,21 +1,31 @@
 import { defineConfig } from 'vitest/config';
+import WallTimesReporter from './test/utils/wall-times-reporter.js';
 
-// Layers: `unit` runs in seconds; `integration` drives single real servers; `e2e` replays real scenarios
-// with the real Toxiproxy and Prometheus and runs one file at a time (2-core machines).
+// Layers (test/README.md): `unit` runs in seconds; `integration` drives single real servers, spawns processes and
+// waits real time; `e2e` replays real scenarios with the real Toxiproxy and Prometheus, one file at a time.
 export default defineConfig({
   test: {
+    // Each file's wall time, slowest first, then vitest's usual summary (CI reads its "Tests  N passed" line).
+    reporters: [new WallTimesReporter(), 'default'],
+    // Only the unit layer runs in threads: a pool's worker reuse is set here, at the root, and the unit files keep
+    // no global state (no mocks, no env changes, no chdir), so each thread keeps its module cache from file to file.
+    // A fresh process per file cost more than the unit tests themselves on two cores.
+    poolOptions: { threads: { isolate: false, maxThreads: 2 } },
     projects: [
       {
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'toys/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'toys/**/*.test.ts', 'test/utils/**/*.test.ts'],
           sequence: { groupOrder: 0 },
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           testTimeout: 20_000,
+          pool: 'threads',
+          isolate: false,
         },
       },
       {
-        // Slower tests beside their code that drive a real server (Prometheus's first scrape takes ~5 s).
+        // Tests beside their code that spawn processes, drive a real server (Prometheus's first scrape takes ~5 s)
+        // or wait real time.
         test: {
           name: 'integration',
           include: ['src/**/*.int.test.ts', 'toys/**/*.int.test.ts'],

@@ -141,12 +141,17 @@ describe('raw sockets sender keep-alive hygiene', () => {
     short.on('connection', () => opened++);
     await new Promise<void>((r) => short.listen(0, '127.0.0.1', r));
     const target = `http://127.0.0.1:${(short.address() as AddressInfo).port}`;
-    const s = createRawHttpSender({ maxSockets: 2 });
+    // The sender's clock, moved by hand: a second passes without waiting for it.
+    let clock = 0;
+    const s = createRawHttpSender({ maxSockets: 2, now: () => clock });
     try {
       await s.send(req('/a', { target }), never);
       await s.send(req('/b', { target }), never);
       expect(opened).toBe(1);
-      await new Promise((r) => setTimeout(r, 1100));
+      clock += 999;
+      await s.send(req('/b2', { target }), never);
+      expect(opened, 'reused within the limit').toBe(1);
+      clock += 1000;
       expect(await s.send(req('/c', { target }), never)).toEqual({ status: 200, body: 'ok' });
       expect(opened).toBe(2);
     } finally {

@@ -60,6 +60,8 @@ export interface HttpSenderOptions {
   maxSockets: number;
   /** Bodies are truncated to this many characters (they only feed results and checkers). */
   maxBodyChars?: number;
+  /** Monotonic milliseconds that judge how long a connection sat idle (default performance.now; tests pass their own). */
+  now?: () => number;
 }
 
 interface Endpoint {

@@ -222,6 +222,7 @@ class TargetPool {
     target: string,
     private readonly maxSockets: number,
     readonly maxBody: number,
+    private readonly now: () => number,
   ) {
     const u = new URL(target);
     if (u.protocol !== 'http:') throw httpError(`only http:// targets are supported, got ${target}`, 'ERR_INVALID_URL', true);
@@ -250,14 +251,14 @@ class TargetPool {
     const next = this.queue.shift();
     if (next) this.start(conn, next);
     else {
-      conn.idleSince = performance.now();
+      conn.idleSince = this.now();
       this.idle.push(conn);
     }
   }
 
   /** Most recently used first; connections idle past their limit are closed instead. */
   private takeIdle(): Connection | undefined {
-    const now = performance.now();
+    const now = this.now();
     for (let conn = this.idle.pop(); conn; conn = this.idle.pop()) {
       if (now - conn.idleSince < conn.idleLimitMs) return conn;
       this.all.delete(conn);
@@ -315,13 +316,14 @@ class TargetPool {
 /** Raw keep-alive sockets: the cheapest sender, used by default. */
 export function createRawHttpSender(opts: HttpSenderOptions): HttpSender {
   const maxBody = opts.maxBodyChars ?? 64 * 1024;
+  const now = opts.now ?? (() => performance.now());
   const pools = new Map<string, TargetPool>();
   const send: Sender = (req, signal) =>
     new Promise<SendResponse>((resolve, reject) => {
       if (signal.aborted) return reject(httpError('request aborted', 'ABORT_ERR', true));
       let pool = pools.get(req.target);
       if (!pool) {
-        pool = new TargetPool(req.target, opts.maxSockets, maxBody);
+        pool = new TargetPool(req.target, opts.maxSockets, maxBody, now);
         pools.set(req.target, pool);
       }
       const target = pool;

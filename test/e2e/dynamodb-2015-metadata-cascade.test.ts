@@ -4,7 +4,7 @@
  * nothing a run started is left running. Each run is about 1m40s per variant.
  */
 import { describe, expect, it } from 'vitest';
-import { assertion, isAlive, jsonOf, pidsOf, runCli, variant, type JsonResult } from '../utils/cli.js';
+import { assertion, isAlive, pidsOf, runCli, variant, type JsonResult } from '../utils/cli.js';
 import { expectDashboardHasData } from '../utils/dashboards.js';
 
 const scenario = 'scenarios/dynamodb-2015-metadata-cascade.yaml';
@@ -22,7 +22,7 @@ describe('dynamodb-2015-metadata-cascade', () => {
 
   it('baseline: the storm outlives the fault; mitigated: clients never notice', async () => {
     const run = await runCli(['run', scenario, '--json', '--seed', '11', '--out', 'runs/e2e']);
-    const r = jsonOf(run);
+    const r = run.json;
     runDir = r.runDir;
     expect(run.code, run.stderr).toBe(0);
     expect(r.passed).toBe(true);
@@ -62,7 +62,7 @@ describe('dynamodb-2015-metadata-cascade', () => {
 
   it('control (same load, no fault) stays healthy in both variants', async () => {
     const run = await runCli(['run', scenario, '--json', '--control', '--seed', '12', '--out', 'runs/e2e']);
-    const r = jsonOf(run);
+    const r = run.json;
     expect(run.code, run.stderr).toBe(0);
     expect(r.control).toBe(true);
     for (const v of r.variants) {

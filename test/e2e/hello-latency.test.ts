@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assertion, failures, isAlive, jsonOf, pidsOf, runCli, startCli, variant, waitFor } from '../utils/cli.js';
+import { assertion, failures, isAlive, pidsOf, runCli, startCli, variant, waitFor } from '../utils/cli.js';
 import { expectDashboardHasData } from '../utils/dashboards.js';
 import { expectReportOpensInChromium, expectReportRebuilds } from '../utils/report.js';
 
@@ -22,7 +22,7 @@ describe('hello-latency', () => {
 
   it('baseline reproduces, mitigated recovers, with the numbers behind each verdict', async () => {
     const run = await runCli(['run', scenario, '--json', '--seed', '7', '--out', 'runs/e2e']);
-    const r = jsonOf(run);
+    const r = run.json;
     runDir = r.runDir;
     expect(run.code, `${failures(r)}\n${run.stderr}`).toBe(0);
     expect(r.passed).toBe(true);
@@ -81,7 +81,7 @@ describe('hello-latency', () => {
 
   it('a control run (same load, no fault) stays healthy in both variants', async () => {
     const run = await runCli(['run', scenario, '--json', '--control', '--seed', '8', '--out', 'runs/e2e']);
-    const r = jsonOf(run);
+    const r = run.json;
     expect(run.code, `${failures(r)}\n${run.stderr}`).toBe(0);
     expect(r.control).toBe(true);
     for (const v of r.variants) {

@@ -9,15 +9,14 @@
  * Seeds: CHAOSLAB_E2E_SEEDS = a count ("5" → seeds 1..5) or a list ("3,7"); one seed by default, because one
  * seed of both variants plus the control runs takes about six minutes.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkControllerActivity, parseControllerEvents } from '../../toys/kafka/epoch-fence.js';
+import { root, runCli, type JsonAssertion, type JsonResult, type JsonVariant } from '../utils/cli.js';
 import { expectDashboardHasData } from '../utils/dashboards.js';
 
-const root = path.resolve(import.meta.dirname, '..', '..');
 const SCENARIO = 'scenarios/kafka-2013-zookeeper-split-brain.yaml';
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'chaoslab-kafka-e2e-'));
 
@@ -29,43 +28,9 @@ function seedsFromEnv(): number[] {
 }
 const SEEDS = seedsFromEnv();
 
-interface JsonAssertion {
-  name: string;
-  passed: boolean;
-  expected: string;
-  outcome: string;
-  observed: { last: number | null; max: number | null; min: number | null };
-  timeToRecoverSec?: number | null;
-}
-interface JsonVariant {
-  name: string;
-  passed: boolean;
-  status: string;
-  load: { sent: number; ok: number; error: number; timeout: number } | null;
-  checkers?: { set?: { valid: boolean | string; lost?: unknown[] } };
-  assertions: JsonAssertion[];
-}
-interface JsonRun {
-  passed: boolean;
-  runDir: string;
-  variants: JsonVariant[];
-}
-
-async function chaoslab(args: string[]): Promise<{ code: number | null; run: JsonRun; stderr: string }> {
-  const child = spawn(process.execPath, ['bin/chaoslab.js', 'run', SCENARIO, '--json', '--out', runsDir, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  const last = stdout.trim().split('\n').pop() ?? '';
-  let run: JsonRun;
-  try {
-    run = JSON.parse(last) as JsonRun;
-  } catch {
-    throw new Error(`chaoslab printed no JSON result (exit ${code}).\nstdout: ${stdout.slice(-2000)}\nstderr: ${stderr.slice(-2000)}`);
-  }
-  return { code, run, stderr };
+async function chaoslab(args: string[]): Promise<{ code: number | null; run: JsonResult; stderr: string }> {
+  const r = await runCli(['run', SCENARIO, '--json', '--out', runsDir, ...args]);
+  return { code: r.code, run: r.json, stderr: r.stderr };
 }
 
 const assertion = (v: JsonVariant, name: string): JsonAssertion => {

@@ -3,49 +3,16 @@
  * CLI, as a user would: baseline reproduces the backed-up fanout, mitigated recovers, and a control run (no goal)
  * stays healthy in both variants. CHAOSLAB_E2E_SEEDS=1,2,3,4,5 repeats it over several seeds (about 8 minutes each).
  */
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { isAlive, pidsOf } from '../utils/cli.js';
+import { isAlive, pidsOf, runCli, type JsonAssertion, type JsonResult, type JsonVariant } from '../utils/cli.js';
 import { expectDashboardHasData } from '../utils/dashboards.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const scenario = 'scenarios/twitter-2014-world-cup-fanout.yaml';
 const seeds = (process.env.CHAOSLAB_E2E_SEEDS ?? '1').split(',').map((s) => Number(s.trim()));
 
-interface JsonAssertion {
-  name: string;
-  passed: boolean;
-  expected: string;
-  outcome: string;
-  observed: { max: number | null; last: number | null; min: number | null };
-  reason: string;
-}
-interface JsonVariant {
-  name: string;
-  passed: boolean;
-  status: string;
-  assertions: JsonAssertion[];
-}
-interface JsonRun {
-  passed: boolean;
-  control: boolean;
-  runDir: string;
-  variants: JsonVariant[];
-}
-
-function run(args: string[]): Promise<{ code: number; result: JsonRun; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['bin/chaoslab.js', 'run', scenario, '--json', '--out', 'runs/e2e', ...args], { cwd: root, maxBuffer: 64 << 20, timeout: 540_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      try {
-        resolve({ code, result: JSON.parse(stdout) as JsonRun, stderr });
-      } catch {
-        reject(new Error(`chaoslab exited ${code} without a JSON result:\n${stderr}\n${stdout.slice(0, 2000)}`));
-      }
-    });
-  });
+async function run(args: string[]): Promise<{ code: number | null; result: JsonResult; stderr: string }> {
+  const r = await runCli(['run', scenario, '--json', '--out', 'runs/e2e', ...args]);
+  return { code: r.code, result: r.json, stderr: r.stderr };
 }
 
 const byName = (v: JsonVariant, name: string): JsonAssertion => {

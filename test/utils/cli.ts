@@ -2,67 +2,74 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { AssertionResult, RunResult, VariantResult } from '../../src/run/result.js';
 
 export const root = path.resolve(import.meta.dirname, '..', '..');
 export const cliPath = path.join(root, 'bin', 'chaoslab.js');
 
-export interface CliRun {
+/** The `--json` document of `chaoslab run`, derived from the lab's own result type so the two cannot drift. */
+export type JsonAssertion = Omit<AssertionResult, 'description' | 'query' | 'over' | 'series'>;
+export type JsonVariant = Omit<VariantResult, 'mitigations' | 'params' | 't0' | 'assertions'> & { assertions: JsonAssertion[] };
+export type JsonResult = Omit<RunResult, 'title' | 'startedAt' | 'endedAt' | 'variants'> & { variants: JsonVariant[] };
+
+/** The `--json` document of `chaoslab up`: what was kept, and the base load it drove. */
+export type UpJson = Pick<JsonResult, 'scenario' | 'seed' | 'runDir' | 'kept'> & { load: JsonVariant['load'] };
+
+export interface CliOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** What a finished CLI run left: its exit, its output, and (read on demand) the JSON document it printed last. */
+export interface CliRun<J = JsonResult> {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** The last line of stdout parsed as JSON (`--json`); throws with the run's output when there is none. */
+  readonly json: J;
 }
 
-export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): { child: ChildProcess; done: Promise<CliRun> } {
+/** Starts the real CLI (`bin/chaoslab.js`) as a user would; `done` resolves when it exits. For Ctrl-C and kill tests. */
+export function startCli<J = JsonResult>(args: string[], opts: CliOptions = {}): { child: ChildProcess; done: Promise<CliRun<J>> } {
   const child = spawn(process.execPath, [cliPath, ...args], { cwd: opts.cwd ?? root, env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<CliRun>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const done = new Promise<CliRun<J>>((resolve) =>
+    child.on('close', (code, signal) =>
+      resolve({
+        code,
+        signal,
+        stdout,
+        stderr,
+        get json(): J {
+          return lastJsonLine<J>(code, stdout, stderr);
+        },
+      }),
+    ),
+  );
   return { child, done };
 }
 
-export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliRun> {
-  return startCli(args, opts).done;
+/** Runs the real CLI to the end: `{code, stdout, stderr, json}`. The one way e2e tests run chaoslab. */
+export function runCli<J = JsonResult>(args: string[], opts: CliOptions = {}): Promise<CliRun<J>> {
+  return startCli<J>(args, opts).done;
 }
 
-/** The `--json` document a run printed. */
-export function jsonOf(r: CliRun): JsonResult {
-  const line = r.stdout.trim().split('\n').pop() ?? '';
+/** Same as `run.json`; kept so e2e files written before `json` was on the result still merge. */
+export function jsonOf<J = JsonResult>(r: CliRun<J>): J {
+  return r.json;
+}
+
+function lastJsonLine<J>(code: number | null, stdout: string, stderr: string): J {
+  const line = stdout.trim().split('\n').pop() ?? '';
   try {
-    return JSON.parse(line) as JsonResult;
+    return JSON.parse(line) as J;
   } catch {
-    throw new Error(`no JSON on stdout (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+    throw new Error(`chaoslab printed no JSON result (exit ${code}).\nstdout: ${stdout.slice(-2000)}\nstderr: ${stderr.slice(-2000)}`);
   }
-}
-
-export interface JsonAssertion {
-  name: string;
-  passed: boolean;
-  expected: string;
-  outcome: string;
-  observed: { samples: number; min: number | null; max: number | null; mean: number | null; last: number | null };
-  reason: string;
-  timeToRecoverSec?: number | null;
-}
-export interface JsonVariant {
-  name: string;
-  expect: string;
-  passed: boolean;
-  status: string;
-  assertions: JsonAssertion[];
-  faults: { step: string; scheduledMs: number; appliedMs: number | null; healedMs: number | null }[];
-  load: Record<string, number> | null;
-  checkers?: Record<string, unknown>;
-}
-export interface JsonResult {
-  scenario: string;
-  seed: number;
-  control: boolean;
-  passed: boolean;
-  runDir: string;
-  variants: JsonVariant[];
 }
 
 export function variant(r: JsonResult, name: string): JsonVariant {
