@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ToxiproxyApi } from '../../src/fault/toxiproxy-api.js';
-import { isAlive, jsonOf, pidsOf, root, startCli, waitFor } from '../utils/cli.js';
+import { isAlive, pidsOf, root, startCli, waitFor } from '../utils/cli.js';
 
 const scenario = 'test/fixtures/scenarios/hello-short.yaml';
 
@@ -126,7 +126,7 @@ describe('two runs started at once into one --out', () => {
     const dirs = readdirSync(out).sort();
     expect(dirs).toHaveLength(2);
     for (const { seed, res } of done) {
-      const r = jsonOf(res);
+      const r = res.json;
       // Not a timing verdict under a doubled load: a real result of its own run, not a part failure.
       expect([0, 1], res.stderr).toContain(res.code);
       expect(r.seed).toBe(seed);
@@ -137,7 +137,7 @@ describe('two runs started at once into one --out', () => {
       expect(journal.filter((x) => x.kind === 'run-start').map((x) => x['seed'])).toEqual([seed]);
       expect(existsSync(path.join(r.runDir, 'prometheus', 'targets.json'))).toBe(true);
     }
-    expect(new Set(done.map((d) => jsonOf(d.res).runDir)).size).toBe(2);
-    expect(dirs.map((d) => path.join(out, d))).toEqual(done.map((d) => jsonOf(d.res).runDir).sort());
+    expect(new Set(done.map((d) => d.res.json.runDir)).size).toBe(2);
+    expect(dirs.map((d) => path.join(out, d))).toEqual(done.map((d) => d.res.json.runDir).sort());
   });
 });

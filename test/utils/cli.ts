@@ -58,11 +58,6 @@ export function runCli<J = JsonResult>(args: string[], opts: CliOptions = {}): P
   return startCli<J>(args, opts).done;
 }
 
-/** Same as `run.json`; kept so e2e files written before `json` was on the result still merge. */
-export function jsonOf<J = JsonResult>(r: CliRun<J>): J {
-  return r.json;
-}
-
 function lastJsonLine<J>(code: number | null, stdout: string, stderr: string): J {
   const line = stdout.trim().split('\n').pop() ?? '';
   try {
