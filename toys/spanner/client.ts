@@ -6,16 +6,20 @@
  * Routes: `GET /read/:key` (strong), `POST /write/:key` (writes a value unique to this client),
  * `GET /snapshot/:key` (not recorded: snapshot reads are not meant to be linearizable), `GET /history`.
  * Answers: 200 ok, 503 refused (the op did not happen), 504 indeterminate (a write that may still happen).
- * Params: `opTimeoutMs` (2000).
+ * Params: `regions` (instance i is in the i-th), `opTimeoutMs` (2000).
  */
 import { Counter } from 'prom-client';
-import { ConnectionError, runToyIfMain, TimeoutError, type PeerReply, type ToySetup } from '../lib/toy-node.js';
+import { ConnectionError, runToyIfMain, TimeoutError, ToyConfigError, type PeerReply, type ToySetup } from '../lib/toy-node.js';
 import { RegisterHistory } from './history.js';
 
 export const client: ToySetup = (toy) => {
   const opTimeoutMs = toy.params.num('opTimeoutMs', 2000);
-  const replicas = toy.peerGroup('replica');
-  if (replicas.length === 0) throw new Error(`${toy.config.name} has no replica peers: link it to its region's replicas`);
+  // Client instance i lives in region i (`regions: "us,eu,asia"`) and talks only to that region's replicas.
+  const regions = toy.params.str('regions', '').split(',').map((r) => r.trim()).filter(Boolean);
+  const region = regions[toy.config.index - 1];
+  if (region === undefined) throw new ToyConfigError(`${toy.config.name} is instance ${toy.config.index}, but regions lists ${regions.length}: one client per region`);
+  const replicas = toy.peerGroup(region);
+  if (replicas.length === 0) throw new ToyConfigError(`${toy.config.name} has no peers in region ${region}: link it to that region's replicas`);
   const history = new RegisterHistory(toy.config.index * 10_000_000);
   let seq = 0;
   const ops = new Counter({ name: 'spanner_client_ops_total', help: 'Operations this client completed, by op and outcome (ok, fail, info).', labelNames: ['op', 'outcome'], registers: [toy.registry] });

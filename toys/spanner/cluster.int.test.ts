@@ -41,11 +41,14 @@ describe('spanner toy (in process, no faults)', () => {
     const ports = await Promise.all([0, 1, 2, 3, 4, 5].map(() => freePort()));
     const addr = (p: number) => `127.0.0.1:${p}`;
     const params: NodeConfig['params'] = { leaseDesign: 'monotonic', leaseMs: 600, heartbeatMs: 100, epsilonMs: 5, electionJitterMs: 100, clockCheck: true, failFast: true };
+    // Regions a (replicas 0, 1) and b (2, 3, 4), as the cluster file makes them.
+    const region = (i: number) => (i < 2 ? 'a' : 'b');
     for (let i = 0; i < 5; i++) {
-      const peers = { replica: ports.slice(0, 5).filter((_, j) => j !== i).map(addr) };
-      running.push(await startToy({ name: `replica-${i}`, group: 'replica', index: i, host: '127.0.0.1', ports: { http: ports[i]! }, peers, params, seed: 1, runId: 't' }, replica));
+      const peers = { a: [0, 1].filter((j) => j !== i).map((j) => addr(ports[j]!)), b: [2, 3, 4].filter((j) => j !== i).map((j) => addr(ports[j]!)) };
+      const index = region(i) === 'a' ? i + 1 : i - 1;
+      running.push(await startToy({ name: `${region(i)}-${index}`, group: region(i), index, host: '127.0.0.1', ports: { http: ports[i]! }, peers, params: { ...params, regions: 'a,b' }, seed: 1, runId: 't' }, replica));
     }
-    running.push(await startToy({ name: 'client-0', group: 'client', index: 0, host: '127.0.0.1', ports: { http: ports[5]! }, peers: { replica: [addr(ports[1]!)] }, params: { opTimeoutMs: 1000 }, seed: 1, runId: 't' }, client));
+    running.push(await startToy({ name: 'app-1', group: 'app', index: 1, host: '127.0.0.1', ports: { http: ports[5]! }, peers: { a: [addr(ports[1]!)] }, params: { opTimeoutMs: 1000, regions: 'a,b' }, seed: 1, runId: 't' }, client));
     const c = `http://${addr(ports[5]!)}`;
     // The first writes may meet an election in progress (503) until the group settles.
     let w = { value: '', commitWaitMs: -1 };

@@ -1,12 +1,13 @@
 /**
  * spanner/replica: one replica of a Spanner-like key-value group (see `replica-core.ts` for the mechanisms).
- * Peers are the other replicas, reached through Toxiproxy links; every replica must link to every other.
+ * Each region is a node group; `regions` lists them. Peers are the other replicas, reached through Toxiproxy
+ * links; every replica must link to every other.
  *
  * Routes: `POST /raft/append`, `POST /raft/vote`, `GET /raft/clock` (between replicas); `GET /kv/:key` (strong
  * read), `POST /kv/:key {"value"}` (write), `GET /snapshot/:key` (snapshot read with its staleness). A replica
  * that does not lead forwards strong operations to the leader it knows.
  *
- * Params: `leaseDesign` (`wall` | `monotonic`), `leaseMs` (3000), `epsilonMs` (1), `heartbeatMs` (250),
+ * Params: `regions` (the replica groups, in order; replica 0 of the first stands first), `leaseDesign` (`wall` | `monotonic`), `leaseMs` (3000), `epsilonMs` (1), `heartbeatMs` (250),
  * `electionJitterMs` (500), `clockCheck` (false), `failFast` (false: with it, a replica that has no leader it
  * heard from recently refuses strong operations at once instead of forwarding into the void), `writeTimeoutMs`.
  *
@@ -30,11 +31,24 @@ export const replica: ToySetup = (toy) => {
   const failFast = toy.params.bool('failFast', false);
   const writeTimeoutMs = toy.params.num('writeTimeoutMs', 1500);
 
-  const id = toy.config.index;
-  const others = toy.peerGroup('replica');
-  const size = others.length + 1;
-  /** Replica index → client; the lab lists peers in index order, without this node. */
-  const peerAt = (i: number): PeerClient => others[i < id ? i : i - 1]!;
+  // The group spans regions, one node group each (`regions: "us,eu,asia"`): replica ids run over the regions
+  // in that order, then by instance. The lab lists a group's peers in instance order, without this node.
+  const regions = toy.params.str('regions', toy.config.group).split(',').map((r) => r.trim()).filter(Boolean);
+  if (!regions.includes(toy.config.group)) throw new ToyConfigError(`regions "${regions.join(',')}" must include this node's group ${toy.config.group}`);
+  const members: (PeerClient | null)[] = [];
+  let id = -1;
+  for (const region of regions) {
+    const peers = toy.peerGroup(region);
+    if (region !== toy.config.group) {
+      members.push(...peers);
+      continue;
+    }
+    const mine = toy.config.index - 1; // instance indexes start at 1
+    members.push(...peers.slice(0, mine), null, ...peers.slice(mine));
+    id = members.indexOf(null);
+  }
+  const size = members.length;
+  const peerAt = (i: number): PeerClient => members[i]!;
   const rpcTimeoutMs = heartbeatMs * 2;
 
   const reg = [toy.registry];
@@ -114,7 +128,7 @@ export const replica: ToySetup = (toy) => {
       strong.inc({ op, outcome: 'forward_failed' });
       // A forwarded write that got no answer may have been appended by the leader: indeterminate.
       const why = e instanceof TimeoutError ? 'timeout' : e instanceof ConnectionError ? e.code : String(e);
-      return { status: op === 'write' ? 504 : 503, body: { error: `forward to replica-${leader} failed: ${why}` } };
+      return { status: op === 'write' ? 504 : 503, body: { error: `forward to replica ${leader} failed: ${why}` } };
     }
   }
 
