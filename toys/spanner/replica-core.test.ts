@@ -132,6 +132,16 @@ describe('a replica group', () => {
     g.stop();
   });
 
+  it('a cut-off leader steps down once its lease lapses, and then refuses writes outright', async () => {
+    const g = group('monotonic');
+    await advance(300);
+    g.partition([0, 1], [2, 3, 4]);
+    await advance(2500);
+    expect(g.nodes[0]!.role).not.toBe('leader');
+    await expect(g.nodes[0]!.write('a', 'x', 500)).rejects.toMatchObject({ reason: 'not-leader' });
+    g.stop();
+  });
+
   it('a write the leader could not commit is indeterminate, and a healed minority catches up', async () => {
     const g = group('monotonic');
     await advance(300);

@@ -128,6 +128,7 @@ export class ReplicaCore {
   #nextHeartbeatMono = 0;
   #nextClockCheckMono = 0;
   #termStartIndex = 0;
+  #leaderSinceMono = 0;
   #lastTs = 0;
   #heartbeatInFlight = false;
   #electionInFlight = false;
@@ -182,6 +183,10 @@ export class ReplicaCore {
       void this.#checkClock();
     }
     if (this.role === 'leader') {
+      // Check quorum (Raft §6.2, etcd's CheckQuorum): a leader whose lease lapsed has lost its majority and
+      // steps down, so a cut-off leader refuses writes instead of appending entries that can never commit.
+      // It judges "lapsed" by its lease, on the lease's own clock: the flaw of the wall design shows here too.
+      if (!this.lease.valid() && now - this.#leaderSinceMono > this.#o.leaseMs) return this.#stepDown(this.term, 'lease lapsed: no majority');
       if (now >= this.#nextHeartbeatMono && !this.#heartbeatInFlight) void this.#heartbeat();
       return;
     }
@@ -261,6 +266,7 @@ export class ReplicaCore {
   #becomeLeader(): void {
     this.role = 'leader';
     this.leader = this.#o.id;
+    this.#leaderSinceMono = this.#o.clocks.mono();
     for (const p of this.#peers()) {
       this.#nextIndex[p] = this.lastIndex + 1;
       this.#matchIndex[p] = 0;
