@@ -82,3 +82,65 @@ export function checkLinearizable(binary: string, historyFile: string, opts: { t
     });
   });
 }
+
+/** What the journal, result.json and the metrics keep of a verdict (the counterexample's stale read, not the whole order). */
+export interface LinearizabilitySummary {
+  valid: boolean | 'unknown';
+  ops: number;
+  keys: number;
+  reads: number;
+  writes: number;
+  indeterminate: number;
+  durationMs: number;
+  /** The read that saw a value the order could not give it, and the value it should have seen. */
+  staleRead?: { key: string; value: string; expected: string; process: number };
+}
+
+export function summarize(v: LinearizabilityVerdict): LinearizabilitySummary {
+  const ce = v.counterexample;
+  return {
+    valid: v.valid,
+    ops: v.ops,
+    keys: v.keys,
+    reads: v.reads,
+    writes: v.writes,
+    indeterminate: v.indeterminate,
+    durationMs: v.durationMs,
+    ...(ce?.staleRead ? { staleRead: { key: ce.key, value: ce.staleRead.value, expected: ce.expected ?? '', process: ce.staleRead.process } } : {}),
+  };
+}
+
+/** One register history as Jepsen's EDN (jepsen.independent tuples `[key value]`), for Knossos to re-check. */
+export function registerHistoryEdn(lines: readonly RegisterHistoryOp[]): string {
+  const str = (s: string) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  return lines
+    .map((o, index) => `{:type :${o.type}, :f :${o.f}, :value [${str(o.key)} ${o.value === null ? 'nil' : str(o.value)}], :process ${o.process}, :time ${o.time}, :index ${index}}`)
+    .join('\n') + (lines.length ? '\n' : '');
+}
+
+/** An operation as the nodes record it (and the checker reads it). */
+export interface RegisterHistoryOp {
+  type: 'invoke' | 'ok' | 'fail' | 'info';
+  f: 'read' | 'write';
+  key: string;
+  value: string | null;
+  process: number;
+  time: number;
+}
+
+/** Parses and merges the nodes' histories by time (each node's lines are already in order); a bad line is an error. */
+export function mergeHistories(texts: readonly string[]): RegisterHistoryOp[] {
+  const all: RegisterHistoryOp[] = [];
+  for (const text of texts) {
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      const o = JSON.parse(line) as RegisterHistoryOp;
+      if (!['invoke', 'ok', 'fail', 'info'].includes(o.type) || (o.f !== 'read' && o.f !== 'write') || typeof o.key !== 'string' || typeof o.process !== 'number' || typeof o.time !== 'number') {
+        throw new Error(`not a register operation: ${line.slice(0, 200)}`);
+      }
+      all.push(o);
+    }
+  }
+  // Stable: operations of one process at the same time keep their order.
+  return all.map((o, i) => ({ o, i })).sort((a, b) => a.o.time - b.o.time || a.i - b.i).map(({ o }) => o);
+}

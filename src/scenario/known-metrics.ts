@@ -2,6 +2,7 @@
 export const KNOWN_METRICS: { lab: readonly string[]; toys: Readonly<Record<string, readonly string[]>> } = {
   "lab": [
     "chaoslab_checker_acked_total",
+    "chaoslab_checker_anomalies_total",
     "chaoslab_checker_attempted_total",
     "chaoslab_checker_lost_total",
     "chaoslab_checker_recovered_total",
