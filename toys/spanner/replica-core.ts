@@ -46,6 +46,8 @@ export interface VoteRequest {
   candidate: number;
   lastIndex: number;
   lastTerm: number;
+  /** Raft's pre-vote (§9.6 of Ongaro's thesis): "would you vote for me?", changing nothing on either side. */
+  preVote?: boolean;
 }
 
 export interface VoteReply {
@@ -224,8 +226,24 @@ export class ReplicaCore {
 
   // ---- elections -----------------------------------------------------------------------------------------
 
+  /**
+   * Pre-vote first: a replica cut off from the majority never raises its term, so when the partition heals it
+   * cannot depose the majority's leader with a term it inflated while alone.
+   */
   async #standForElection(): Promise<void> {
     this.#electionInFlight = true;
+    this.#lastHeardMono = this.#o.clocks.mono();
+    this.#electionAfterMs = this.#electionTimeout();
+    const pre: VoteRequest = { term: this.term + 1, candidate: this.#o.id, lastIndex: this.lastIndex, lastTerm: this.lastTerm, preVote: true };
+    const replies = await Promise.all(this.#peers().map((p) => this.#o.transport.vote(p, pre).catch(() => undefined)));
+    if (replies.filter((r) => r?.granted).length + 1 < this.#majority() || this.role === 'leader') {
+      this.#electionInFlight = false;
+      return;
+    }
+    await this.#runElection();
+  }
+
+  async #runElection(): Promise<void> {
     this.term += 1;
     this.role = 'candidate';
     this.votedFor = this.#o.id;
@@ -297,6 +315,10 @@ export class ReplicaCore {
     // Leader stickiness: while our promise to a leader stands, a candidate is not even heard (its higher
     // term would otherwise depose a working leader).
     if (!this.promise.mayVote() || (this.role === 'leader' && this.lease.valid())) return { term: this.term, granted: false };
+    if (req.preVote) {
+      const upToDate = req.lastTerm > this.lastTerm || (req.lastTerm === this.lastTerm && req.lastIndex >= this.lastIndex);
+      return { term: this.term, granted: req.term > this.term && upToDate };
+    }
     if (req.term > this.term) this.#stepDown(req.term, 'a candidate with a higher term');
     const upToDate = req.lastTerm > this.lastTerm || (req.lastTerm === this.lastTerm && req.lastIndex >= this.lastIndex);
     const granted = req.term === this.term && (this.votedFor === null || this.votedFor === req.candidate) && upToDate;
