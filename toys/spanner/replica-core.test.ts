@@ -6,15 +6,18 @@ import type { LeaseDesign } from './lease.js';
  * A group of five replicas on a simulated network and fake timers: per-node wall-clock offsets (what
  * libfaketime does to a real node) and a cut between two sides (what Toxiproxy does). Nothing else differs.
  */
-function group(design: LeaseDesign, opts: Partial<ReplicaOptions> = {}) {
+function group(design: LeaseDesign, opts: Partial<ReplicaOptions> = {}, peersLateMs = 0) {
   const size = 5;
   const offset = Array.from({ length: size }, () => 0);
   const cut = new Set<string>();
   let seed = 7;
   const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
   const nodes: ReplicaCore[] = [];
+  const born = performance.now();
   const deliver = async <T>(from: number, to: number, f: () => T): Promise<T> => {
     await new Promise((r) => setTimeout(r, 1));
+    // Nodes start at slightly different times: replica 0's peers may not listen yet.
+    if (to !== 0 && performance.now() - born < peersLateMs) throw new Error('connection refused');
     if (cut.has(`${from}-${to}`)) throw new Error('partitioned');
     const reply = f();
     await new Promise((r) => setTimeout(r, 1));
@@ -66,9 +69,9 @@ async function write(n: ReplicaCore, key: string, value: string) {
 }
 
 describe('a replica group', () => {
-  it('elects replica 0, commits a write on a majority and serves it as a strong read', async () => {
-    const g = group('monotonic');
-    await advance(300);
+  it('elects replica 0 (leader placement) even when its peers answer late, commits a write on a majority and serves it as a strong read', async () => {
+    const g = group('monotonic', {}, 700);
+    await advance(1000);
     expect(g.nodes[0]!.holdsLease()).toBe(true);
     const w = await write(g.nodes[0]!, 'a', 'v1');
     expect(w.commitWaitMs).toBeGreaterThanOrEqual(14); // commit wait ≈ 2ε

@@ -148,7 +148,8 @@ export class ReplicaCore {
     this.#nextIndex = Array.from({ length: o.size }, () => 1);
     this.#matchIndex = Array.from({ length: o.size }, () => 0);
     this.#lastHeardMono = o.clocks.mono();
-    // Replica 0 stands first, so a fresh group has its leader within one election timeout.
+    // Leader placement: replica 0 (the first region's first replica, Spanner's "default leader") stands first,
+    // and the others only after a whole election timeout, so a fresh group elects it unless it is unreachable.
     this.#electionAfterMs = o.id === 0 ? 0 : this.#electionTimeout();
   }
 
@@ -237,6 +238,9 @@ export class ReplicaCore {
     const pre: VoteRequest = { term: this.term + 1, candidate: this.#o.id, lastIndex: this.lastIndex, lastTerm: this.lastTerm, preVote: true };
     const replies = await Promise.all(this.#peers().map((p) => this.#o.transport.vote(p, pre).catch(() => undefined)));
     if (replies.filter((r) => r?.granted).length + 1 < this.#majority() || this.role === 'leader') {
+      // Leader placement (Spanner's default leader region): while the group has never had a leader, replica 0
+      // asks again soon — its peers may still be starting — instead of waiting out a whole election timeout.
+      if (this.#o.id === 0 && this.term === 0) this.#electionAfterMs = this.#o.heartbeatMs;
       this.#electionInFlight = false;
       return;
     }
