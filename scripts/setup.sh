@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets up chaoslab on this machine: npm dependencies (and the build), Toxiproxy and Prometheus.
+# Sets up chaoslab on this machine: npm dependencies (and the build), Toxiproxy, Prometheus and the Go checkers.
 # Installs only what is missing; safe to run again. Nothing here downloads a prebuilt binary:
 # Toxiproxy is built from its Go module, Prometheus comes from Debian's package.
 set -euo pipefail
@@ -77,5 +77,8 @@ elif command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
 else
   die "Prometheus is missing: install it (Debian/Ubuntu: sudo apt-get install prometheus) or put prometheus on PATH, then run this again"
 fi
+
+# 4. The lab's Go checkers (Porcupine for linearizability), with the Go toolchain that built Toxiproxy.
+bash scripts/build-checkers.sh
 
 say "ready. Try: npx chaoslab run scenarios/hello-latency.yaml"

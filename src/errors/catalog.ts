@@ -32,6 +32,8 @@ export const Errors = {
   PortTaken: { code: 'CHAOSLAB_PORT_TAKEN', kind: 'part', title: 'Port already taken.' },
   NodeFailed: { code: 'CHAOSLAB_NODE_FAILED', kind: 'part', title: 'A cluster node failed.' },
   WorkloadFailed: { code: 'CHAOSLAB_WORKLOAD_FAILED', kind: 'part', title: 'The load generator failed.' },
+  CheckerMissing: { code: 'CHAOSLAB_CHECKER_MISSING', kind: 'part', title: 'A checker binary is not built.' },
+  CheckerFailed: { code: 'CHAOSLAB_CHECKER_FAILED', kind: 'part', title: 'A checker failed.' },
   Interrupted: { code: 'CHAOSLAB_INTERRUPTED', kind: 'part', title: 'Run interrupted.' },
   StopFailed: { code: 'CHAOSLAB_STOP_FAILED', kind: 'part', title: 'A part could not be stopped cleanly.', hint: 'run `npx chaoslab clean` to remove what is left' },
   // The state folder (reaper records, kept runs): bad input, exit 2

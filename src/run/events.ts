@@ -7,6 +7,7 @@
  * Event kinds and field names are the journal's on-disk format (journal.json, journal.jsonl): keep them stable, add
  * fields rather than rename them, so `chaoslab report` still rebuilds old runs.
  */
+import type { LinearizabilitySummary } from '../check/linearizability.js';
 import type { ForeignItem } from '../fault/proxy-guard.js';
 import type { PartName } from './part-watch.js';
 import type { Phase } from '../observe/lab-metrics.js';
@@ -55,7 +56,8 @@ export type JournalEvent =
   | InVariant<'fault-error', { step: string; action: 'apply' | 'heal'; error: ErrorFields; description?: string; skewMs?: number }>
   | InVariant<'load-end', { summary: LoadSummary }>
   | InVariant<'checker', { checker: 'set' } & Record<'lost' | 'unexpected' | 'recovered' | 'acked' | 'attempted' | 'read', number> & { valid: boolean }>
-  | InVariant<'checker-error', { checker: 'set'; error: string }>
+  | InVariant<'checker', LinearizabilitySummary & { checker: 'linearizable' }>
+  | InVariant<'checker-error', { checker: 'set' | 'linearizable'; error: string }>
   | InVariant<'assertion', Omit<AssertionResult, 'series'>>
   | InVariant<'cluster-down', { stopMs: number }>
   | InVariant<'variant-end', { passed: boolean; status: VariantResult['status'] }>

@@ -16,6 +16,7 @@ import type { StartedPrometheus } from '../observe/prometheus-server.js';
 import { prepareDockerRuntime, prepareProcessRuntime, type PreparedRuntime } from '../runtime/cluster-runtime.js';
 import type { KeptInfo } from '../runtime/kept.js';
 import { openStateDir } from '../runtime/state-dir.js';
+import { findLinearizabilityChecker } from '../check/linearizability.js';
 import { CLIENT } from '../scenario/load.js';
 import type { ScenarioPlan, VariantPlan } from '../scenario/plan.js';
 import { TRACING_OFF, startLabTracing, type LabTracing } from '../trace/lab-tracing.js';
@@ -153,6 +154,8 @@ async function startParts(
 export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise<RunResult> {
   // A state folder that is a file, someone else's or writable by others: exit 2 before anything starts.
   openStateDir(opts.stateDir, { create: true });
+  // A checker the scenario needs must be built: exit 3 before anything starts, naming how to build it.
+  if (plan.checker?.type === 'linearizable') findLinearizabilityChecker(opts.projectRoot, opts.envPath);
   const prepared = await prepareRuntime(opts);
   const started = new Date();
   // A folder of the run's own, created exclusively; the run's id (reaper state, Docker names) carries its suffix.

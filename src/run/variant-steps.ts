@@ -320,6 +320,9 @@ export async function checkVariant(v: VariantContext): Promise<void> {
       const n = plan.nodes.find((x) => x.group === group)!;
       return parts.addresses.addrOf(n.name, n.ports[0]!);
     },
+    nodeAddresses: (group) => plan.nodes.filter((x) => x.group === group).map((n) => parts.addresses.addrOf(n.name, n.ports[0]!)),
+    projectRoot: v.opts.projectRoot,
+    envPath: v.opts.envPath,
     emit: (e) => v.emit(e),
   });
   if (checked) v.result.checkers = checked;

@@ -2,6 +2,7 @@
 export const KNOWN_METRICS: { lab: readonly string[]; toys: Readonly<Record<string, readonly string[]>> } = {
   "lab": [
     "chaoslab_checker_acked_total",
+    "chaoslab_checker_anomalies_total",
     "chaoslab_checker_attempted_total",
     "chaoslab_checker_lost_total",
     "chaoslab_checker_recovered_total",
@@ -80,6 +81,20 @@ export const KNOWN_METRICS: { lab: readonly string[]; toys: Readonly<Record<stri
       "toy_clock_offset_seconds",
       "toy_request_duration_seconds",
       "toy_requests_total"
+    ],
+    "spanner": [
+      "spanner_client_ops_total",
+      "spanner_clock_evictions_total",
+      "spanner_clock_offset_from_peers_seconds",
+      "spanner_commit_wait_seconds",
+      "spanner_elections_total",
+      "spanner_evicted",
+      "spanner_leader",
+      "spanner_lease_held",
+      "spanner_snapshot_reads_total",
+      "spanner_snapshot_staleness_seconds",
+      "spanner_strong_ops_total",
+      "spanner_term"
     ],
     "twitter": [
       "circuit_breaker_state",

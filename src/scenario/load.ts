@@ -336,7 +336,10 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
       });
     }
   });
-  if (sc.checker) {
+  if (sc.checker?.type === 'linearizable') {
+    const c = sc.checker;
+    if (!own(cluster.nodes, c.histories.node)) problems.push(refError(source, ['checker', 'histories', 'node'], `"${c.histories.node}" is not a node of cluster ${cluster.name}`, `use one of: ${groups.join(', ')}`));
+  } else if (sc.checker) {
     const c = sc.checker;
     c.adds.forEach((op, i) => {
       if (!sc.workload.operations.some((o) => o.name === op)) problems.push(refError(source, ['checker', 'adds', i], `no workload operation is named "${op}"`, `operations: ${sc.workload.operations.map((o) => o.name).join(', ')}`));

@@ -247,8 +247,9 @@ export const Incident = z.strictObject({
 /**
  * A checker judges the recorded history rather than the scrapes (Jepsen: record, then judge).
  * `set`: the values of `adds` operations that were acknowledged must all be in the final read.
+ * `linearizable`: the register histories the nodes recorded must be linearizable (Porcupine).
  */
-export const Checker = z.strictObject({
+const SetChecker = z.strictObject({
   type: z.literal('set').describe('`set`: every acknowledged add must be in the final read.'),
   adds: z.array(Name).min(1).max(LIMITS.operations).describe('Workload operations whose `{seq}` values are the set\'s elements.'),
   finalRead: z
@@ -259,6 +260,20 @@ export const Checker = z.strictObject({
     })
     .describe('After the load, the runner GETs this from the node (directly, not through a proxy).'),
 });
+
+const LinearizableChecker = z.strictObject({
+  type: z.literal('linearizable').describe('`linearizable`: the recorded reads and writes of registers must be linearizable, judged by Porcupine.'),
+  histories: z
+    .strictObject({
+      node: Name.describe('The node group whose every instance recorded a history (e.g. the clients).'),
+      path: z.string().startsWith('/').max(LIMITS.lineChars).describe('The path that answers the history as JSON lines: {type: invoke|ok|fail|info, f: read|write, key, value, process, time}.'),
+      timeout: PositiveDuration.default(20_000).describe('How long each read may take. ' + DURATION_NOTE),
+    })
+    .describe('After the load, the runner GETs every instance of the node for its history (directly, not through a proxy) and merges them.'),
+  timeLimit: PositiveDuration.default(60_000).describe('How long Porcupine may search before it answers "unknown" (which fails the assertions that need its verdict). ' + DURATION_NOTE),
+});
+
+export const Checker = z.discriminatedUnion('type', [SetChecker, LinearizableChecker]).describe('A judge of the recorded history (Jepsen style), besides the assertions.');
 
 /** Variant names also name run-folder files; `control` is the control run's own name. */
 const VariantName = Name.refine((n) => n !== 'control', { error: '"control" is the name of the control run (`--control`); give the variant another name' });

@@ -1,0 +1,146 @@
+/**
+ * The linearizability checker: Porcupine (github.com/anishathalye/porcupine), wrapped in the small Go program
+ * `checkers/linearizability` that setup builds into `.tools/bin/chaoslab-linearizability`. The lab records
+ * the history, this judges it afterwards (Jepsen: record, then judge); the verdict is three-valued as
+ * Jepsen's (`true`, `false`, `'unknown'` when the search ran out of time).
+ */
+import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
+import { Errors } from '../errors/catalog.js';
+import { LabError } from '../errors/lab-error.js';
+
+export const LINEARIZABILITY_BINARY = 'chaoslab-linearizability';
+
+export interface LinearizabilityOp {
+  process: number;
+  f: 'read' | 'write';
+  key: string;
+  value: string;
+  callNs: number;
+  returnNs: number | null;
+}
+
+export interface LinearizabilityVerdict {
+  valid: boolean | 'unknown';
+  checker: string;
+  ops: number;
+  keys: number;
+  reads: number;
+  writes: number;
+  indeterminate: number;
+  durationMs: number;
+  /** On the first key that is not linearizable: the order that held, and what could not follow it. */
+  counterexample?: {
+    key: string;
+    linearized: LinearizabilityOp[];
+    cannotFollow: LinearizabilityOp[];
+    staleRead?: LinearizabilityOp;
+    expected?: string;
+  };
+  /** Porcupine's HTML visualization of the failing key, when asked for. */
+  visualization?: string;
+}
+
+/** `.tools/bin` of the project first (what setup builds), then PATH. */
+export function findLinearizabilityChecker(projectRoot: string, pathEnv = ''): string {
+  const candidates = [path.join(projectRoot, '.tools', 'bin', LINEARIZABILITY_BINARY), ...pathEnv.split(path.delimiter).filter(Boolean).map((d) => path.join(d, LINEARIZABILITY_BINARY))];
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      // not here; try the next
+    }
+  }
+  throw new LabError(Errors.CheckerMissing, `the linearizability checker (${LINEARIZABILITY_BINARY}) is not built`, {
+    hint: 'run `npm run setup` (or `bash scripts/build-checkers.sh`), which builds it with Go from checkers/linearizability',
+  });
+}
+
+/** Judges a history file (one JSON operation a line, with `key`); the verdict, never a throw for "not linearizable". */
+export function checkLinearizable(binary: string, historyFile: string, opts: { timeoutMs?: number; visualize?: string } = {}): Promise<LinearizabilityVerdict> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const args = [`--timeout=${Math.round(timeoutMs / 1000)}s`, ...(opts.visualize ? [`--visualize=${opts.visualize}`] : []), historyFile];
+  return new Promise((resolve, reject) => {
+    // A little longer than the checker's own limit: it answers "unknown" itself when it runs out.
+    execFile(binary, args, { timeout: timeoutMs + 10_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+      if (code === 0 || code === 1 || code === 3) {
+        try {
+          resolve(JSON.parse(stdout) as LinearizabilityVerdict);
+          return;
+        } catch {
+          // fall through: not the document it promises
+        }
+      }
+      reject(
+        new LabError(Errors.CheckerFailed, `the linearizability checker failed on ${historyFile}: ${stderr.trim() || (err ? err.message : 'no verdict on stdout')}`, {
+          hint: 'the history file is kept in the run folder; `chaoslab-linearizability <file>` reproduces it',
+        }),
+      );
+    });
+  });
+}
+
+/** What the journal, result.json and the metrics keep of a verdict (the counterexample's stale read, not the whole order). */
+export interface LinearizabilitySummary {
+  valid: boolean | 'unknown';
+  ops: number;
+  keys: number;
+  reads: number;
+  writes: number;
+  indeterminate: number;
+  durationMs: number;
+  /** The read that saw a value the order could not give it, and the value it should have seen. */
+  staleRead?: { key: string; value: string; expected: string; process: number };
+}
+
+export function summarize(v: LinearizabilityVerdict): LinearizabilitySummary {
+  const ce = v.counterexample;
+  return {
+    valid: v.valid,
+    ops: v.ops,
+    keys: v.keys,
+    reads: v.reads,
+    writes: v.writes,
+    indeterminate: v.indeterminate,
+    durationMs: v.durationMs,
+    ...(ce?.staleRead ? { staleRead: { key: ce.key, value: ce.staleRead.value, expected: ce.expected ?? '', process: ce.staleRead.process } } : {}),
+  };
+}
+
+/** One register history as Jepsen's EDN (jepsen.independent tuples `[key value]`), for Knossos to re-check. */
+export function registerHistoryEdn(lines: readonly RegisterHistoryOp[]): string {
+  const str = (s: string) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  return lines
+    .map((o, index) => `{:type :${o.type}, :f :${o.f}, :value [${str(o.key)} ${o.value === null ? 'nil' : str(o.value)}], :process ${o.process}, :time ${o.time}, :index ${index}}`)
+    .join('\n') + (lines.length ? '\n' : '');
+}
+
+/** An operation as the nodes record it (and the checker reads it). */
+export interface RegisterHistoryOp {
+  type: 'invoke' | 'ok' | 'fail' | 'info';
+  f: 'read' | 'write';
+  key: string;
+  value: string | null;
+  process: number;
+  time: number;
+}
+
+/** Parses and merges the nodes' histories by time (each node's lines are already in order); a bad line is an error. */
+export function mergeHistories(texts: readonly string[]): RegisterHistoryOp[] {
+  const all: RegisterHistoryOp[] = [];
+  for (const text of texts) {
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      const o = JSON.parse(line) as RegisterHistoryOp;
+      if (!['invoke', 'ok', 'fail', 'info'].includes(o.type) || (o.f !== 'read' && o.f !== 'write') || typeof o.key !== 'string' || typeof o.process !== 'number' || typeof o.time !== 'number') {
+        throw new Error(`not a register operation: ${line.slice(0, 200)}`);
+      }
+      all.push(o);
+    }
+  }
+  // Stable: operations of one process at the same time keep their order.
+  return all.map((o, i) => ({ o, i })).sort((a, b) => a.o.time - b.o.time || a.i - b.i).map(({ o }) => o);
+}
