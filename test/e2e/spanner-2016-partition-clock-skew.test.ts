@@ -76,7 +76,8 @@ describe('spanner-2016-partition-clock-skew (real Toxiproxy, Prometheus and Porc
       expect(linearizable(mitigated).valid).toBe(true);
       expect(linearizable(mitigated).ops).toBeGreaterThan(1000);
       expect(assertion(mitigated, 'the bad clock is evicted').observed.last).toBeGreaterThan(0);
-      expect(assertion(mitigated, 'commit wait at least 2ε').observed.min).toBeGreaterThanOrEqual(0.014);
+      expect(assertion(mitigated, 'no commit wait shorter than 2ε').observed.last).toBe(0);
+      expect(assertion(mitigated, 'writes were committed (commit wait measured)').observed.last).toBeGreaterThan(100);
       expect(assertion(mitigated, 'majority-side writes back above 99% within 10s of the partition').passed).toBe(true);
       expect(assertion(mitigated, 'the cut-off region still serves snapshot reads').observed.min).toBeGreaterThan(0);
 
