@@ -33,6 +33,8 @@ import { allocatePorts, buildAddresses, nodePortList } from './topology.js';
 import * as step from './variant-steps.js';
 import { createExactRunFolder, createRunFolder } from './run-folder.js';
 import { keptToxiproxyWarning } from '../fault/proxy-guard.js';
+import { fakeClockNodes } from '../fault/registry.js';
+import { findLibfaketime } from '../runtime/fake-clock.js';
 
 export type { RunOptions } from './context.js';
 export { peersFor } from './topology.js';
@@ -153,6 +155,8 @@ async function startParts(
 export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise<RunResult> {
   // A state folder that is a file, someone else's or writable by others: exit 2 before anything starts.
   openStateDir(opts.stateDir, { create: true });
+  // A clock fault needs libfaketime on this machine (also for Docker: the toys image copies it): exit 3 now.
+  if (fakeClockNodes(plan.steps.flatMap((s) => (s.fault ? [s.fault] : []))).size > 0) findLibfaketime();
   const prepared = await prepareRuntime(opts);
   const started = new Date();
   // A folder of the run's own, created exclusively; the run's id (reaper state, Docker names) carries its suffix.
