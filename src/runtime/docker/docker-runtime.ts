@@ -57,6 +57,20 @@ const STOP_GRACE_S = 2;
 /** Where a fake-clock node sees the folder of its libfaketime control file (bind-mounted from the variant folder). */
 export const CLOCK_DIR = '/chaoslab/clock';
 
+/**
+ * The node's environment and, for a fake-clock node, the preload with paths inside the container: the library
+ * copied into the toys image, and the control file's folder bind-mounted (a folder, not the file, so the lab's
+ * rename-over writes are seen inside).
+ */
+export function fakeClockContainer(spec: NodeSpec): { env: Record<string, string>; binds?: { host: string; container: string }[] } {
+  if (!spec.fakeClock) return { env: spec.env };
+  const { controlFile } = spec.fakeClock;
+  return {
+    env: { ...spec.env, ...fakeClockEnv(IN_IMAGE.libfaketime, path.posix.join(CLOCK_DIR, path.basename(controlFile))) },
+    binds: [{ host: path.dirname(controlFile), container: CLOCK_DIR }],
+  };
+}
+
 export class DockerRuntime implements Runtime {
   readonly #opts: DockerRuntimeOptions;
   readonly #nodes = new Set<DockerDriver>();
@@ -148,8 +162,7 @@ export class DockerDriver implements NodeDriver {
         name: this.containerName,
         image: opts.image ?? IMAGES.toys,
         cmd: command,
-        env: { ...spec.env, ...(spec.fakeClock ? fakeClockEnv(IN_IMAGE.libfaketime, path.posix.join(CLOCK_DIR, path.basename(spec.fakeClock.controlFile))) : {}) },
-        ...(spec.fakeClock ? { binds: [{ host: path.dirname(spec.fakeClock.controlFile), container: CLOCK_DIR }] } : {}),
+        ...fakeClockContainer(spec),
         workingDir,
         user: opts.user ?? '65534:65534',
         labels: createLabels(opts.runId, { scenario: opts.scenario, node: spec.name, part: 'node', owner: opts.owner }),
