@@ -78,7 +78,27 @@ else
   die "Prometheus is missing: install it (Debian/Ubuntu: sudo apt-get install prometheus) or put prometheus on PATH, then run this again"
 fi
 
-# 4. The lab's Go checkers (Porcupine for linearizability), with the Go toolchain that built Toxiproxy.
+# 4. libfaketime (Debian package): clock faults preload it into the nodes they skew (docs/clock-faults.md).
+faketime_lib() {
+  if [ -n "${CHAOSLAB_LIBFAKETIME:-}" ] && [ -r "$CHAOSLAB_LIBFAKETIME" ]; then echo "$CHAOSLAB_LIBFAKETIME"; return; fi
+  [ -r /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] && { echo /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1; return; }
+  command -v dpkg >/dev/null && dpkg -L libfaketime 2>/dev/null | grep '/libfaketime\.so\.1$' | head -n1
+}
+if lib=$(faketime_lib) && [ -n "$lib" ]; then
+  say "libfaketime: $lib"
+elif command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  say "installing Debian's libfaketime package (clock faults)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends libfaketime >/dev/null 2>&1 \
+    || { apt-get update -qq && apt-get install -y -qq --no-install-recommends libfaketime >/dev/null; } \
+    || die "apt-get install libfaketime failed (see above)"
+  say "libfaketime: $(faketime_lib)"
+else
+  # Only scenarios with a clock fault need it (they stop with exit 3 naming the package): the rest works without.
+  printf 'setup: warning: libfaketime is missing; scenarios with a clock fault need it: install it (Debian/Ubuntu: sudo apt-get install libfaketime) or set CHAOSLAB_LIBFAKETIME to libfaketime.so.1\n' >&2
+fi
+
+# 5. The lab's Go checkers (Porcupine for linearizability), with the Go toolchain that built Toxiproxy.
 bash scripts/build-checkers.sh
 
 say "ready. Try: npx chaoslab run scenarios/hello-latency.yaml"

@@ -29,6 +29,12 @@ export const Errors = {
   ToxiproxyFailed: { code: 'CHAOSLAB_TOXIPROXY_FAILED', kind: 'part', title: 'Toxiproxy failed.' },
   PrometheusMissing: { code: 'CHAOSLAB_PROMETHEUS_MISSING', kind: 'part', title: 'Prometheus not found.' },
   PrometheusFailed: { code: 'CHAOSLAB_PROMETHEUS_FAILED', kind: 'part', title: 'Prometheus failed.' },
+  LibfaketimeMissing: {
+    code: 'CHAOSLAB_LIBFAKETIME_MISSING',
+    kind: 'part',
+    title: 'libfaketime not found (needed by a clock fault).',
+    hint: 'install the Debian package libfaketime (npm run setup does; or: sudo apt-get install libfaketime), or set CHAOSLAB_LIBFAKETIME to the path of libfaketime.so.1',
+  },
   PortTaken: { code: 'CHAOSLAB_PORT_TAKEN', kind: 'part', title: 'Port already taken.' },
   NodeFailed: { code: 'CHAOSLAB_NODE_FAILED', kind: 'part', title: 'A cluster node failed.' },
   WorkloadFailed: { code: 'CHAOSLAB_WORKLOAD_FAILED', kind: 'part', title: 'The load generator failed.' },

@@ -53,6 +53,10 @@ export interface ApplyContext {
   readonly nodes: ReadonlyMap<string, FaultableNode>;
   /** `host:port` where the lab reaches a node's first port. */
   nodeAddress(node: string): string;
+  /** The node's libfaketime control file (src/runtime/fake-clock.ts); undefined for a node started without one. */
+  clockFile(node: string): string | undefined;
+  /** Measurements the apply made (e.g. `offsetSeenMs`), journaled with the fault-applied event as `observed`. */
+  observe(facts: Record<string, number>): void;
 }
 
 /** Undoes an applied fault. The registry makes it idempotent and safe to call concurrently. */
@@ -77,6 +81,11 @@ export interface FaultKind<Schema extends z.ZodObject, Spec extends FaultSpecBas
    * may not share one.
    */
   claims(spec: Spec, links: readonly LinkInfo[]): string[];
+  /**
+   * Nodes that must start with libfaketime preloaded (src/runtime/fake-clock.ts) for this fault to work: in every
+   * variant and the control run alike, so all runs of a scenario have the same binary setup.
+   */
+  fakeClockNodes?(spec: Spec): string[];
   /** Done at once (no `for`, nothing to heal): lasts no time when checking overlaps. */
   readonly instant?: boolean;
   /** Applies the fault; on a partial failure undoes what it did and throws. */

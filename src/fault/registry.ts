@@ -85,6 +85,11 @@ export function faultClaims(spec: FaultSpec, links: readonly LinkInfo[]): string
   return kindOf(spec.type).claims(spec, links);
 }
 
+/** Nodes that start with libfaketime preloaded: those any of the faults can skew (the same set in every variant). */
+export function fakeClockNodes(specs: readonly FaultSpec[]): Set<string> {
+  return new Set(specs.flatMap((s) => kindOf(s.type).fakeClockNodes?.(s) ?? []));
+}
+
 /** Done at once (a restart): lasts no time. */
 export function isInstantFault(spec: FaultSpec): boolean {
   return kindOf(spec.type).instant === true;

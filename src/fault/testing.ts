@@ -185,6 +185,8 @@ export function fakeApplyContext(parts: Partial<ApplyContext> & { links?: readon
     links,
     nodes: parts.nodes ?? new Map(),
     nodeAddress: parts.nodeAddress ?? ((n) => `${n}.invalid:1`),
+    clockFile: parts.clockFile ?? (() => undefined),
+    observe: parts.observe ?? (() => undefined),
   };
 }
 

@@ -49,7 +49,8 @@ export type JournalEvent =
   | InVariant<'load-change', { step: string; action: 'apply' | 'heal'; rate: number; scheduledMs: number; actualMs: number }>
   // Written before the fault is applied: a crash mid-apply still shows what was attempted.
   | InVariant<'fault-apply', { step: string; fault: FaultSpec; description: string; scheduledMs: number }>
-  | InVariant<'fault-applied', { step: string; scheduledMs: number; actualMs: number; skewMs: number; description: string; faultType: string; targets: string[] }>
+  /** `observed`: what the apply measured, e.g. a clock fault's `offsetSeenMs` (the offset the node reported) and `seenAfterMs`. */
+  | InVariant<'fault-applied', { step: string; scheduledMs: number; actualMs: number; skewMs: number; description: string; faultType: string; targets: string[]; observed?: Record<string, number> }>
   | InVariant<'fault-heal', { step: string; scheduledMs: number }>
   /** `final`: healed in the variant's teardown (no scheduled time). */
   | InVariant<'fault-healed', { step: string; scheduledMs?: number; actualMs?: number; skewMs?: number; final?: true; description: string; faultType: string; targets: string[] }>

@@ -29,6 +29,7 @@ export async function performFaultStep(v: VariantContext, a: ScheduledAction, ac
     try {
       const { plan } = v;
       const addrOf = v.parts.addresses.addrOf;
+      let observed: Record<string, number> | undefined;
       // A kill or restart step schedules the exits it causes: the part watch lets those through.
       const heal = await withScheduledExits(v.watch, fault, () =>
         applyFault(fault, {
@@ -37,6 +38,8 @@ export async function performFaultStep(v: VariantContext, a: ScheduledAction, ac
           links: plan.links,
           nodes: v.nodes,
           nodeAddress: (n) => addrOf(n, plan.nodes.find((x) => x.name === n)!.ports[0]!),
+          clockFile: (n) => v.nodes.get(n)?.spec.fakeClock?.controlFile,
+          observe: (facts) => void (observed = { ...observed, ...facts }),
         }),
       );
       const appliedMs = performance.now() - v.t0Perf;
@@ -44,7 +47,7 @@ export async function performFaultStep(v: VariantContext, a: ScheduledAction, ac
       const targets = faultTargets(fault);
       v.active.set(s.name, { heal, description, fault, targets, sinceMs: appliedMs, healAtMs: rec.healScheduledMs });
       if (v.phase === 'steady' || v.phase === 'recovery') v.setPhase('fault');
-      v.emit({ kind: 'fault-applied', step: s.name, scheduledMs: a.atMs, actualMs: rec.appliedMs, skewMs: tenth(actualMs - a.atMs), description, faultType: fault.type, targets });
+      v.emit({ kind: 'fault-applied', step: s.name, scheduledMs: a.atMs, actualMs: rec.appliedMs, skewMs: tenth(actualMs - a.atMs), description, faultType: fault.type, targets, ...(observed ? { observed } : {}) });
       await checkForeign(v, `step ${s.name}`);
     } catch (e) {
       rec.error = errorFields(e).message;

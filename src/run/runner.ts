@@ -34,6 +34,8 @@ import { allocatePorts, buildAddresses, nodePortList } from './topology.js';
 import * as step from './variant-steps.js';
 import { createExactRunFolder, createRunFolder } from './run-folder.js';
 import { keptToxiproxyWarning } from '../fault/proxy-guard.js';
+import { fakeClockNodes } from '../fault/registry.js';
+import { findLibfaketime } from '../runtime/fake-clock.js';
 
 export type { RunOptions } from './context.js';
 export { peersFor } from './topology.js';
@@ -156,6 +158,8 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
   openStateDir(opts.stateDir, { create: true });
   // A checker the scenario needs must be built: exit 3 before anything starts, naming how to build it.
   if (plan.checker?.type === 'linearizable') findLinearizabilityChecker(opts.projectRoot, opts.envPath);
+  // A clock fault needs libfaketime on this machine (also for Docker: the toys image copies it): exit 3 now.
+  if (fakeClockNodes(plan.steps.flatMap((s) => (s.fault ? [s.fault] : []))).size > 0) findLibfaketime();
   const prepared = await prepareRuntime(opts);
   const started = new Date();
   // A folder of the run's own, created exclusively; the run's id (reaper state, Docker names) carries its suffix.

@@ -25,6 +25,8 @@ import type { VariantResult } from './result.js';
 import { realClock, runSchedule, scheduleActions, type ScheduledAction } from './timeline.js';
 import { hostProxies, linksOf, loadTargets, peersFor } from './topology.js';
 import { guardProxies } from '../fault/proxy-guard.js';
+import { fakeClockNodes } from '../fault/registry.js';
+import { findLibfaketime, writeClockOffset } from '../runtime/fake-clock.js';
 import { describeWatchEvent, exitingPart, loadPart, realWatchClock, startPartWatch } from './part-watch.js';
 
 /** Makes the variant's context and folder, and says the variant started (phase `setup`). */
@@ -104,6 +106,11 @@ export async function startNodes(v: VariantContext): Promise<void> {
   const { addrOf, innerAddrOf, innerProxyAddr, proxyAddr } = parts.addresses;
   const runtime = parts.cluster.nodes();
   const toysDir = path.join(opts.projectRoot, 'dist', 'toys');
+  // Nodes a clock fault can skew start with libfaketime, in every variant and the control run (the same binaries).
+  const skewable = fakeClockNodes(plan.steps.flatMap((s) => (s.fault ? [s.fault] : [])));
+  const library = skewable.size > 0 ? findLibfaketime() : undefined;
+  const clockDir = path.join(v.variantDir, 'clock');
+  if (library) mkdirSync(clockDir, { recursive: true, mode: 0o755 });
   let healthy = 0;
   const progress = () => v.events.emit({ kind: 'progress', progress: { label: 'starting nodes', done: healthy, total: plan.nodes.length } });
   progress();
@@ -120,8 +127,11 @@ export async function startNodes(v: VariantContext): Promise<void> {
         seed: v.rng.fork(`node:${n.name}`).seed,
         runId: path.basename(v.runDir),
       };
+      const fakeClock = library && skewable.has(n.name) ? { library, controlFile: path.join(clockDir, `${n.name}.faketime`) } : undefined;
+      if (fakeClock) writeClockOffset(fakeClock.controlFile, 0);
       const starting = performance.now();
       const node = await runtime.start({
+        ...(fakeClock ? { fakeClock } : {}),
         name: n.name,
         group: n.group,
         // `node` means the Node.js running the lab, whatever PATH says.

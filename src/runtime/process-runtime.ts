@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
+import { fakeClockEnv } from './fake-clock.js';
 import { startManagedNode } from './managed-node.js';
 import { markExit, markStart } from './node-log.js';
 import { groupMembers, readState, signalGroup } from './proc.js';
@@ -36,7 +37,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   start(spec: NodeSpec): Promise<StartedNode> {
-    return startManagedNode(spec, new ProcessDriver(spec, this.#reaper, { ...this.#baseEnv, ...spec.env }, this.#onError));
+    return startManagedNode(spec, new ProcessDriver(spec, this.#reaper, { ...this.#baseEnv, ...spec.env, ...(spec.fakeClock ? fakeClockEnv(spec.fakeClock.library, spec.fakeClock.controlFile) : {}) }, this.#onError));
   }
 }
 

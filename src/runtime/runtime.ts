@@ -4,6 +4,8 @@
  * failure descriptions are shared (`managed-node.ts`, `wait/`, `node-log.ts`). Implemented by local processes
  * (process-runtime.ts) and Docker containers (docker/); a Kubernetes runtime is one more folder with a driver.
  */
+import type { FakeClock } from './fake-clock.js';
+
 export interface NodeSpec {
   /** Unique in the cluster, e.g. `storage-2`. */
   name: string;
@@ -18,6 +20,11 @@ export interface NodeSpec {
   /** Polled until it answers 200. */
   healthUrl: string;
   healthTimeoutMs: number;
+  /**
+   * The node's wall clock is libfaketime's (fake-clock.ts): the runtime preloads the library and points it at the
+   * control file, which the clock fault rewrites. Only on nodes a clock fault can target, in every variant alike.
+   */
+  fakeClock?: FakeClock;
   /** The ports the node listens on, when the runner knows them (a container publishes them, a pod exposes them). */
   ports?: number[];
 }

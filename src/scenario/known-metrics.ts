@@ -78,7 +78,6 @@ export const KNOWN_METRICS: { lab: readonly string[]; toys: Readonly<Record<stri
       "kafka_stale_leader_epoch_ignored_total"
     ],
     "lib": [
-      "toy_clock_offset_seconds",
       "toy_request_duration_seconds",
       "toy_requests_total"
     ],

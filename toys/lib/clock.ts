@@ -1,8 +1,8 @@
 /**
- * The toy's own wall clock. The lab skews it with `POST /admin/clock {"offsetMs": -500}` to replay
- * clock-skew incidents, so toys MUST read wall time through `clock.now()`, never `Date.now()` or `new Date()`.
- * Only wall time moves: timers and durations (setTimeout, performance.now) keep real time, as with a
- * badly synchronised NTP clock.
+ * The toy's wall clock: `Date.now()`, as any program reads it. A clock fault skews the whole process from outside
+ * (libfaketime, preloaded by the lab), so the toy cannot tell that a fault is on. The offset here is only for
+ * in-process tests that need virtual time; nothing reaches it over the network. Toys read wall time through
+ * `clock.now()` so such tests can move it.
  */
 export class Clock {
   #offsetMs = 0;
@@ -16,7 +16,7 @@ export class Clock {
     return this.#offsetMs;
   }
 
-  /** Absolute, not cumulative: `setOffset(0)` heals the skew. */
+  /** For in-process tests. Absolute, not cumulative: `setOffset(0)` undoes it. */
   setOffset(offsetMs: number): void {
     if (!Number.isFinite(offsetMs)) throw new RangeError(`clock offset must be a finite number, got ${offsetMs}`);
     this.#offsetMs = Math.round(offsetMs);

@@ -2,15 +2,15 @@
  * Everything a toy process needs, and the only thing toys share. A toy is a `ToySetup` function: it reads its
  * params, registers routes and metrics, and returns; `runToyIfMain` does the rest (config from env, HTTP server
  * with health/metrics/admin routes, graceful SIGTERM). Toys never know about faults: failures reach them only
- * through the network (Toxiproxy), signals and the clock offset.
+ * through the network (Toxiproxy), signals and the process's wall clock (libfaketime).
  *
- * Rules for toys: read wall time through `toy.clock.now()` (the lab skews it); draw randomness from `toy.rng`;
+ * Rules for toys: read wall time through `toy.clock.now()` (`Date.now()`, which a clock fault skews; in-process tests can move it); draw randomness from `toy.rng`;
  * read every param during setup (unread params are refused as typos).
  */
 import http from 'node:http';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Gauge, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { Clock } from './clock.js';
 import { NODE_CONFIG_ENV, Params, ToyConfigError, parseNodeConfig, type NodeConfig } from './config.js';
 import { PeerClient, createAgent } from './http-client.js';
@@ -89,15 +89,6 @@ export async function startToy(config: NodeConfig, setup: ToySetup, options: Sta
   const router = new Router(registry, tracer);
   const shutdownHooks: (() => void | Promise<void>)[] = [];
 
-  new Gauge({
-    name: 'toy_clock_offset_seconds',
-    help: 'Offset of this node wall clock from real time, set by the lab.',
-    registers: [registry],
-    collect() {
-      this.set(clock.offsetMs / 1000);
-    },
-  });
-
   const toy: Toy = {
     config,
     params,
@@ -136,21 +127,9 @@ export async function startToy(config: NodeConfig, setup: ToySetup, options: Sta
   // Built-ins first, so a toy route can never shadow them.
   router.add('GET', '/health', () => (toy.ready ? { body: { ok: true, node: config.name } } : { status: 503, body: { ok: false, node: config.name } }), false);
   router.add('GET', '/metrics', async () => ({ body: await registry.metrics(), headers: { 'content-type': registry.contentType } }), false);
-  router.add('GET', '/admin/config', () => ({ body: { ...config, clockOffsetMs: clock.offsetMs } }), false);
-  router.add('GET', '/admin/clock', () => ({ body: { offsetMs: clock.offsetMs, now: clock.now() } }), false);
-  router.add(
-    'POST',
-    '/admin/clock',
-    async (req) => {
-      const body = await req.json();
-      const offsetMs = (body as { offsetMs?: unknown } | undefined)?.offsetMs;
-      if (typeof offsetMs !== 'number' || !Number.isFinite(offsetMs)) throw new HttpError(400, 'expected {"offsetMs": <number>}');
-      clock.setOffset(offsetMs);
-      toy.log(`clock offset set to ${clock.offsetMs} ms`);
-      return { body: { offsetMs: clock.offsetMs, now: clock.now() } };
-    },
-    false,
-  );
+  router.add('GET', '/admin/config', () => ({ body: config }), false);
+  // The node's wall clock as it reads it: the lab compares it with its own to see when a clock fault took effect.
+  router.add('GET', '/admin/clock', () => ({ body: { now: clock.now() } }), false);
 
   await setup(toy);
   const unread = params.unread();

@@ -1,7 +1,11 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeNode, fakeApplyContext, fakeResolveContext } from '../testing.js';
-import { clock } from './clock.js';
+import { fakeClockNodes } from '../registry.js';
+import { clock, waitForOffset } from './clock.js';
 
 describe('clock', () => {
   it('reads a signed offset', () => {
@@ -16,33 +20,94 @@ describe('clock', () => {
     expect(clock.describe({ type: 'clock', nodes: ['a'], offsetMs: 2000 })).toBe('clock +2s on a');
     expect(clock.targets({ type: 'clock', nodes: ['a'], offsetMs: 1 })).toEqual(['a']);
     // A clock fault and a kill on one node may overlap: they hold different things.
-    expect(clock.claims({ type: "clock", nodes: ["a"], offsetMs: 1 })).toEqual(['clock:a']);
+    expect(clock.claims({ type: 'clock', nodes: ['a'], offsetMs: 1 })).toEqual(['clock:a']);
+  });
+
+  it('asks for libfaketime on exactly the nodes it can skew', () => {
+    expect([...fakeClockNodes([{ type: 'clock', nodes: ['a', 'b'], offsetMs: -1 }, { type: 'clock', nodes: ['b'], offsetMs: 2 }, { type: 'kill', nodes: ['c'], signal: 'SIGKILL' }])]).toEqual(['a', 'b']);
+    expect(fakeClockNodes([{ type: 'kill', nodes: ['c'], signal: 'SIGKILL' }]).size).toBe(0);
   });
 
   describe('apply', () => {
     let server: http.Server | undefined;
-    afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(path.join(os.tmpdir(), 'clock-test-'));
+    });
+    afterEach(async () => {
+      rmSync(dir, { recursive: true, force: true });
+      await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+      server = undefined;
+    });
 
-    it('sets the offset on each node, and heal sets it back to 0', async () => {
-      // An in-process stand-in for a toy's POST /admin/clock (no process, no waiting).
-      const seen: unknown[] = [];
+    /**
+     * A stand-in node: GET /admin/clock answers `Date.now()` plus the offset in its control file, read as
+     * libfaketime reads it (signed seconds). `lagReads`: how many reads still show the old time.
+     */
+    async function fakeNode(file: string, opts: { lagReads?: number; route?: boolean } = {}): Promise<{ address: string; reads: string[] }> {
+      const reads: string[] = [];
+      let lag = opts.lagReads ?? 0;
+      let shown = 0;
       server = http.createServer((req, res) => {
-        let body = '';
-        req.on('data', (c: Buffer) => (body += c));
-        req.on('end', () => {
-          seen.push([req.method, req.url, JSON.parse(body)]);
-          res.end('{}');
-        });
+        if (opts.route === false || req.method !== 'GET' || req.url !== '/admin/clock') {
+          res.statusCode = 404;
+          return res.end('{}');
+        }
+        const text = readFileSync(file, 'utf8').trim();
+        reads.push(text);
+        const m = /^([+-]\d+(?:\.\d+)?)s?$/.exec(text);
+        if (lag-- <= 0) shown = m ? Number(m[1]) * 1000 : 0;
+        res.end(JSON.stringify({ now: Date.now() + shown }));
       });
       await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-      const port = (server.address() as { port: number }).port;
-      const ctx = fakeApplyContext({ nodes: new Map([['a', new FakeNode('a')]]), nodeAddress: () => `127.0.0.1:${port}` });
-      const heal = await clock.apply({ type: 'clock', nodes: ['a'], offsetMs: -500 }, ctx);
+      return { address: `127.0.0.1:${(server.address() as { port: number }).port}`, reads };
+    }
+
+    it('writes the offset to the node control file, waits until the node shows it, and heal writes +0', async () => {
+      const file = path.join(dir, 'a.faketime');
+      writeFileSync(file, '+0\n');
+      const node = await fakeNode(file, { lagReads: 2 });
+      const observed: Record<string, number>[] = [];
+      const ctx = fakeApplyContext({ nodes: new Map([['a', new FakeNode('a')]]), nodeAddress: () => node.address, clockFile: (n) => (n === 'a' ? file : undefined), observe: (f) => observed.push(f) });
+      const heal = await clock.apply({ type: 'clock', nodes: ['a'], offsetMs: -3000 }, ctx);
+      expect(readFileSync(file, 'utf8')).toBe('-3s\n');
+      // Two reads still showed the old time; the third showed the new one.
+      expect(node.reads).toEqual(['-3s', '-3s', '-3s']);
+      expect(observed).toHaveLength(1);
+      expect(Math.abs(observed[0]!['offsetSeenMs']! + 3000)).toBeLessThan(100);
+      expect(observed[0]!['seenAfterMs']).toBeGreaterThanOrEqual(0);
       await heal();
-      expect(seen).toEqual([
-        ['POST', '/admin/clock', { offsetMs: -500 }],
-        ['POST', '/admin/clock', { offsetMs: 0 }],
-      ]);
+      expect(readFileSync(file, 'utf8')).toBe('+0\n');
+    });
+
+    it('writes fractional offsets as libfaketime reads them (seconds, never ms: it reads -500m as minutes)', async () => {
+      const file = path.join(dir, 'a.faketime');
+      writeFileSync(file, '+0\n');
+      const node = await fakeNode(file, { route: false });
+      const observed: unknown[] = [];
+      const ctx = fakeApplyContext({ nodes: new Map([['a', new FakeNode('a')]]), nodeAddress: () => node.address, clockFile: () => file, observe: (f) => observed.push(f) });
+      await clock.apply({ type: 'clock', nodes: ['a'], offsetMs: -500 }, ctx);
+      expect(readFileSync(file, 'utf8')).toBe('-0.5s\n');
+      // A node without GET /admin/clock (a user's own service): the write is all the lab can do; nothing observed.
+      expect(observed).toEqual([]);
+    });
+
+    it('a node that never shows the offset is a node failure', async () => {
+      const file = path.join(dir, 'a.faketime');
+      writeFileSync(file, '-3s\n');
+      const node = await fakeNode(file, { lagReads: Number.POSITIVE_INFINITY });
+      await expect(waitForOffset('a', node.address, -3000, { boundMs: 60 })).rejects.toMatchObject({ code: 'CHAOSLAB_NODE_FAILED', message: expect.stringMatching(/node a did not take the clock offset -3000 ms within 60 ms \(it reports -?\d+ ms\)/) });
+    });
+
+    it('a failed apply sets the files it wrote back to +0', async () => {
+      const file = path.join(dir, 'a.faketime');
+      writeFileSync(file, '+0\n');
+      const node = await fakeNode(file);
+      const nodes = new Map([['a', new FakeNode('a')], ['b', new FakeNode('b')]]);
+      // b has no control file: the runner's bug, but a half-applied fault must still be undone.
+      const ctx = fakeApplyContext({ nodes, nodeAddress: () => node.address, clockFile: (n) => (n === 'a' ? file : undefined) });
+      await expect(clock.apply({ type: 'clock', nodes: ['a', 'b'], offsetMs: 2000 }, ctx)).rejects.toThrow(/node b was started without a libfaketime control file/);
+      expect(readFileSync(file, 'utf8')).toBe('+0\n');
     });
 
     it('a node that is not running is a node failure', async () => {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { NodeSpec } from '../runtime.js';
-import { nodePorts, toContainerCommand } from './docker-runtime.js';
+import { fakeClockContainer, nodePorts, toContainerCommand } from './docker-runtime.js';
 import { connectionOptions } from './engine.js';
 
 const root = '/work/project';
@@ -35,6 +35,22 @@ describe('nodePorts', () => {
     expect(nodePorts(spec({ env: { CHAOSLAB_NODE: JSON.stringify({ ports: { http: 4100, peer: 4101 } }) } }))).toEqual([4100, 4101]);
     expect(nodePorts(spec())).toEqual([4100]);
     expect(nodePorts(spec({ env: { CHAOSLAB_NODE: 'not json' } }))).toEqual([4100]);
+  });
+});
+
+describe('fakeClockContainer', () => {
+  it('preloads the image\'s libfaketime and mounts the control file\'s folder, only on a fake-clock node', () => {
+    expect(fakeClockContainer(spec({ env: { A: '1' } }))).toEqual({ env: { A: '1' } });
+    expect(fakeClockContainer(spec({ env: { A: '1' }, fakeClock: { library: '/host/lib/libfaketime.so.1', controlFile: '/runs/r1/baseline/clock/backend-0.faketime' } }))).toEqual({
+      env: {
+        A: '1',
+        LD_PRELOAD: '/app/faketime/libfaketime.so.1',
+        FAKETIME_TIMESTAMP_FILE: '/chaoslab/clock/backend-0.faketime',
+        FAKETIME_NO_CACHE: '1',
+        FAKETIME_DONT_FAKE_MONOTONIC: '1',
+      },
+      binds: [{ host: '/runs/r1/baseline/clock', container: '/chaoslab/clock' }],
+    });
   });
 });
 

@@ -14,6 +14,7 @@ import { ManagedNode } from '../managed-node.js';
 import { markExit, markStart } from '../node-log.js';
 import { nodePorts } from '../node-ports.js';
 import type { ExitStatus, NodeDriver, NodeSpec, Runtime, StartedNode } from '../runtime.js';
+import { fakeClockEnv } from '../fake-clock.js';
 import type { DockerEngine, EngineContainer } from './engine.js';
 import { IMAGES, IN_IMAGE } from './images.js';
 import { createLabels, objectName } from './labels.js';
@@ -52,6 +53,23 @@ export type DockerNodeSpec = NodeSpec;
 export { nodePorts };
 
 const STOP_GRACE_S = 2;
+
+/** Where a fake-clock node sees the folder of its libfaketime control file (bind-mounted from the variant folder). */
+export const CLOCK_DIR = '/chaoslab/clock';
+
+/**
+ * The node's environment and, for a fake-clock node, the preload with paths inside the container: the library
+ * copied into the toys image, and the control file's folder bind-mounted (a folder, not the file, so the lab's
+ * rename-over writes are seen inside).
+ */
+export function fakeClockContainer(spec: NodeSpec): { env: Record<string, string>; binds?: { host: string; container: string }[] } {
+  if (!spec.fakeClock) return { env: spec.env };
+  const { controlFile } = spec.fakeClock;
+  return {
+    env: { ...spec.env, ...fakeClockEnv(IN_IMAGE.libfaketime, path.posix.join(CLOCK_DIR, path.basename(controlFile))) },
+    binds: [{ host: path.dirname(controlFile), container: CLOCK_DIR }],
+  };
+}
 
 export class DockerRuntime implements Runtime {
   readonly #opts: DockerRuntimeOptions;
@@ -144,7 +162,7 @@ export class DockerDriver implements NodeDriver {
         name: this.containerName,
         image: opts.image ?? IMAGES.toys,
         cmd: command,
-        env: spec.env,
+        ...fakeClockContainer(spec),
         workingDir,
         user: opts.user ?? '65534:65534',
         labels: createLabels(opts.runId, { scenario: opts.scenario, node: spec.name, part: 'node', owner: opts.owner }),

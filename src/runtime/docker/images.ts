@@ -14,6 +14,7 @@ import { LabError } from '../../errors/lab-error.js';
 import { findPrometheusBinary } from '../../observe/prometheus-server.js';
 import { findToxiproxyBinary } from '../../fault/toxiproxy-server.js';
 import type { DockerEngine } from './engine.js';
+import { findLibfaketime } from '../fake-clock.js';
 import { Errors } from '../../errors/catalog.js';
 
 export const IMAGES = {
@@ -29,6 +30,8 @@ export const IN_IMAGE = {
   /** coreutils' sleep (the official node image has it there too). */
   sleep: '/bin/sleep',
   app: '/app',
+  /** libfaketime.so.1 from this machine (Debian's libfaketime), for nodes a clock fault targets (fake-clock.ts). */
+  libfaketime: '/app/faketime/libfaketime.so.1',
 } as const;
 
 export const OFFICIAL_BASES = {
@@ -246,6 +249,10 @@ function toysRecipe(projectRoot: string, dockerfile: string, base: string, sourc
     for (const dir of packageClosure(projectRoot, importedPackages(toyFiles.filter((f) => f.endsWith('.js'))))) {
       for (const f of listFiles(dir)) add({ from: f, to: path.posix.join(IN_IMAGE.app, path.relative(projectRoot, f).split(path.sep).join('/')) });
     }
+    // Built without it where it is missing: a run with a clock fault checks the host first (exit 3), and installing
+    // it changes this fingerprint, so the image is rebuilt.
+    const faketime = optionalLibfaketime();
+    if (faketime) add({ from: faketime, to: IN_IMAGE.libfaketime });
     return [...out.values()];
   };
   return {
@@ -260,6 +267,14 @@ function toysRecipe(projectRoot: string, dockerfile: string, base: string, sourc
       return ['app'];
     },
   };
+}
+
+function optionalLibfaketime(): string | undefined {
+  try {
+    return realpathSync(findLibfaketime());
+  } catch {
+    return undefined;
+  }
 }
 
 const APP_PACKAGE_JSON = `${JSON.stringify({ name: 'chaoslab-toys', private: true, type: 'module' }, null, 2)}\n`;

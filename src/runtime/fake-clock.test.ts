@@ -1,0 +1,49 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fakeClockEnv, faketimeOffset, findLibfaketime, writeClockOffset } from './fake-clock.js';
+
+describe('fake clock (libfaketime)', () => {
+  let dir: string;
+  beforeEach(() => void (dir = mkdtempSync(path.join(os.tmpdir(), 'fake-clock-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes offsets in the relative format libfaketime reads: signed seconds with a fraction', () => {
+    expect(faketimeOffset(0)).toBe('+0');
+    expect(faketimeOffset(-3000)).toBe('-3s');
+    expect(faketimeOffset(2000)).toBe('+2s');
+    expect(faketimeOffset(-500)).toBe('-0.5s');
+    expect(faketimeOffset(-1500)).toBe('-1.5s');
+    expect(faketimeOffset(2125)).toBe('+2.125s');
+    expect(faketimeOffset(-7)).toBe('-0.007s');
+    expect(faketimeOffset(86_400_000)).toBe('+86400s');
+    expect(() => faketimeOffset(Number.NaN)).toThrow(RangeError);
+  });
+
+  it('replaces the control file atomically, readable by a container user, leaving no temp file', () => {
+    const file = path.join(dir, 'a.faketime');
+    writeClockOffset(file, 0);
+    expect(readFileSync(file, 'utf8')).toBe('+0\n');
+    writeClockOffset(file, -3000);
+    expect(readFileSync(file, 'utf8')).toBe('-3s\n');
+    expect(statSync(file).mode & 0o777).toBe(0o644);
+    expect(readdirSync(dir)).toEqual(['a.faketime']);
+  });
+
+  it('preloads the library with the file read on every call and the monotonic clock left alone', () => {
+    expect(fakeClockEnv('/lib/libfaketime.so.1', '/run/a.faketime')).toEqual({
+      LD_PRELOAD: '/lib/libfaketime.so.1',
+      FAKETIME_TIMESTAMP_FILE: '/run/a.faketime',
+      FAKETIME_NO_CACHE: '1',
+      FAKETIME_DONT_FAKE_MONOTONIC: '1',
+    });
+  });
+
+  it('takes CHAOSLAB_LIBFAKETIME when it names a file, and names the package when it does not', () => {
+    const lib = path.join(dir, 'libfaketime.so.1');
+    writeFileSync(lib, '');
+    expect(findLibfaketime({ CHAOSLAB_LIBFAKETIME: lib })).toBe(lib);
+    expect(() => findLibfaketime({ CHAOSLAB_LIBFAKETIME: path.join(dir, 'nope.so') })).toThrow(expect.objectContaining({ code: 'CHAOSLAB_LIBFAKETIME_MISSING', hint: expect.stringContaining('libfaketime') }));
+  });
+});
