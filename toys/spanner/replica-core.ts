@@ -460,8 +460,8 @@ export class ReplicaCore {
     });
     // Not committed in time: it may still commit later (or be truncated): the client cannot know.
     if (!committed) throw new Refused('indeterminate', this.leader);
-    const waitMs = this.tt.waitFor(e.ts);
-    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+    // Until TT.after(ts) holds, not just for the computed time: a timer may fire a little early.
+    for (let waitMs = this.tt.waitFor(e.ts); waitMs > 0; waitMs = this.tt.waitFor(e.ts)) await new Promise((r) => setTimeout(r, waitMs));
     // Commit wait as the paper counts it: from choosing s until TT.after(s), overlapping replication.
     const commitWaitMs = this.#o.clocks.mono() - assignedMono;
     this.#events.commitWait(commitWaitMs);
