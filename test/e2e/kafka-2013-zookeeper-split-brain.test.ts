@@ -14,19 +14,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkControllerActivity, parseControllerEvents } from '../../toys/kafka/epoch-fence.js';
-import { root, runCli, type JsonAssertion, type JsonResult, type JsonVariant } from '../utils/cli.js';
+import { e2eSeeds, root, runCli, type JsonAssertion, type JsonResult, type JsonVariant } from '../utils/cli.js';
 import { expectDashboardHasData } from '../utils/dashboards.js';
 
 const SCENARIO = 'scenarios/kafka-2013-zookeeper-split-brain.yaml';
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'chaoslab-kafka-e2e-'));
 
-function seedsFromEnv(): number[] {
-  const raw = process.env.CHAOSLAB_E2E_SEEDS?.trim();
-  if (!raw) return [1];
-  if (/^\d+$/.test(raw)) return Array.from({ length: Number(raw) }, (_, i) => i + 1);
-  return raw.split(',').map((s) => Number(s.trim()));
-}
-const SEEDS = seedsFromEnv();
+const SEEDS = e2eSeeds();
 
 async function chaoslab(args: string[]): Promise<{ code: number | null; run: JsonResult; stderr: string }> {
   const r = await runCli(['run', SCENARIO, '--json', '--out', runsDir, ...args]);

@@ -12,19 +12,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { root, runCli, type JsonAssertion, type JsonResult, type JsonVariant } from '../utils/cli.js';
+import { e2eSeeds, root, runCli, type JsonAssertion, type JsonResult, type JsonVariant } from '../utils/cli.js';
 import { expectDashboardHasData } from '../utils/dashboards.js';
 
 const SCENARIO = 'scenarios/spanner-2016-partition-clock-skew.yaml';
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'chaoslab-spanner-e2e-'));
 
-function seedsFromEnv(): number[] {
-  const raw = process.env.CHAOSLAB_E2E_SEEDS?.trim();
-  if (!raw) return [1];
-  if (/^\d+$/.test(raw)) return Array.from({ length: Number(raw) }, (_, i) => i + 1);
-  return raw.split(',').map((s) => Number(s.trim()));
-}
-const SEEDS = seedsFromEnv();
+const SEEDS = e2eSeeds();
 
 async function chaoslab(args: string[]): Promise<{ code: number | null; run: JsonResult; stderr: string }> {
   const r = await runCli(['run', SCENARIO, '--json', '--out', runsDir, ...args]);

@@ -53,6 +53,14 @@ export function startCli<J = JsonResult>(args: string[], opts: CliOptions = {}):
   return { child, done };
 }
 
+/** The seeds a replay's e2e test runs: CHAOSLAB_E2E_SEEDS as a count ("5" → 1..5) or a list ("3,7"); seed 1 by default. */
+export function e2eSeeds(env: NodeJS.ProcessEnv = process.env): number[] {
+  const raw = env.CHAOSLAB_E2E_SEEDS?.trim();
+  if (!raw) return [1];
+  if (/^\d+$/.test(raw)) return Array.from({ length: Number(raw) }, (_, i) => i + 1);
+  return raw.split(',').map((s) => Number(s.trim()));
+}
+
 /** Runs the real CLI to the end: `{code, stdout, stderr, json}`. The one way e2e tests run chaoslab. */
 export function runCli<J = JsonResult>(args: string[], opts: CliOptions = {}): Promise<CliRun<J>> {
   return startCli<J>(args, opts).done;
