@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkControllerActivity, parseControllerEvents } from '../../toys/kafka/epoch-fence.js';
-import { e2eSeeds, root, runCli, type JsonAssertion, type JsonResult, type JsonVariant } from '../utils/cli.js';
+import { assertion, e2eSeeds, root, runCli, type JsonResult, type JsonVariant } from '../utils/cli.js';
 import { expectDashboardHasData } from '../utils/dashboards.js';
 
 const SCENARIO = 'scenarios/kafka-2013-zookeeper-split-brain.yaml';
@@ -26,12 +26,6 @@ async function chaoslab(args: string[]): Promise<{ code: number | null; run: Jso
   const r = await runCli(['run', SCENARIO, '--json', '--out', runsDir, ...args]);
   return { code: r.code, run: r.json, stderr: r.stderr };
 }
-
-const assertion = (v: JsonVariant, name: string): JsonAssertion => {
-  const a = v.assertions.find((x) => x.name === name);
-  if (!a) throw new Error(`variant ${v.name} has no assertion "${name}"; it has: ${v.assertions.map((x) => x.name).join(', ')}`);
-  return a;
-};
 
 function controllerActivity(runDir: string, variantDir: string): ReturnType<typeof checkControllerActivity> {
   const logs = path.join(runDir, variantDir, 'logs');

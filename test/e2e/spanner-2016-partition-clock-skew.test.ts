@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { e2eSeeds, root, runCli, type JsonAssertion, type JsonResult, type JsonVariant } from '../utils/cli.js';
+import { assertion, e2eSeeds, root, runCli, type JsonResult, type JsonVariant } from '../utils/cli.js';
 import { expectDashboardHasData } from '../utils/dashboards.js';
 
 const SCENARIO = 'scenarios/spanner-2016-partition-clock-skew.yaml';
@@ -24,12 +24,6 @@ async function chaoslab(args: string[]): Promise<{ code: number | null; run: Jso
   const r = await runCli(['run', SCENARIO, '--json', '--out', runsDir, ...args]);
   return { code: r.code, run: r.json, stderr: r.stderr };
 }
-
-const assertion = (v: JsonVariant, name: string): JsonAssertion => {
-  const a = v.assertions.find((x) => x.name === name);
-  if (!a) throw new Error(`variant ${v.name} has no assertion "${name}"; it has: ${v.assertions.map((x) => x.name).join(', ')}`);
-  return a;
-};
 
 interface Linearizable {
   valid: boolean | 'unknown';
