@@ -21,15 +21,19 @@ export interface LinearizabilityOp {
   returnNs: number | null;
 }
 
-export interface LinearizabilityVerdict {
+/** What every verdict says: Jepsen's three-valued `valid`, and what was judged. */
+interface VerdictCounts {
   valid: boolean | 'unknown';
-  checker: string;
   ops: number;
   keys: number;
   reads: number;
   writes: number;
   indeterminate: number;
   durationMs: number;
+}
+
+export interface LinearizabilityVerdict extends VerdictCounts {
+  checker: string;
   /** On the first key that is not linearizable: the order that held, and what could not follow it. */
   counterexample?: {
     key: string;
@@ -84,14 +88,7 @@ export function checkLinearizable(binary: string, historyFile: string, opts: { t
 }
 
 /** What the journal, result.json and the metrics keep of a verdict (the counterexample's stale read, not the whole order). */
-export interface LinearizabilitySummary {
-  valid: boolean | 'unknown';
-  ops: number;
-  keys: number;
-  reads: number;
-  writes: number;
-  indeterminate: number;
-  durationMs: number;
+export interface LinearizabilitySummary extends VerdictCounts {
   /** The read that saw a value the order could not give it, and the value it should have seen. */
   staleRead?: { key: string; value: string; expected: string; process: number };
 }
