@@ -4,6 +4,7 @@
  * command reads its typed values from its own table.
  */
 import type { CliOptions, CommandSpec } from './options.js';
+import { WORKSHOP } from './workshop-spec.js';
 
 const SCENARIO_ARGUMENT =
   '<scenario> is a scenario file, or the id `chaoslab list` prints: hello-latency finds scenarios/hello-latency.yaml. A path that exists wins.';
@@ -175,6 +176,7 @@ export const COMMANDS = {
   report: REPORT,
   clean: CLEAN,
   images: IMAGES,
+  workshop: WORKSHOP,
   help: HELP,
 } as const;
 

@@ -22,6 +22,7 @@ import { CONFIG_FILE, chooseRunsDir, chooseRuntime, loadLabConfig, type LabConfi
 import { imagesCommand } from './images.js';
 import { cleanDocker } from '../runtime/cluster-runtime.js';
 import { reportCommand } from './report.js';
+import { workshopCommand } from './workshop.js';
 import { downCommand, shippedDashboard, upCommand } from './game-day.js';
 import { listKept } from '../runtime/kept.js';
 import { formatKept, formatKeptLine } from '../report/kept-view.js';
@@ -128,6 +129,7 @@ const HANDLERS: { [K in CommandName]: Handler } = {
   report: (args, env) => reportCommand(args, env),
   clean: (args, env) => cleanCommand(args, env),
   images: (args, env) => imagesCommand(args, env),
+  workshop: (args, env) => workshopCommand(args, env),
   help: (args, env) => {
     const { positionals } = parseCommand(COMMANDS.help, args);
     env.stdout.write(`${helpText(positionals[0], chaoslabVersion())}\n`);

@@ -78,6 +78,7 @@ export const KNOWN_METRICS: { lab: readonly string[]; toys: Readonly<Record<stri
       "kafka_stale_leader_epoch_ignored_total"
     ],
     "lib": [
+      "toy_extension_calls_total",
       "toy_request_duration_seconds",
       "toy_requests_total"
     ],

@@ -6,9 +6,22 @@
  * - `fallback` (default false): on backend timeout or error, answer 200 with the last known value for the key
  *   (or `defaultValue`) and header `x-fallback: 1`; without it answer 504 (timeout) or 502 (error).
  * - `defaultValue` (default "default").
+ * - `extension` (default ""): a workshop module (toys/lib/extension.ts) that decides instead of the two params above:
+ *   `timeoutMs(): number` before every backend call (0 = no timeout), and `fallback(key, lastKnown, outcome)` when
+ *   the call fails: the value to serve (answer 200 with `x-fallback: 1`), or undefined/null to fail the request.
  */
 import { Counter, Histogram } from 'prom-client';
+import { Checks, loadExtension, type ExtensionSpec } from '../lib/extension.js';
 import { LATENCY_BUCKETS, TimeoutError, runToyIfMain, type PeerReply, type Reply, type ToySetup } from '../lib/toy-node.js';
+
+/** The workshop's extension point of the frontend (exercise 1: timeouts and fallbacks). */
+export const FRONTEND_EXTENSION: ExtensionSpec = {
+  what: "the frontend's workshop module",
+  functions: {
+    timeoutMs: { required: true, check: Checks.nonNegativeNumber },
+    fallback: { required: true, check: Checks.any },
+  },
+};
 
 /** Bounds memory under a load generator that draws many keys. */
 const MAX_REMEMBERED = 10_000;
@@ -18,6 +31,7 @@ export const frontend: ToySetup = (toy) => {
   const fallback = toy.params.bool('fallback', false);
   const defaultValue = toy.params.str('defaultValue', 'default');
   const backend = toy.peer('backend', 0);
+  const extension = loadExtension(toy, FRONTEND_EXTENSION);
 
   const calls = new Counter({
     name: 'hello_backend_calls_total',
@@ -46,6 +60,13 @@ export const frontend: ToySetup = (toy) => {
   }
 
   function degrade(key: string, outcome: 'timeout' | 'error', reason: string): Reply {
+    if (extension) {
+      const known = lastKnown.has(key);
+      const value = extension.call<unknown>('fallback', [key, known ? lastKnown.get(key) : undefined, outcome], undefined);
+      if (value === undefined || value === null) return { status: outcome === 'timeout' ? 504 : 502, body: { error: `backend ${outcome}: ${reason}` } };
+      fallbacks.inc();
+      return { body: { key, value, degraded: true, stale: known }, headers: { 'x-fallback': '1' } };
+    }
     if (!fallback) return { status: outcome === 'timeout' ? 504 : 502, body: { error: `backend ${outcome}: ${reason}` } };
     fallbacks.inc();
     const known = lastKnown.has(key);
@@ -60,7 +81,8 @@ export const frontend: ToySetup = (toy) => {
     const endTimer = callDuration.startTimer();
     let reply: PeerReply;
     try {
-      reply = await backend.get(`/item/${encodeURIComponent(key)}`, { timeoutMs });
+      const callTimeoutMs = extension ? extension.call('timeoutMs', [], timeoutMs) : timeoutMs;
+      reply = await backend.get(`/item/${encodeURIComponent(key)}`, { timeoutMs: callTimeoutMs });
     } catch (e) {
       endTimer();
       const outcome = e instanceof TimeoutError ? 'timeout' : 'error';
