@@ -116,6 +116,18 @@ export interface MembershipEvents {
   onBreakerChange?(state: BreakerState): void;
 }
 
+/**
+ * Decisions a workshop module may take instead of the policy (toys/lib/extension.ts guards the calls).
+ * - `retryDelay(attempt, lastError)`: ms before the retry after the `attempt`-th consecutive failure; null = no
+ *   retry, wait for the next scheduled refresh.
+ * - `allowAttempt(failures, msSinceLastFailure)`: false = do not send this retry (fail fast, as an open breaker
+ *   does); the node asks again after the next retry delay.
+ */
+export interface MembershipDecisions {
+  retryDelay?(attempt: number, lastError: Exclude<FetchResult, 'ok'>, defaultMs: number): number | null;
+  allowAttempt?(failures: number, msSinceLastFailure: number): boolean;
+}
+
 export interface MembershipClientDeps {
   timers: Timers;
   /** Wall-clock milliseconds shared by the fleet; refresh slots are aligned to it. */
@@ -124,6 +136,7 @@ export interface MembershipClientDeps {
   random: () => number;
   fetch: Fetcher;
   events?: MembershipEvents;
+  decisions?: MembershipDecisions;
 }
 
 export class MembershipClient {
@@ -136,6 +149,8 @@ export class MembershipClient {
   #inFlight: { abort(): void } | undefined;
   #cancelNext: (() => void) | undefined;
   #failures = 0;
+  #lastFailureAt = 0;
+  #lastError: Exclude<FetchResult, 'ok'> = 'error';
   #host = 0;
   #breaker: BreakerState = 'closed';
   #openUntil = 0;
@@ -224,6 +239,12 @@ export class MembershipClient {
       }
       this.#setBreaker('half-open');
     }
+    const allow = this.#d.decisions?.allowAttempt;
+    if (reason === 'retry' && allow && this.#failures > 0 && !allow(this.#failures, now - this.#lastFailureAt)) {
+      this.#d.events?.onBreakerSkip?.();
+      this.#scheduleRetry();
+      return;
+    }
     if (reason === 'retry' && p.retryBudget > 0) {
       this.#refill(now);
       if (this.#tokens < 1) {
@@ -248,7 +269,7 @@ export class MembershipClient {
       if (this.#stopped) return;
       this.#d.events?.onFetch?.(result, this.#d.timers.now() - started, reason, host);
       if (result === 'ok') this.#succeeded(membership!);
-      else this.#failed();
+      else this.#failed(result);
     };
     // The allowance is the client's own: a reply after it is ignored, whatever the network does.
     const cancelTimeout = this.#d.timers.after(timeoutMs, () => {
@@ -273,9 +294,11 @@ export class MembershipClient {
     this.#schedule(this.#untilNextSlot(), 'refresh');
   }
 
-  #failed(): void {
+  #failed(error: Exclude<FetchResult, 'ok'>): void {
     const p = this.policy;
     this.#failures++;
+    this.#lastFailureAt = this.#d.timers.now();
+    this.#lastError = error;
     // The baseline's flaw: a slow answer makes the node distrust what it holds and leave service.
     if (!p.serveStale) this.#valid = false;
     this.#reportServing();
@@ -284,7 +307,16 @@ export class MembershipClient {
       this.#setBreaker('open');
     }
     this.#host = (this.#host + 1) % p.hosts;
-    this.#schedule(this.retryDelayMs(this.#failures), 'retry');
+    this.#scheduleRetry();
+  }
+
+  /** The next retry, after the module's delay if it decides (null: none, wait for the next refresh slot). */
+  #scheduleRetry(): void {
+    const fallback = this.retryDelayMs(this.#failures);
+    const decide = this.#d.decisions?.retryDelay;
+    const delay = decide ? decide(this.#failures, this.#lastError, fallback) : fallback;
+    if (delay === null) this.#schedule(this.#untilNextSlot(), 'refresh');
+    else this.#schedule(delay, 'retry');
   }
 
   /** Delay before the retry that follows the `failures`-th consecutive failure. */

@@ -11,12 +11,34 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { ConnectionError, ToyConfigError, TimeoutError, runToyIfMain, type PeerClient, type ToySetup } from '../lib/toy-node.js';
 import { ConnectionMonitor } from './connection-monitor.js';
-import { MembershipClient, type FetchReply, type Membership } from './membership-client.js';
+import { Checks, loadExtension, type Extension, type ExtensionSpec } from '../lib/extension.js';
+import { MembershipClient, type FetchReply, type Membership, type MembershipDecisions } from './membership-client.js';
 import { storageSettings } from './params.js';
 import { ordinalOf, partitionOf } from './partitioning.js';
 import { realTimers } from './timers.js';
 
 const FETCH_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.5, 2.5, 5, 10];
+
+/**
+ * The storage node's workshop extension point (exercises 2 and 3): the module may export either or both; what it
+ * does not export stays the policy's (the params).
+ * - `retryDelay(attempt: number, lastError: 'timeout' | 'rejected' | 'error'): number | null`
+ * - `allowAttempt(failures: number, msSinceLastFailure: number): boolean`
+ */
+export const STORAGE_EXTENSION: ExtensionSpec = {
+  what: "the storage node's workshop module",
+  functions: {
+    retryDelay: { required: false, check: Checks.delayOrNull },
+    allowAttempt: { required: false, check: Checks.boolean },
+  },
+};
+
+function storageDecisions(ext: Extension): MembershipDecisions {
+  return {
+    ...(ext.has('retryDelay') ? { retryDelay: (attempt, lastError, defaultMs) => ext.call<number | null>('retryDelay', [attempt, lastError], defaultMs) } : {}),
+    ...(ext.has('allowAttempt') ? { allowAttempt: (failures, ms) => ext.call('allowAttempt', [failures, ms], true) } : {}),
+  };
+}
 
 export const storage: ToySetup = (toy) => {
   const s = storageSettings(toy.params);
@@ -52,12 +74,14 @@ export const storage: ToySetup = (toy) => {
   });
   for (const op of ['get', 'put']) for (const outcome of ['served', 'out_of_service', 'misdirected']) kvRequests.inc({ op, outcome }, 0);
 
+  const extension = loadExtension(toy, STORAGE_EXTENSION);
   const client = new MembershipClient(
     { ...s.policy, refreshSlot: ordinalOf(name) - 1 },
     {
       timers: realTimers,
       wallNow: () => toy.clock.now(),
       random: () => toy.rng.next(),
+      ...(extension ? { decisions: storageDecisions(extension) } : {}),
       fetch: (attempt, done) => {
         const peer = hosts[attempt.host]!;
         let finished = false;

@@ -1,4 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startToy, type NodeConfig, type ParamValue, type RunningToy } from '../lib/toy-node.js';
@@ -108,5 +111,34 @@ describe('hello/frontend', () => {
     // Backend gone: connection refused is an error too.
     expect(await get(lenient, 'k')).toMatchObject({ status: 200, fallback: '1' });
     await new Promise<void>((r) => backend.server.listen(0, '127.0.0.1', r));
+  });
+
+  describe('with a workshop module (param extension)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'chaoslab-frontend-ext-'));
+    function moduleFile(name: string, code: string): string {
+      const f = path.join(dir, name);
+      writeFileSync(f, code);
+      return f;
+    }
+
+    it("asks the module for the timeout and the fallback, and serves what it returns", async () => {
+      const t = await startFrontend({ extension: moduleFile('ok.cjs', 'exports.timeoutMs = () => 100; exports.fallback = (key, last, outcome) => `fb-${key}-${outcome}`;') });
+      backend.delayMs = 1000;
+      const r = await get(t, 'k');
+      expect(r).toMatchObject({ status: 200, fallback: '1', body: { value: 'fb-k-timeout' } });
+      expect(r.ms).toBeLessThan(600);
+      expect(await metric(t, 'toy_extension_calls_total{function="timeoutMs",outcome="ok",node="frontend-0",group="frontend"}')).toBe(1);
+    });
+
+    it('a module that throws is counted and the frontend answers with its own default (no timeout, no fallback)', async () => {
+      const t = await startFrontend({ extension: moduleFile('throws.cjs', 'exports.timeoutMs = () => { throw new Error("oops"); }; exports.fallback = () => undefined;') });
+      expect(await get(t, 'k')).toMatchObject({ status: 200, body: { value: 'v-k' } });
+      expect(await metric(t, 'toy_extension_calls_total{function="timeoutMs",outcome="threw",node="frontend-0",group="frontend"}')).toBe(1);
+    });
+
+    it('a module without its functions, or that cannot be read, stops the toy at start naming the module', async () => {
+      await expect(startFrontend({ extension: moduleFile('empty.cjs', 'exports.other = 1;') })).rejects.toThrow(/must export functions timeoutMs, fallback/);
+      await expect(startFrontend({ extension: path.join(dir, 'missing.cjs') })).rejects.toThrow(/cannot read module/);
+    });
   });
 });

@@ -26,6 +26,7 @@ import { HttpError, runToyIfMain, sleep, type PeerClient, type ToySetup } from '
 import type { CoordOp, StoreSnapshot } from './coordinator-store.js';
 import { CoordinatorClient, type WriteResult } from './coordinator-client.js';
 import { assignReplicas, brokerIdOf, electLeader, initialState, peerSlots, type PartitionStateData } from './controller-logic.js';
+import { Checks, loadExtension, type ExtensionSpec } from '../lib/extension.js';
 import { ControllerFence, formatControllerEvent } from './epoch-fence.js';
 import { PartitionReplica, type LogRecord, type PartitionState } from './replica.js';
 
@@ -41,6 +42,16 @@ export interface LeaderAndIsrRequest {
 
 export const statePath = (p: number): string => `/partitions/${p}/state`;
 const BROKER_IDS = '/brokers/ids/';
+
+/**
+ * The broker's workshop extension point (exercise: fencing by epoch): `accept(command: { controllerId: number;
+ * controllerEpoch: number }, maxEpochSeen: number): boolean` for every LeaderAndIsr command; false refuses it
+ * (409 StaleControllerEpoch, which makes a zombie controller resign). It replaces `epochFencing`'s controller check.
+ */
+export const BROKER_EXTENSION: ExtensionSpec = {
+  what: "the broker's workshop module",
+  functions: { accept: { required: true, check: Checks.boolean } },
+};
 
 export const broker: ToySetup = (toy) => {
   const p = toy.params;
@@ -104,6 +115,7 @@ export const broker: ToySetup = (toy) => {
   /** Snapshots older than this zxid predate a write of ours and would undo it in the view. */
   let minViewZxid = -1;
   const fence = new ControllerFence(fencing);
+  const extension = loadExtension(toy, BROKER_EXTENSION);
   let controller: { epoch: number; epochVersion: number; electedZxid: number; sinceMs: number } | undefined;
 
   new Gauge({
@@ -411,7 +423,7 @@ export const broker: ToySetup = (toy) => {
 
   // ------------------------------------------------------------------ commands from a controller
   function handleLeaderAndIsr(cmd: LeaderAndIsrRequest): { status: number; body: unknown } {
-    const adm = fence.admit(cmd);
+    const adm = extension ? fence.admit(cmd, (c, seen) => extension.call('accept', [c, seen], !(fencing && c.controllerEpoch < seen))) : fence.admit(cmd);
     toy.log(formatControllerEvent({ time: toy.clock.now(), broker: me, controllerId: cmd.controllerId, controllerEpoch: cmd.controllerEpoch, accepted: adm.accepted }));
     commandsReceived.inc({ result: adm.accepted ? 'accepted' : 'rejected_stale' });
     if (adm.epochConflict) epochConflicts.inc();

@@ -38,12 +38,14 @@ export class ControllerFence {
     return this.#lastAccepted;
   }
 
-  admit(cmd: ControllerCommandMeta): Admission {
+  /** `decide` (a workshop module's `accept`) replaces the fencing rule: it sees the command and the highest epoch seen before it. */
+  admit(cmd: ControllerCommandMeta, decide?: (cmd: ControllerCommandMeta, maxEpochSeen: number) => boolean): Admission {
     const stale = cmd.controllerEpoch < this.#maxEpochSeen;
     const owner = this.#controllerOfEpoch.get(cmd.controllerEpoch);
     const epochConflict = owner !== undefined && owner !== cmd.controllerId;
+    const refuse = decide ? !decide({ controllerId: cmd.controllerId, controllerEpoch: cmd.controllerEpoch }, this.#maxEpochSeen) : this.fencing && stale;
     this.#maxEpochSeen = Math.max(this.#maxEpochSeen, cmd.controllerEpoch);
-    if (this.fencing && stale) return { accepted: false, stale, epochConflict, switchback: false };
+    if (refuse) return { accepted: false, stale, epochConflict, switchback: false };
     const last = this.#lastAccepted;
     const switchback = last !== undefined && cmd.controllerEpoch < last.controllerEpoch && cmd.controllerId !== last.controllerId;
     if (owner === undefined) this.#controllerOfEpoch.set(cmd.controllerEpoch, cmd.controllerId);

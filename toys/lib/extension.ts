@@ -28,7 +28,7 @@ const TIMEOUTS_BEFORE_DISABLED = 3;
 /** Failures logged per function before the log goes quiet (the counter keeps counting). */
 const LOGGED_FAILURES = 5;
 
-export type CallOutcome = 'ok' | 'threw' | 'timeout' | 'invalid' | 'missing';
+export type CallOutcome = 'ok' | 'threw' | 'timeout' | 'invalid';
 
 /** What a function of the module must return: undefined = fine, else why not (e.g. "a number of ms >= 0"). */
 export type ResultCheck = (value: unknown) => string | undefined;
@@ -49,7 +49,7 @@ export interface Extension {
   readonly file: string;
   /** Whether the module exports this function. */
   has(name: string): boolean;
-  /** Calls it; on a throw, a hang, a wrong result or a missing function, counts it and returns `fallback`. */
+  /** Calls it; on a throw, a hang or a wrong result, counts it and returns `fallback`; a function not exported gives `fallback`. */
   call<T>(name: string, args: readonly unknown[], fallback: T): T;
 }
 
@@ -107,7 +107,7 @@ export function compileExtension(file: string, code: string, spec: ExtensionSpec
   const counter = deps.registry
     ? new Counter({
         name: 'toy_extension_calls_total',
-        help: "Calls of the workshop module's functions, by function and outcome (ok, threw, timeout, invalid, missing).",
+        help: "Calls of the workshop module's functions, by function and outcome (ok, threw, timeout, invalid).",
         labelNames: ['function', 'outcome'],
         registers: [deps.registry],
       })
@@ -130,10 +130,8 @@ export function compileExtension(file: string, code: string, spec: ExtensionSpec
     call<T>(name: string, args: readonly unknown[], fallback: T): T {
       const fn = spec.functions[name];
       if (!fn) throw new Error(`${spec.what}: the toy calls ${name}, which its spec does not declare`);
-      if (typeof exported[name] !== 'function') {
-        counter?.inc({ function: name, outcome: 'missing' });
-        return fallback;
-      }
+      // An optional function the module does not export: the toy's default, not a failure of the module.
+      if (typeof exported[name] !== 'function') return fallback;
       if ((timeouts.get(name) ?? 0) >= TIMEOUTS_BEFORE_DISABLED) {
         counter?.inc({ function: name, outcome: 'timeout' });
         return fallback;

@@ -21,6 +21,7 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { HttpError, TimeoutError, ToyConfigError, runToyIfMain, sleep, type Reply, type ToySetup } from '../lib/toy-node.js';
 import { BREAKER_STATE_VALUE, CircuitBreaker } from './breaker.js';
+import { Checks, loadExtension, type ExtensionSpec } from '../lib/extension.js';
 import { deliveryPath, shardOf, type FanoutPolicy } from './fanout.js';
 import { hybridTimeline, mergeSources, readMergeTimeline } from './read-merge.js';
 import { Ewma, shouldShed, type SheddingPolicy } from './shedding.js';
@@ -28,8 +29,18 @@ import { TweetStore, type DeliveryPath } from './tweet-store.js';
 import type { TweetRef } from './timeline.js';
 import { READ_BUCKETS, graphFromParams, intParam, parseTweets, processMetrics } from './wire.js';
 
+/**
+ * The API's workshop extension point (exercise 5): `fanoutOnWrite(followerCount: number, fanoutLagMs: number):
+ * boolean` for every tweet; false = merge it into readers' timelines at read time (hybrid fanout).
+ */
+export const API_EXTENSION: ExtensionSpec = {
+  what: "the API's workshop module",
+  functions: { fanoutOnWrite: { required: true, check: Checks.boolean } },
+};
+
 export const api: ToySetup = (toy) => {
   const p = toy.params;
+  const extension = loadExtension(toy, API_EXTENSION);
   const graph = graphFromParams(toy);
   const policy: FanoutPolicy = {
     hybridThreshold: p.num('hybridThreshold', 0),
@@ -143,7 +154,8 @@ export const api: ToySetup = (toy) => {
   async function postTweet(author: number): Promise<Reply> {
     if (!graph.has(author)) throw new HttpError(404, `no user ${author} (users are 0..${graph.users - 1})`);
     const followers = graph.followerCount(author);
-    const path: DeliveryPath = deliveryPath(followers, policy, fanoutLagMs);
+    const byPolicy: DeliveryPath = deliveryPath(followers, policy, fanoutLagMs);
+    const path: DeliveryPath = extension ? (extension.call('fanoutOnWrite', [followers, fanoutLagMs], byPolicy === 'fanout') ? 'fanout' : 'read-merge') : byPolicy;
     const tweet = store.add(author, toy.clock.now(), path);
     tweets.inc({ path });
     if (path === 'read-merge') {
