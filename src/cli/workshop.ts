@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
 import { formatNumber } from '../common/format.js';
@@ -24,6 +25,11 @@ import { projectRoot, runsDirOf, seedOption, type CliEnv } from './main.js';
 
 const SUBCOMMANDS = ['list', 'start', 'check', 'report'] as const;
 
+/** Where workshop/exercises is: the project root from dist/ (the CLI), or from the source (in-process tests). */
+function exercisesRoot(): string {
+  return [projectRoot, path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')].find((r) => existsSync(path.join(r, 'workshop', 'exercises'))) ?? projectRoot;
+}
+
 export async function workshopCommand(args: string[], env: CliEnv): Promise<number> {
   const { values, positionals } = parseCommand(WORKSHOP, args);
   const [sub, ref] = positionals;
@@ -33,7 +39,7 @@ export async function workshopCommand(args: string[], env: CliEnv): Promise<numb
   if ((sub === 'list' || sub === 'report') && ref !== undefined) throw new LabError(Errors.InvalidArgument, `workshop ${sub} takes no exercise (got "${ref}")`, { hint: `chaoslab workshop ${sub}` });
   if (sub !== 'check' && (values.reference || values.seed !== undefined)) throw new LabError(Errors.InvalidArgument, `--reference and --seed belong to workshop check, not workshop ${sub}`, { hint: 'chaoslab workshop check 1 --reference' });
   const dir = path.resolve(env.cwd, values.dir ?? '.');
-  const exercises = loadExercises(projectRoot);
+  const exercises = loadExercises(exercisesRoot());
   switch (sub) {
     case 'list':
       return list(exercises, values.json, env);
