@@ -20,7 +20,8 @@ function attemptLabel(a: Attempt, i: number): string {
 
 function chart(exercise: Exercise, targetIndex: number, attempts: Attempt[]): string {
   const target = exercise.targets[targetIndex]!;
-  const lines = attempts.map((a) => a.grade?.targets[targetIndex]?.points ?? []);
+  // By assertion, not position: an attempt keeps the targets of the exercise as it was then.
+  const lines = attempts.map((a) => a.grade?.targets.find((t) => t.assertion === target.assertion)?.points ?? []);
   const thresholds = TIERS.flatMap((tier) => {
     const c = target.tiers[tier] ? parseCondition(target.tiers[tier]!) : null;
     return c ? [{ tier, value: c.threshold }] : [];
@@ -51,8 +52,8 @@ function table(exercise: Exercise, attempts: Attempt[]): string {
   const head = `<tr><th>attempt</th><th>when</th><th>tier</th>${exercise.targets.map((t) => `<th>${esc(t.label)}</th>`).join('')}<th>note</th></tr>`;
   const rows = attempts
     .map((a, i) => {
-      const cells = exercise.targets.map((_, k) => {
-        const g = a.grade?.targets[k];
+      const cells = exercise.targets.map((target) => {
+        const g = a.grade?.targets.find((t) => t.assertion === target.assertion);
         return `<td>${g && g.value !== null ? esc(formatNumber(g.value)) : '–'}</td>`;
       });
       const note = a.problem ?? (a.grade?.moduleFailed ? `module failed ${a.grade.moduleFailed.failures} time(s)` : (a.grade?.next ? `next: ${a.grade.next.tier}: ${a.grade.next.target}` : ''));
