@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BASELINE_POLICY, MembershipClient, type FetchAttempt, type FetchReply, type FetchResult, type MembershipPolicy } from './membership-client.js';
+import { BASELINE_POLICY, MembershipClient, type MembershipDecisions, type FetchAttempt, type FetchReply, type FetchResult, type MembershipPolicy } from './membership-client.js';
 import { VirtualTimers } from './timers.js';
 
 const M = { version: 1, partitions: [0, 6], entries: 6, nodes: 6, partitionCount: 12 };
@@ -11,7 +11,7 @@ interface Call {
   aborted: boolean;
 }
 
-function setup(policy: Partial<MembershipPolicy> = {}, opts: { random?: () => number; wallOffset?: number } = {}) {
+function setup(policy: Partial<MembershipPolicy> = {}, opts: { random?: () => number; wallOffset?: number; decisions?: MembershipDecisions } = {}) {
   const timers = new VirtualTimers();
   const calls: Call[] = [];
   const fetched: { result: FetchResult; ms: number; reason: string; host: number }[] = [];
@@ -22,6 +22,7 @@ function setup(policy: Partial<MembershipPolicy> = {}, opts: { random?: () => nu
       timers,
       wallNow: () => timers.now() + (opts.wallOffset ?? 0),
       random: opts.random ?? (() => 0.5),
+      ...(opts.decisions ? { decisions: opts.decisions } : {}),
       fetch: (attempt, done) => {
         const call: Call = { attempt, at: timers.now(), answer: done, aborted: false };
         calls.push(call);
@@ -252,5 +253,43 @@ describe('MembershipClient: mitigations', () => {
     last().answer({ kind: 'ok', membership: M });
     expect(client.breakerState).toBe('closed');
     expect(events.breaker).toEqual(['open', 'half-open', 'open', 'half-open', 'closed']);
+  });
+});
+
+describe('MembershipClient: decisions of a workshop module', () => {
+  it('retryDelay decides the delay before each retry, with the attempt number and the last error; null waits for the next refresh', () => {
+    const seen: [number, string][] = [];
+    const { timers, client, calls, last, boot } = setup({}, { decisions: { retryDelay: (attempt, lastError) => (seen.push([attempt, lastError]), attempt < 2 ? 300 : null) } });
+    boot();
+    client.connectionLost();
+    last().answer({ kind: 'rejected' });
+    expect(seen).toEqual([[1, 'rejected']]);
+    const before = calls.length;
+    timers.advance(299);
+    expect(calls).toHaveLength(before);
+    timers.advance(1);
+    expect(last().attempt.reason).toBe('retry');
+    last().answer({ kind: 'error', reason: 'x' });
+    expect(seen.at(-1)).toEqual([2, 'error']);
+    timers.advance(2000);
+    expect(calls).toHaveLength(before + 1); // no retry: the next fetch is the scheduled refresh
+    timers.advance(10_000);
+    expect(last().attempt.reason).toBe('refresh');
+  });
+
+  it('allowAttempt false skips a retry (a fast rejection) and asks again after the retry delay', () => {
+    let allow = false;
+    const { timers, client, calls, last, boot, events } = setup({}, { decisions: { allowAttempt: (failures, ms) => allow && failures === 1 && ms >= 300 } });
+    boot();
+    client.connectionLost();
+    last().answer({ kind: 'rejected' });
+    const before = calls.length;
+    timers.advance(350);
+    expect(calls).toHaveLength(before);
+    expect(events.breakerSkips).toBe(3);
+    allow = true;
+    timers.advance(100);
+    expect(calls).toHaveLength(before + 1);
+    expect(last().attempt.reason).toBe('retry');
   });
 });
