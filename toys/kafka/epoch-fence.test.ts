@@ -2,6 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { ControllerFence, checkControllerActivity, formatControllerEvent, parseControllerEvents, type ControllerEvent } from './epoch-fence.js';
 
 describe('ControllerFence', () => {
+  it("a workshop module's decision replaces the rule: it sees the command and the highest epoch seen before it", () => {
+    const f = new ControllerFence(false);
+    const seen: [number, number][] = [];
+    const decide = (c: { controllerEpoch: number }, max: number) => (seen.push([c.controllerEpoch, max]), c.controllerEpoch >= max);
+    f.admit({ controllerId: 1, controllerEpoch: 1 }, decide);
+    f.admit({ controllerId: 2, controllerEpoch: 2 }, decide);
+    expect(f.admit({ controllerId: 1, controllerEpoch: 1 }, decide)).toMatchObject({ accepted: false, stale: true });
+    expect(seen).toEqual([[1, 0], [2, 1], [1, 2]]);
+    expect(f.lastAccepted).toEqual({ controllerId: 2, controllerEpoch: 2 });
+    // A module that obeys everything makes the zombie's command a switchback, as without fencing.
+    expect(new ControllerFence(true).admit({ controllerId: 1, controllerEpoch: 1 }, () => true)).toMatchObject({ accepted: true });
+  });
+
   it('with fencing: refuses a command from an epoch older than one already seen', () => {
     const f = new ControllerFence(true);
     expect(f.admit({ controllerId: 1, controllerEpoch: 1 })).toMatchObject({ accepted: true, stale: false });
