@@ -11,7 +11,7 @@ describe('ControllerFence', () => {
     expect(f.admit({ controllerId: 1, controllerEpoch: 1 }, decide)).toMatchObject({ accepted: false, stale: true });
     expect(seen).toEqual([[1, 0], [2, 1], [1, 2]]);
     expect(f.lastAccepted).toEqual({ controllerId: 2, controllerEpoch: 2 });
-    // A module that obeys everything makes the zombie's command a switchback, as without fencing.
+    // With a module, the epochFencing param no longer decides: the module does.
     expect(new ControllerFence(true).admit({ controllerId: 1, controllerEpoch: 1 }, () => true)).toMatchObject({ accepted: true });
   });
 
