@@ -56,7 +56,7 @@ export function gradeAttempt(ex: Pick<Exercise, 'targets'>, assertions: readonly
     // The series' timestamps are Unix seconds; the chart's x axis is seconds into the window.
     const firstT = a?.series[0]?.points[0]?.[0];
     for (const s of a?.series ?? []) for (const [ts, v] of s.points) points.push([firstT !== undefined ? ts - firstT : start, Number(v)]);
-    return { assertion: t.assertion, label: t.label, stat, value, tiers, hint: t.hint, points };
+    return { assertion: t.assertion, label: t.label, stat, value, tiers, hint: t.hint.trim(), points };
   });
 
   const health = assertions.find((a) => a.name === MODULE_HEALTH_ASSERTION);
