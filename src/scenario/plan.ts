@@ -51,6 +51,8 @@ export interface StepPlan {
   load?: LoadChangeSpec;
   /** Kept in a control run? */
   inControl: boolean;
+  /** Only in these variants (undefined: in every variant). */
+  variants?: string[];
 }
 
 export interface WindowMs {

@@ -122,6 +122,12 @@ export const TimelineStep = z
       .enum(['keep', 'drop'])
       .optional()
       .describe('Whether a control run (`--control`) keeps this step. By default fault steps are dropped and load steps kept; a load surge that is the incident\'s trigger says `drop`.'),
+    variants: z
+      .array(Name)
+      .min(1)
+      .max(32)
+      .optional()
+      .describe('Only run this step in these variants (all by default): a counterfactual variant leaves out one step of a recovery (e.g. an operator\'s action) to show that it was necessary.'),
   })
   .refine((s) => (s.fault === undefined) !== (s.load === undefined), { error: 'a step has exactly one of `fault` or `load`' });
 
