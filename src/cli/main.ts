@@ -12,7 +12,8 @@ import { LabError, isLabError } from '../errors/lab-error.js';
 import { createConsoleReporter } from '../report/console.js';
 import { runScenario } from '../run/runner.js';
 import { reportWriters } from '../run/subscribers.js';
-import { loadAnyFile, loadScenario } from '../scenario/load.js';
+import { detectFileKind, loadAnyFile, loadScenario } from '../scenario/load.js';
+import { missingAvailabilityFloors } from '../scenario/rules.js';
 import { parseSet } from '../scenario/params.js';
 import { loadYamlFile, shown } from '../scenario/load-yaml.js';
 import { ScenarioFile } from '../scenario/schema.js';
@@ -370,8 +371,10 @@ function validateCommand(args: string[], env: CliEnv): number {
   for (const f of files) {
     const rel = shown(path.relative(env.cwd, f) || f);
     try {
-      loadAnyFile(f);
+      const warnings = detectFileKind(f) === 'scenario' ? missingAvailabilityFloors(loadScenario(f)) : (loadAnyFile(f), []);
       env.stdout.write(`ok   ${rel}\n`);
+      // The replay rule's availability floor: a warning, so a scenario without one still runs (README "Writing a scenario").
+      for (const w of warnings) env.stderr.write(`  warning: ${w}\n`);
     } catch (e) {
       if (!isLabError(e) || e.kind !== 'input') throw e;
       bad++;

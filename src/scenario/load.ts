@@ -336,6 +336,7 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
         recoverWithinMs: a.recoverWithin,
         expect: a.expect,
         variants: a.variants ?? variantNames,
+        availability: a.availability,
       });
     }
   });

@@ -75,6 +75,8 @@ export interface AssertionPlan {
   recoverWithinMs: number | undefined;
   expect: Record<string, 'holds' | 'violated'>;
   variants: string[];
+  /** An availability floor (the scenario's `availability: true`). */
+  availability: boolean;
 }
 
 export interface VariantPlan {
