@@ -75,8 +75,8 @@ export interface AssertionPlan {
   recoverWithinMs: number | undefined;
   expect: Record<string, 'holds' | 'violated'>;
   variants: string[];
-  /** An availability floor (the scenario's `availability: true`). */
-  availability: boolean;
+  /** An availability floor (the scenario's `availability: true`); absent means false. */
+  availability?: boolean;
 }
 
 export interface VariantPlan {
