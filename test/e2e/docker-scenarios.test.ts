@@ -9,7 +9,7 @@
  * fault through the Toxiproxy container (a timeout toxic on the storage-to-metadata links) and a cut of a whole
  * group of links (every storage-to-metadata link down, as a partition does), across ten nodes; its recovery
  * variant (baseline) is the one no process-runtime e2e file replays (dynamodb-2015-aws-recovery.test.ts replays
- * only its two counterfactuals), and it is the cheapest (one variant of 95 s). The other scenarios'
+ * only its two counterfactuals), and it is the cheapest (one variant of 90 s). The other scenarios'
  * faults are the same Toxiproxy operations, which test/e2e/<scenario>.test.ts replays in processes.
  * Skipped (one line) without Docker on a developer's machine; fails in CI.
  */

@@ -3,7 +3,7 @@
  * get their table; the pause without new capacity drains the primary, but the re-fetch herd restarts the storm.
  * Each reproduces the incident (and fails the availability floor the recovery meets), so the replay itself shows
  * that both steps were necessary. The recovery variant (baseline) is replayed in Docker by docker-scenarios.test.ts,
- * which is enough to prove it: this file does not replay it again. Two variants of 95 s, one CLI run.
+ * which is enough to prove it: this file does not replay it again. Two variants of 90 s, one CLI run.
  */
 import { describe, expect, it } from 'vitest';
 import { assertion, isAlive, pidsOf, runCli, variant } from '../utils/cli.js';
