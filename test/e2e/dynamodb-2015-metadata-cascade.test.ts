@@ -13,8 +13,7 @@ const AFTER_HEAL = '25s after the heal - ';
 const FLOOR = 'availability floor - 99% of client requests ok throughout';
 const MECHANISMS = [
   'mechanism - static stability served from a stale membership',
-  'mechanism - load shedding rejected requests (queue full)',
-  'mechanism - load shedding opened circuit breakers',
+  'mechanism - circuit breakers opened',
   'mechanism - deadline drop skipped expired requests',
 ];
 
@@ -55,7 +54,7 @@ describe('dynamodb-2015-metadata-cascade', () => {
     expect(assertion(mit, 'fetch rate within 2x steady state throughout').observed.max!).toBeLessThanOrEqual(2);
     expect(assertion(mit, 'metadata queue drains within 30s of the heal').timeToRecoverSec!).toBeLessThanOrEqual(30);
     // Each listed mitigation did work: its own metric moved.
-    for (const name of MECHANISMS) expect(assertion(mit, name).observed.max!, name).toBeGreaterThan(name.includes('static') ? 7 : 0);
+    for (const name of MECHANISMS) expect(assertion(mit, name).observed.max!, name).toBeGreaterThan(name.includes('static') ? 10 : 0);
     // Static stability is bounded by maxStaleMs (300 s); the stalest membership served stays far below it.
     expect(assertion(mit, MECHANISMS[0]!).observed.max!).toBeLessThan(60);
 

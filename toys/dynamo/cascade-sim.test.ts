@@ -52,8 +52,11 @@ const sent = (x: SimSample) => x.fetches.ok + x.fetches.timeout + x.fetches.reje
 /** Fetches per second over a trailing 10 s window, at every sample from 10 s on. */
 const rates10s = (s: SimSample[]) => s.slice(9).map((_, i) => s.slice(i, i + 10).reduce((a, x) => a + sent(x), 0) / 10);
 const ALL = ['static-stability', 'backoff-and-budget', 'load-shedding', 'deadline-drop'];
-/** The scenario's mitigated variant (backoff-and-budget is left out: its budget never has to wait, see below). */
-const MITIGATED = ['static-stability', 'load-shedding', 'deadline-drop'];
+/**
+ * The scenario's mitigated variant. Left out: backoff-and-budget (its budget never has to wait, see below) and the
+ * queue limit of load-shedding (the breaker, its other half, is circuit-breaker; the limit sheds little or nothing).
+ */
+const MITIGATED = ['static-stability', 'circuit-breaker', 'deadline-drop'];
 const total = (s: SimSample[], f: (x: SimSample) => number) => s.reduce((a, x) => a + f(x), 0);
 const SEEDS = [1, 2, 3, 4, 5];
 
@@ -83,12 +86,11 @@ describe('cascade simulation (clusters/dynamo-kv.yaml numbers)', () => {
     for (const seed of SEEDS) {
       const { samples, steadyRate, pool } = run(MITIGATED, seed);
       // Each listed mechanism fires because of the fault (the scenario asserts the same through each one's metric);
-      // the pool's counts include the bootstrap herd, which already meets the queue limit: compare with no fault.
+      // the pool's counts include the bootstrap herd: compare with a run without the fault.
       const quiet = run(MITIGATED, seed, []);
       expect(Math.max(...samples.map((x) => x.servingStale)), 'static stability').toBeGreaterThan(0);
       expect(Math.max(...quiet.samples.map((x) => x.servingStale)), 'static stability without a fault').toBe(0);
-      expect(pool.counts.rejected, 'load shedding: queue limit').toBeGreaterThan(quiet.pool.counts.rejected);
-      expect(Math.max(...samples.map((x) => x.breakersOpen)), 'load shedding: breaker').toBeGreaterThan(0);
+      expect(Math.max(...samples.map((x) => x.breakersOpen)), 'circuit breaker').toBeGreaterThan(0);
       expect(quiet.samples.every((x) => x.breakersOpen === 0), 'no breaker open without a fault').toBe(true);
       expect(pool.counts.expired, 'deadline drop').toBeGreaterThan(quiet.pool.counts.expired);
       expect(samples.every((x) => x.serving === 6)).toBe(true);

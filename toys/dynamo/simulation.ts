@@ -61,7 +61,7 @@ export interface SimSample {
   fetches: Record<FetchResult, number>;
   /** Answers the service wrote to a client that had already given up, in the last sample period. */
   abandoned: number;
-  /** Nodes serving from a membership older than a refresh period plus the allowance (static stability at work). */
+  /** Nodes serving from a membership older than 1.5 refresh periods plus the allowance (static stability at work). */
   servingStale: number;
   /** Nodes whose circuit breaker is open or half-open. */
   breakersOpen: number;
@@ -208,7 +208,8 @@ export function simulate(o: SimOptions): SimResult {
   breakerSkips = 0;
   budgetWaits = 0;
 
-  const staleAfterMs = o.policy.refreshIntervalMs + o.policy.timeoutMs;
+  // A healthy node refreshes at least every 1.5 periods (its slot is at least half a period away) plus the allowance.
+  const staleAfterMs = 1.5 * o.policy.refreshIntervalMs + o.policy.timeoutMs;
   const every = o.sampleEveryMs ?? 1000;
   const samples: SimSample[] = [];
   for (let t = every; t <= o.durationMs; t += every) {
