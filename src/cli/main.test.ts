@@ -164,6 +164,22 @@ describe('scenario ids', () => {
     const c = cli();
     expect(await c.run('validate', 'hello-latency')).toBe(0);
     expect(c.out()).toBe(`ok   ${path.join('scenarios', 'hello-latency.yaml')}\n`);
+    // Its mitigated variant has an availability floor: no warning.
+    expect(c.err()).toBe('');
+  });
+});
+
+describe('list', () => {
+  it("shows each incident's summary, lesson and public sources", async () => {
+    const c = cli();
+    expect(await c.run('list')).toBe(0);
+    const entry = c.out().split('\n\n').find((e) => e.startsWith('dynamodb-2015-metadata-cascade\n'))!;
+    expect(entry).toMatch(/\n {2}summary: {2}A brief network disruption made many storage servers re-request their membership at once\. /);
+    expect(entry).toMatch(/\n {2}lesson: {3}Keep the data plane statically stable/);
+    expect(entry).toMatch(/\n {2}sources:\n {12}AWS, Summary of the Amazon DynamoDB Service Disruption/);
+    expect(entry).toContain('aws.amazon.com/builders-library/static-stability-using-availability-zones/');
+    // A folded YAML paragraph is one line in the listing.
+    expect(entry.split('\n').find((l) => l.startsWith('  summary:'))).toContain('hours later.');
   });
 });
 

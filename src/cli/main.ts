@@ -12,12 +12,13 @@ import { LabError, isLabError } from '../errors/lab-error.js';
 import { createConsoleReporter } from '../report/console.js';
 import { runScenario } from '../run/runner.js';
 import { reportWriters } from '../run/subscribers.js';
-import { loadAnyFile, loadScenario } from '../scenario/load.js';
+import { detectFileKind, loadAnyFile, loadScenario } from '../scenario/load.js';
+import { missingAvailabilityFloors } from '../scenario/rules.js';
 import { parseSet } from '../scenario/params.js';
 import { loadYamlFile, shown } from '../scenario/load-yaml.js';
 import { ScenarioFile } from '../scenario/schema.js';
 import { cleanStale } from '../runtime/reaper.js';
-import type { RunResult } from '../run/result.js';
+import { incidentInfo, type RunResult } from '../run/result.js';
 import { CONFIG_FILE, chooseRunsDir, chooseRuntime, loadLabConfig, type LabConfig } from './config.js';
 import { imagesCommand } from './images.js';
 import { cleanDocker } from '../runtime/cluster-runtime.js';
@@ -372,8 +373,10 @@ function validateCommand(args: string[], env: CliEnv): number {
   for (const f of files) {
     const rel = shown(path.relative(env.cwd, f) || f);
     try {
-      loadAnyFile(f);
+      const warnings = detectFileKind(f) === 'scenario' ? missingAvailabilityFloors(loadScenario(f)) : (loadAnyFile(f), []);
       env.stdout.write(`ok   ${rel}\n`);
+      // The replay rule's availability floor: a warning, so a scenario without one still runs (README "Writing a scenario").
+      for (const w of warnings) env.stderr.write(`  warning: ${w}\n`);
     } catch (e) {
       if (!isLabError(e) || e.kind !== 'input') throw e;
       bad++;
@@ -384,6 +387,9 @@ function validateCommand(args: string[], env: CliEnv): number {
   return bad ? EXIT.badInput : EXIT.ok;
 }
 
+/** Folded YAML text (`>`) keeps its line breaks inside a list entry: one line each. */
+const oneLine = (t: string): string => t.replace(/\s+/g, ' ').trim();
+
 function listCommand(args: string[], env: CliEnv): number {
   parseCommand(LIST, args);
   const base = scenariosDir(env.cwd, projectRoot);
@@ -392,7 +398,9 @@ function listCommand(args: string[], env: CliEnv): number {
     const file = path.join(base, f);
     try {
       const { data } = loadYamlFile(file, ScenarioFile, 'scenario');
-      env.stdout.write(`${data.id}\n  ${data.title}\n  incident: ${data.incident.system}, ${data.incident.date}\n  lesson:   ${data.incident.lesson}\n  file:     ${path.relative(env.cwd, file)}\n  variants: ${Object.keys(data.variants).join(', ')}\n\n`);
+      const i = incidentInfo(data.incident);
+      const sources = i.sources.map((src) => `\n            ${oneLine(src)}`).join('') || ' none cited';
+      env.stdout.write(`${data.id}\n  ${data.title}\n  incident: ${oneLine(i.system)}, ${oneLine(i.date)}\n  summary:  ${oneLine(i.summary)}\n  lesson:   ${oneLine(i.lesson)}\n  sources:${sources}\n  file:     ${path.relative(env.cwd, file)}\n  variants: ${Object.keys(data.variants).join(', ')}\n\n`);
     } catch (e) {
       env.stdout.write(`${f}\n  (invalid: run chaoslab validate ${path.relative(env.cwd, file)})\n\n`);
       if (!isLabError(e)) throw e;

@@ -42,6 +42,18 @@ describe('renderHtmlReport', () => {
     expect(html).toMatch(/mitigated[\s\S]*should recover/);
   });
 
+  it("shows the incident's summary, lesson and sources when the result has them", () => {
+    const withIncident: RunResult = { ...result, incident: { system: 'Toy <system>', date: '2015', summary: 'It broke.', lesson: 'Time out.', sources: ['AWS, aws.amazon.com/message/5467D2/'], assumed: 2 } };
+    const page = renderHtmlReport(withIncident, journal);
+    expect(page).toContain('<h2>The incident</h2>');
+    expect(page).toContain('Toy &lt;system&gt;, 2015');
+    expect(page).toContain('<b>Time out.</b>');
+    expect(page).toContain('<li>AWS, aws.amazon.com/message/5467D2/</li>');
+    expect(page).toContain('2 assumption(s)');
+    // A result from before the field: no section, no error.
+    expect(html).not.toContain('<h2>The incident</h2>');
+  });
+
   it('says where the traces went, when the run was traced', () => {
     expect(html).not.toContain('<span>traces</span>');
     const file = renderHtmlReport({ ...result, traces: { mode: 'file', file: 'traces.jsonl', sampleRatio: 0.05, spans: 812 } }, journal);

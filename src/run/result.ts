@@ -67,9 +67,28 @@ export interface VariantResult {
   hostLoad?: { start: LoadAverages; end: LoadAverages };
 }
 
+/** What the scenario replays, for the report: the incident's summary, lesson and public sources. */
+export interface IncidentInfo {
+  system: string;
+  date: string;
+  summary: string;
+  lesson: string;
+  /** The public sources its documented facts cite, each once, in the scenario's order. */
+  sources: string[];
+  /** How many of the toy's mechanisms no source states (the scenario's `assumed:`). */
+  assumed: number;
+}
+
+/** The scenario's `incident:` block as the report shows it. */
+export function incidentInfo(i: { system: string; date: string; summary: string; lesson: string; documented: { source: string }[]; assumed: string[] }): IncidentInfo {
+  return { system: i.system, date: i.date, summary: i.summary.trim(), lesson: i.lesson.trim(), sources: [...new Set(i.documented.map((d) => d.source.trim()))], assumed: i.assumed.length };
+}
+
 export interface RunResult {
   scenario: string;
   title: string;
+  /** Absent in runs made before the report showed it. */
+  incident?: IncidentInfo;
   seed: number;
   control: boolean;
   passed: boolean;

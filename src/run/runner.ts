@@ -29,7 +29,7 @@ import { Journal, journalSubscriber } from './journal.js';
 import { keepParts, type Keeper } from './keep.js';
 import { labMetricsSubscriber, tracingSubscriber } from './part-subscribers.js';
 import { reporterSubscriber } from './reporter.js';
-import type { RunEnvironment, RunResult, VariantResult } from './result.js';
+import { incidentInfo, type RunEnvironment, type RunResult, type VariantResult } from './result.js';
 import { allocatePorts, buildAddresses, nodePortList } from './topology.js';
 import * as step from './variant-steps.js';
 import { createExactRunFolder, createRunFolder } from './run-folder.js';
@@ -218,6 +218,7 @@ export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise
   const result: RunResult = {
     scenario: plan.id,
     title: plan.title,
+    incident: incidentInfo(plan.incident),
     seed: opts.seed,
     control: opts.control,
     passed: !fatal && !interrupted && results.length === variants.length && results.every((r) => r.passed),

@@ -21,6 +21,11 @@ describe('scheduleActions', () => {
     const a = scheduleActions([step('f', 0, 500, 100), step('surge', 1, 600, 100, true)], { control: true });
     expect(a.map((x) => x.step.name)).toEqual(['surge', 'surge']);
   });
+  it('a step limited to some variants is left out of the others (a counterfactual)', () => {
+    const steps = [step('fault', 0, 500, 100), { ...step('pause', 1, 1000, 100), variants: ['recovery'] }];
+    expect(scheduleActions(steps, { control: false, variant: 'recovery' }).map((x) => x.step.name)).toEqual(['fault', 'fault', 'pause', 'pause']);
+    expect(scheduleActions(steps, { control: false, variant: 'no-pause' }).map((x) => x.step.name)).toEqual(['fault', 'fault']);
+  });
 });
 
 describe('runSchedule', () => {

@@ -257,7 +257,7 @@ export async function runTimeline(v: VariantContext): Promise<void> {
     });
   }, 500);
 
-  const actions = scheduleActions(plan.steps, { control: opts.control });
+  const actions = scheduleActions(plan.steps, { control: opts.control, variant: variant.name });
   const stepAbort = new AbortController();
   const onAbort = () => stepAbort.abort();
   opts.signal.addEventListener('abort', onAbort, { once: true });

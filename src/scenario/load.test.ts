@@ -49,6 +49,21 @@ describe('the valid base', () => {
   });
 });
 
+describe('steps limited to some variants (counterfactuals)', () => {
+  const slowInMitigated = validBase.replace('    fault: { type: latency, links: frontend_to_backend, latency: 500ms }', '    fault: { type: latency, links: frontend_to_backend, latency: 500ms }\n    variants: [mitigated]');
+  it('carry their variants into the plan; two of disjoint variants may touch one link at once', () => {
+    const yaml = slowInMitigated.replace('assertions:', '  - name: slower\n    at: 15s\n    for: 10s\n    fault: { type: timeout, links: frontend_to_backend }\n    variants: [baseline]\nassertions:');
+    const plan = loadScenario(write('step-variants', yaml));
+    expect(plan.steps.map((s) => s.variants)).toEqual([['mitigated'], ['baseline']]);
+    expect(loadScenario(write('step-variants0', validBase)).steps[0]!.variants).toBeUndefined();
+  });
+  it('a variant the scenario does not have is an input error naming the field', () => {
+    const e = failure(() => loadScenario(write('step-variants-bad', slowInMitigated.replace('variants: [mitigated]', 'variants: [mitigatd]'))));
+    expect(e.code).toBe('CHAOSLAB_UNKNOWN_REFERENCE');
+    expect(e.location?.field).toBe('timeline[0].variants');
+  });
+});
+
 describe('mayDie (nodes that may exit on their own)', () => {
   it('names instances or groups; the plan lists the instances', () => {
     expect(loadScenario(write('maydie', `${validBase}\nmayDie: [backend]\n`)).mayDie).toEqual(['backend']);

@@ -241,7 +241,10 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
     if (s.at + (s.for ?? 0) > sc.duration) {
       problems.push(refError(source, ['timeline', i, s.for ? 'for' : 'at'], `step "${name}" ends at ${formatDuration(s.at + (s.for ?? 0))}, after the run's duration ${formatDuration(sc.duration)}`, 'move the step earlier, shorten it, or lengthen `duration`', Errors.InvalidField));
     }
-    const step: StepPlan = { name, index: i, atMs: s.at, forMs: s.for, inControl: s.control ? s.control === 'keep' : !s.fault };
+    const step: StepPlan = { name, index: i, atMs: s.at, forMs: s.for, inControl: s.control ? s.control === 'keep' : !s.fault, ...(s.variants ? { variants: s.variants } : {}) };
+    for (const v of s.variants ?? []) {
+      if (!variantNames.includes(v)) problems.push(refError(source, ['timeline', i, 'variants'], `"${v}" is not a variant of this scenario`, `variants: ${variantNames.join(', ')}`));
+    }
     if (s.load) {
       step.load = { rampMs: s.load.ramp, ...(s.load.rate !== undefined ? { rate: s.load.rate } : {}), ...(s.load.multiply !== undefined ? { multiply: s.load.multiply } : {}), ...(s.load.weights ? { weights: s.load.weights } : {}) };
       const rate = s.load.rate ?? (s.load.multiply !== undefined ? s.load.multiply * sc.workload.rate : undefined);
@@ -333,6 +336,7 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
         recoverWithinMs: a.recoverWithin,
         expect: a.expect,
         variants: a.variants ?? variantNames,
+        availability: a.availability,
       });
     }
   });
@@ -413,6 +417,8 @@ export function checkOverlaps(steps: StepPlan[], durationMs: number, links: Link
       const bEnd = b.forMs !== undefined ? b.atMs + b.forMs : isInstantFault(b.fault!) ? b.atMs : durationMs;
       const overlap = a.atMs < bEnd && b.atMs < aEnd;
       if (!overlap) continue;
+      // Steps of disjoint sets of variants never run together (a counterfactual's own version of a step).
+      if (a.variants && b.variants && !a.variants.some((v) => b.variants!.includes(v))) continue;
       const ta = new Set(faultClaims(a.fault!, links));
       const shared = faultClaims(b.fault!, links).filter((t) => ta.has(t));
       if (shared.length) report(b.index, `step "${b.name}" overlaps step "${a.name}" on ${shared.slice(0, 3).map((s) => s.replace(/^\w+:/, '')).join(', ')}${shared.length > 3 ? ` and ${shared.length - 3} more` : ''}`);

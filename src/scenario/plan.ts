@@ -51,6 +51,8 @@ export interface StepPlan {
   load?: LoadChangeSpec;
   /** Kept in a control run? */
   inControl: boolean;
+  /** Only in these variants (undefined: in every variant). */
+  variants?: string[];
 }
 
 export interface WindowMs {
@@ -73,6 +75,8 @@ export interface AssertionPlan {
   recoverWithinMs: number | undefined;
   expect: Record<string, 'holds' | 'violated'>;
   variants: string[];
+  /** An availability floor (the scenario's `availability: true`); absent means false. */
+  availability?: boolean;
 }
 
 export interface VariantPlan {

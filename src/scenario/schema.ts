@@ -122,6 +122,12 @@ export const TimelineStep = z
       .enum(['keep', 'drop'])
       .optional()
       .describe('Whether a control run (`--control`) keeps this step. By default fault steps are dropped and load steps kept; a load surge that is the incident\'s trigger says `drop`.'),
+    variants: z
+      .array(Name)
+      .min(1)
+      .max(32)
+      .optional()
+      .describe('Only run this step in these variants (all by default): a counterfactual variant leaves out one step of a recovery (e.g. an operator\'s action) to show that it was necessary.'),
   })
   .refine((s) => (s.fault === undefined) !== (s.load === undefined), { error: 'a step has exactly one of `fault` or `load`' });
 
@@ -219,14 +225,26 @@ export const Assertion = z.strictObject({
     .default({})
     .describe('What each variant expects of the condition: `holds` (default for variants not named) or `violated` (the incident shows). The key `control` sets what a control run (`--control`: same load, no faults) expects.'),
   variants: z.array(z.string()).optional().describe('Only evaluate in these variants (all by default).'),
+  availability: z
+    .boolean()
+    .default(false)
+    .describe(
+      'This assertion is an availability floor: the share of requests the service still answers (well) must stay above a stated value. Every variant that expects to recover needs one that holds in it, so a mitigation that sheds, refuses or degrades everything fails its verdict (`chaoslab validate` warns when one is missing).',
+    ),
 });
 
 // ---------------------------------------------------------------- scenario files
 
+/**
+ * The rule every replay follows (issue 11), in the descriptions editors show: each part is an assertion, not a sentence.
+ */
+export const REPLAY_RULE =
+  'The rule: baseline reproduces because of the fault and the toy\'s mechanisms; mitigated recovers because the mechanism it switches on does its work (an assertion on its own metric shows it fired), at a visible cost, with the service still available above a stated floor (an `availability: true` assertion); control stays healthy. Each of these is an assertion, not a sentence.';
+
 export const Variant = z.strictObject({
   description: Text.optional().describe('What is different in this variant.'),
-  mitigations: z.array(Name).max(32).default([]).describe('Mitigations of the cluster file to switch on.'),
-  expect: z.enum(['reproduce', 'recover']).describe('What the variant shows: the incident reproduces (`reproduce`), or the mitigation recovers from it (`recover`).'),
+  mitigations: z.array(Name).max(32).default([]).describe('Mitigations of the cluster file to switch on. List only mechanisms that do work in this scenario: each one shows, through its own metric and an assertion, that it fired.'),
+  expect: z.enum(['reproduce', 'recover']).describe('What the variant shows: the incident reproduces (`reproduce`: because of the fault and the toy\'s mechanisms), or the mitigation recovers from it (`recover`: its mechanism fired, at a visible cost, above an availability floor). ' + REPLAY_RULE),
   params: ParamsByNode.default({}).describe('Parameter overrides per node group, applied after the mitigations.'),
 });
 
@@ -240,8 +258,8 @@ export const Incident = z.strictObject({
     .array(z.strictObject({ fact: Text.describe('A fact stated in a public source.'), source: Text.describe('Where it is stated.') }))
     .max(100)
     .default([])
-    .describe('Facts stated in a public source.'),
-  assumed: z.array(Text).max(100).default([]).describe('What only the seed text or the lab\'s design asserts.'),
+    .describe('Facts stated in a public source (a postmortem, a paper, a talk), never the project\'s own docs.'),
+  assumed: z.array(Text).max(100).default([]).describe('What only the seed text or the lab\'s design asserts, including every mechanism of the toy that no cited source states.'),
 });
 
 /**
@@ -294,13 +312,13 @@ export const ScenarioFile = z.strictObject({
     .record(VariantName, Variant)
     .refine((v) => Object.keys(v).length > 0, { error: 'at least one variant is needed' })
     .refine((v) => Object.keys(v).length <= LIMITS.variants, { error: `expected at most ${LIMITS.variants} variants` })
-    .describe('The same experiment with different mitigations, by name (usually `baseline` and `mitigated`).'),
+    .describe('The same experiment with different mitigations, by name (usually `baseline` and `mitigated`; a counterfactual variant leaves out one step of a recovery). ' + REPLAY_RULE),
   duration: PositiveDuration.describe('Length of the load; every step must end within it. ' + DURATION_NOTE),
   warmup: Duration.default(3000).describe('Time after the load starts that the steady-state window skips. ' + DURATION_NOTE),
   workload: Workload.describe('The load the lab sends for the whole run.'),
   timeline: z.array(TimelineStep).max(LIMITS.timelineSteps).default([]).describe('Faults and load changes, by time from the start of the load; each fault is healed after its `for`.'),
   checker: Checker.optional().describe('A judge of the recorded history (Jepsen style), besides the assertions.'),
-  assertions: z.array(Assertion).min(1).max(LIMITS.assertions).describe('PromQL questions asked of Prometheus over a window, with the answer each variant expects.'),
+  assertions: z.array(Assertion).min(1).max(LIMITS.assertions).describe('PromQL questions asked of Prometheus over a window, with the answer each variant expects. ' + REPLAY_RULE),
   mayDie: NodeSelector.optional().describe(
     'Nodes (instance or group names, `*` globs) that may exit on their own during the load. Any other exit that no kill or restart step scheduled fails the variant (exit 3); an exit of a node listed here is only recorded (journal event node-exited).',
   ),

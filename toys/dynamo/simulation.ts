@@ -61,6 +61,13 @@ export interface SimSample {
   fetches: Record<FetchResult, number>;
   /** Answers the service wrote to a client that had already given up, in the last sample period. */
   abandoned: number;
+  /** Nodes serving from a membership older than 1.5 refresh periods plus the allowance (static stability at work). */
+  servingStale: number;
+  /** Nodes whose circuit breaker is open or half-open. */
+  breakersOpen: number;
+  /** Attempts the breaker kept from being sent, and retries that waited for the budget, in the last sample period. */
+  breakerSkips: number;
+  budgetWaits: number;
 }
 
 export interface SimResult {
@@ -96,6 +103,8 @@ export function simulate(o: SimOptions): SimResult {
   const empty = (): Record<FetchResult, number> => ({ ok: 0, timeout: 0, rejected: 0, error: 0 });
   let fetches = empty();
   let abandoned = 0;
+  let breakerSkips = 0;
+  let budgetWaits = 0;
   // Each fetch and ping takes 1 ms of network each way: enough to order events, small enough to ignore.
   const NET = 1;
 
@@ -140,7 +149,7 @@ export function simulate(o: SimOptions): SimResult {
         timers,
         wallNow: () => timers.now(),
         random,
-        events: { onFetch: (r) => void fetches[r]++ },
+        events: { onFetch: (r) => void fetches[r]++, onBreakerSkip: () => void breakerSkips++, onBudgetWait: () => void budgetWaits++ },
         fetch: (attempt, done) => {
           let aborted = false;
           const host = hosts[attempt.host]!;
@@ -196,15 +205,32 @@ export function simulate(o: SimOptions): SimResult {
   timers.advance(STARTUP);
   fetches = empty();
   abandoned = 0;
+  breakerSkips = 0;
+  budgetWaits = 0;
 
+  // A healthy node refreshes at least every 1.5 periods (its slot is at least half a period away) plus the allowance.
+  const staleAfterMs = 1.5 * o.policy.refreshIntervalMs + o.policy.timeoutMs;
   const every = o.sampleEveryMs ?? 1000;
   const samples: SimSample[] = [];
   for (let t = every; t <= o.durationMs; t += every) {
     timers.runUntil(STARTUP + t);
     const sparesReady = hosts.slice(1).filter((h) => h.up() && h.ready()).length;
-    samples.push({ t, serving: clients.filter((c) => c.serving).length, queueDepth: pool.depth, sparesReady, fetches, abandoned });
+    samples.push({
+      t,
+      serving: clients.filter((c) => c.serving).length,
+      queueDepth: pool.depth,
+      sparesReady,
+      fetches,
+      abandoned,
+      servingStale: clients.filter((c) => c.serving && c.cacheAgeMs() > staleAfterMs).length,
+      breakersOpen: clients.filter((c) => c.breakerState !== 'closed').length,
+      breakerSkips,
+      budgetWaits,
+    });
     fetches = empty();
     abandoned = 0;
+    breakerSkips = 0;
+    budgetWaits = 0;
   }
   for (const c of clients) c.stop();
   for (const m of monitors) m.stop();

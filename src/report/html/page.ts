@@ -168,12 +168,27 @@ ${a0.description ? `<p class="muted" style="margin:2px 0">${esc(a0.description)}
   return sections;
 }
 
+/** What the scenario replays: the incident's summary, its lesson and the public sources of its facts. */
+function incidentHtml(result: RunResult): string {
+  const i = result.incident;
+  if (!i) return '';
+  const sources = i.sources.length ? `<ul class="small">${i.sources.map((s) => `<li>${esc(s)}</li>`).join('')}</ul>` : '<span class="muted">none cited</span>';
+  const assumed = i.assumed ? ` <span class="muted small">(${i.assumed} assumption(s) of the toy no source states: see the scenario's <code>assumed:</code>)</span>` : '';
+  return `<section class="panel incident"><h2>The incident</h2>
+<div class="meta">
+<span>system</span><span>${esc(i.system)}, ${esc(i.date)}</span>
+<span>summary</span><span>${esc(i.summary)}</span>
+<span>lesson</span><span><b>${esc(i.lesson)}</b></span>
+<span>sources</span><span>${sources}${assumed}</span>
+</div></section>`;
+}
+
 /** The whole page: a pure function of the result and the journal, so a rebuild gives the same bytes. */
 export function renderHtmlReport(result: RunResult, journalRecords: readonly JournalRecord[]): string {
   const m = buildReportModel(result, journalRecords);
   const chartData: ChartData[] = [];
 
-  const sections: string[] = [headerHtml(m)];
+  const sections: string[] = [headerHtml(m), incidentHtml(result)];
   sections.push(`<h2>Verdict per variant</h2><div class="cards">${result.variants.map((v) => variantCard(v, result.control, m.differing)).join('')}</div>`);
   if (result.variants.length === 0) sections.push('<p class="muted">No variant ran (see the journal below).</p>');
 
