@@ -4,9 +4,10 @@
  * - the baseline reproduces: Porcupine finds a stale strong read in the merged client histories;
  * - the mitigated variant recovers: linearizable, commit wait ≥ 2ε, the bad clock evicted, the majority
  *   writable again within 10 s of the partition, the cut-off region serving snapshot reads;
- * - the control run (same load, no faults) is linearizable and healthy in both variants;
+ * - the control run (same load, no faults, the baseline's design only: the mitigated one adds nothing a run without
+ *   faults could exercise) is linearizable and healthy;
  * - the histories are kept for other checkers (JSON lines, Jepsen EDN) with Porcupine's picture.
- * Seeds: CHAOSLAB_E2E_SEEDS as in the other replays; one seed by default (both variants and the control: ~6 min).
+ * Seeds: CHAOSLAB_E2E_SEEDS as in the other replays; one seed by default (both variants and the control: ~3.5 min).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -68,6 +69,7 @@ describe('spanner-2016-partition-clock-skew (real Toxiproxy, Prometheus and Porc
       expect(assertion(mitigated, 'writes were committed (commit wait measured)').observed.last).toBeGreaterThan(100);
       expect(assertion(mitigated, 'majority-side writes back above 99% within 10s of the partition').passed).toBe(true);
       expect(assertion(mitigated, 'the cut-off region still serves snapshot reads').observed.min).toBeGreaterThan(0);
+      expect(assertion(mitigated, 'minority snapshot reads served with staleness reported, bounded').passed).toBe(true);
 
       // The histories, for Knossos and for a second look.
       for (const v of ['baseline', 'mitigated']) {
@@ -84,8 +86,8 @@ describe('spanner-2016-partition-clock-skew (real Toxiproxy, Prometheus and Porc
     await expectDashboardHasData('spanner-truetime', firstRunDir!);
   });
 
-  it('control run (same load, no faults): linearizable and healthy in both variants', async () => {
-    const { code, run } = await chaoslab(['--control', '--seed', String(SEEDS[0] ?? 1)]);
+  it('control run (same load, no faults): linearizable and healthy', async () => {
+    const { code, run } = await chaoslab(['--control', '--variant', 'baseline', '--seed', String(SEEDS[0] ?? 1)]);
     expect(run.passed, summary(run)).toBe(true);
     expect(code).toBe(0);
     for (const v of run.variants) expect(linearizable(v).valid).toBe(true);
