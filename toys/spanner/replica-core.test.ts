@@ -141,6 +141,20 @@ describe('a replica group', () => {
     g.stop();
   });
 
+  it('a leader just elected is not deposed by a candidate whose timer fired before its first heartbeat arrived', async () => {
+    const g = group('wall');
+    await advance(300);
+    const leader = g.nodes[0]!;
+    expect(leader.holdsLease()).toBe(true);
+    // As if replica 3 stood for election a moment after replica 0 won: a higher term, an up-to-date log.
+    const ask = { term: leader.term + 1, candidate: 3, lastIndex: leader.lastIndex, lastTerm: leader.lastTerm };
+    leader.lease.revoke(); // the lease not (yet) valid: what a leader has until its first heartbeat round is acknowledged
+    expect(leader.handleVote({ ...ask, preVote: true }).granted).toBe(false);
+    expect(leader.handleVote(ask).granted).toBe(false);
+    expect(leader.role).toBe('leader');
+    g.stop();
+  });
+
   it('a cut-off leader steps down once its lease lapses, and then refuses writes outright', async () => {
     const g = group('monotonic');
     await advance(300);

@@ -327,8 +327,11 @@ export class ReplicaCore {
 
   handleVote(req: VoteRequest): VoteReply {
     // Leader stickiness: while our promise to a leader stands, a candidate is not even heard (its higher
-    // term would otherwise depose a working leader).
-    if (!this.promise.mayVote() || (this.role === 'leader' && this.lease.valid())) return { term: this.term, granted: false };
+    // term would otherwise depose a working leader). A leader refuses too, also during its first lease while
+    // its heartbeats are still on the way (etcd's leader ignores votes within an election timeout): a peer whose
+    // timer fired before the new leader's first heartbeat reached it would otherwise depose it at once, and two
+    // candidates could take turns deposing each other for as long as the inter-region latency allows.
+    if (!this.promise.mayVote() || (this.role === 'leader' && (this.lease.valid() || this.#o.clocks.mono() - this.#leaderSinceMono < this.#o.leaseMs))) return { term: this.term, granted: false };
     if (req.preVote) {
       const upToDate = req.lastTerm > this.lastTerm || (req.lastTerm === this.lastTerm && req.lastIndex >= this.lastIndex);
       return { term: this.term, granted: req.term > this.term && upToDate };
