@@ -7,7 +7,7 @@
  * - the control run (same load, no faults, the baseline's design only: the mitigated one adds nothing a run without
  *   faults could exercise) is linearizable and healthy;
  * - the histories are kept for other checkers (JSON lines, Jepsen EDN) with Porcupine's picture.
- * Seeds: CHAOSLAB_E2E_SEEDS as in the other replays; one seed by default (both variants and the control: ~3.5 min).
+ * Seeds: CHAOSLAB_E2E_SEEDS as in the other replays; one seed by default (both variants and the control: ~2.7 min).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
