@@ -94,7 +94,8 @@ function counterexampleSection(v: VariantResult): string {
     const stale = i === ce.order.length - 1;
     const missed = !stale && ce.missedWrite !== undefined && o.process === ce.missedWrite.process && o.f === 'write' && o.value === ce.missedWrite.value;
     const what = `${o.f} ${o.value === '' ? '<span class="muted">nothing</span>' : `<code>${esc(o.value)}</code>`}`;
-    const label = stale ? ` <span class="bad-text">← stale read (expected <code>${esc(ce.expected || 'nothing')}</code>)</span>` : missed ? ' <mark>the write it missed</mark>' : '';
+    // An indeterminate write was never acknowledged: Porcupine may order it, but the read did not "miss" it.
+    const label = stale ? ` <span class="bad-text">← stale read (expected <code>${esc(ce.expected || 'nothing')}</code>)</span>` : missed ? (o.returnMs === null ? ' <mark>the value the order ends with</mark>' : ' <mark>the write it missed</mark>') : '';
     return `<tr${stale ? ' class="stale"' : ''}><td>${o.process}</td><td>${what}${label}</td><td>${at(o.callMs)}</td><td>${at(o.returnMs)}</td></tr>`;
   });
   return `<div class="panel counterexample"><h3>${esc(v.name)}: not linearizable on <code>${esc(ce.key)}</code></h3>
