@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeHistories, registerHistoryEdn, summarize } from './linearizability.js';
+import { mergeHistories, registerHistoryEdn, summarize, type LinearizabilityOp } from './linearizability.js';
 
 const line = (o: object) => JSON.stringify(o);
 
@@ -42,5 +42,36 @@ describe('register histories', () => {
       counterexample: { key: 'k', linearized: [], cannotFollow: [], staleRead: { process: 1, f: 'read', key: 'k', value: 'a', callNs: 5, returnNs: 6 }, expected: 'b' },
     });
     expect(s).toMatchObject({ valid: false, staleRead: { key: 'k', value: 'a', expected: 'b', process: 1 } });
+  });
+
+  it('keeps the counterexample for --json and the report: the end of the order, the write the read missed, why', () => {
+    const op = (process: number, f: 'read' | 'write', value: string, callMs: number, returnMs: number | null): LinearizabilityOp => ({ process, f, key: 'k3', value, callNs: callMs * 1e6, returnNs: returnMs === null ? null : returnMs * 1e6 });
+    // Seven operations held in this order; the last write (app-1-97) returned 812.5 ms before the read was invoked.
+    const linearized = [1, 2, 3, 4, 5, 6].map((i) => op(i, 'write', `app-2-${i}`, i * 100, i * 100 + 50));
+    linearized.push(op(7, 'write', 'app-1-97', 1000, 1187.5));
+    const staleRead = op(10_000_277, 'read', 'app-3-79', 2000, 2003);
+    const s = summarize({ valid: false, checker: 'porcupine', ops: 9, keys: 1, reads: 1, writes: 7, indeterminate: 0, durationMs: 1, counterexample: { key: 'k3', linearized, cannotFollow: [staleRead], staleRead, expected: 'app-1-97' } });
+    const ce = s.counterexample!;
+    expect(ce.key).toBe('k3');
+    expect(ce.staleRead).toEqual({ process: 10_000_277, f: 'read', value: 'app-3-79', callMs: 0, returnMs: 3 });
+    expect(ce.missedWrite).toEqual({ process: 7, f: 'write', value: 'app-1-97', callMs: -1000, returnMs: -812.5 });
+    // At most five operations of the order, oldest first, then the stale read.
+    expect(ce.order.map((o) => o.value)).toEqual(['app-2-3', 'app-2-4', 'app-2-5', 'app-2-6', 'app-1-97', 'app-3-79']);
+    expect(ce.explanation).toBe('A strong read of k3 (process 10000277) returned "app-3-79", but "app-1-97" had been acknowledged 812.5 ms before the read was invoked (process 7): a stale read.');
+    // It survives JSON (result.json, --json): an indeterminate return stays null.
+    expect(JSON.parse(JSON.stringify(ce))).toEqual(ce);
+  });
+
+  it('explains a counterexample whose missed write overlapped the read by the order, and has none when the history is valid', () => {
+    const read: LinearizabilityOp = { process: 3, f: 'read', key: 'k', value: '', callNs: 5e6, returnNs: 6e6 };
+    const write: LinearizabilityOp = { process: 1, f: 'write', key: 'k', value: 'a', callNs: 4e6, returnNs: null };
+    const s = summarize({ valid: false, checker: 'porcupine', ops: 3, keys: 1, reads: 1, writes: 1, indeterminate: 1, durationMs: 1, counterexample: { key: 'k', linearized: [write], cannotFollow: [read], staleRead: read, expected: 'a' } });
+    expect(s.counterexample?.missedWrite?.returnMs).toBeNull();
+    expect(s.counterexample?.explanation).toBe('A strong read of k (process 3) returned nothing, but the operations before it leave "a" in the register: a stale read.');
+    // A read that had already returned a newer value is the plainer proof, when the missed write's ack is not.
+    const seen: LinearizabilityOp = { process: 2, f: 'read', key: 'k', value: 'a', callNs: 4.2e6, returnNs: 4.5e6 };
+    const t = summarize({ valid: false, checker: 'porcupine', ops: 4, keys: 1, reads: 2, writes: 1, indeterminate: 1, durationMs: 1, counterexample: { key: 'k', linearized: [write, seen], cannotFollow: [read], staleRead: read, expected: 'a' } });
+    expect(t.counterexample?.explanation).toBe('A strong read of k (process 3) returned nothing, but process 2 had already read "a" 0.5 ms before this read was invoked, and no order of the writes explains both: a stale read.');
+    expect(summarize({ valid: true, checker: 'porcupine', ops: 3, keys: 1, reads: 1, writes: 1, indeterminate: 0, durationMs: 1 }).counterexample).toBeUndefined();
   });
 });

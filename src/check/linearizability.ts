@@ -87,14 +87,76 @@ export function checkLinearizable(binary: string, historyFile: string, opts: { t
   });
 }
 
+/** An operation of a counterexample as the report shows it: times in ms from the stale read's invocation. */
+export interface CounterexampleOp {
+  process: number;
+  f: 'read' | 'write';
+  value: string;
+  callMs: number;
+  /** null: indeterminate (the client never heard back). */
+  returnMs: number | null;
+}
+
+/** Porcupine's counterexample, short enough for result.json, `--json` and report.html. */
+export interface CounterexampleSummary {
+  key: string;
+  /** The read that saw a value no order of the operations could give it. */
+  staleRead: CounterexampleOp;
+  /** What the register held after the longest order Porcupine could justify. */
+  expected: string;
+  /** The write of `expected`, when that order has it. */
+  missedWrite?: CounterexampleOp;
+  /** The last operations of that order (at most 5), oldest first, then the stale read. */
+  order: CounterexampleOp[];
+  /** One sentence a person reads first. */
+  explanation: string;
+}
+
 /** What the journal, result.json and the metrics keep of a verdict (the counterexample's stale read, not the whole order). */
 export interface LinearizabilitySummary extends VerdictCounts {
   /** The read that saw a value the order could not give it, and the value it should have seen. */
   staleRead?: { key: string; value: string; expected: string; process: number };
+  counterexample?: CounterexampleSummary;
 }
+
+/** How many operations of the order that held the summary keeps before the stale read. */
+export const COUNTEREXAMPLE_ORDER_OPS = 5;
+
+const roundMs = (ns: number) => Math.round(ns / 1e4) / 100;
+
+/** The counterexample relative to the stale read's invocation, with a sentence saying why it is one. */
+export function summarizeCounterexample(ce: NonNullable<LinearizabilityVerdict['counterexample']>): CounterexampleSummary | undefined {
+  const read = ce.staleRead;
+  if (!read) return undefined;
+  const rel = (o: LinearizabilityOp): CounterexampleOp => ({ process: o.process, f: o.f, value: o.value, callMs: roundMs(o.callNs - read.callNs), returnMs: o.returnNs === null ? null : roundMs(o.returnNs - read.callNs) });
+  const expected = ce.expected ?? '';
+  const write = [...ce.linearized].reverse().find((o) => o.f === 'write' && o.value === expected);
+  const missedWrite = write ? rel(write) : undefined;
+  const staleRead = rel(read);
+  const saw = read.value === '' ? 'nothing' : `"${read.value}"`;
+  // The plainest proof first: a write acknowledged before the read began, else a read that had already seen newer.
+  const seenBefore = [...ce.linearized].reverse().find((o) => o.f === 'read' && o.returnNs !== null && o.returnNs < read.callNs && o.value !== read.value);
+  const why =
+    missedWrite && missedWrite.returnMs !== null && missedWrite.returnMs < 0
+      ? `"${expected}" had been acknowledged ${formatMs(-missedWrite.returnMs)} before the read was invoked (process ${write!.process})`
+      : seenBefore
+        ? `process ${seenBefore.process} had already read ${seenBefore.value === '' ? 'nothing' : `"${seenBefore.value}"`} ${formatMs((read.callNs - seenBefore.returnNs!) / 1e6)} before this read was invoked, and no order of the writes explains both`
+        : `the operations before it leave ${expected === '' ? 'nothing' : `"${expected}"`} in the register`;
+  return {
+    key: ce.key,
+    staleRead,
+    expected,
+    ...(missedWrite ? { missedWrite } : {}),
+    order: [...ce.linearized.slice(-COUNTEREXAMPLE_ORDER_OPS).map(rel), staleRead],
+    explanation: `A strong read of ${ce.key} (process ${read.process}) returned ${saw}, but ${why}: a stale read.`,
+  };
+}
+
+const formatMs = (ms: number) => (ms >= 1000 ? `${Math.round(ms / 10) / 100} s` : `${Math.round(ms * 10) / 10} ms`);
 
 export function summarize(v: LinearizabilityVerdict): LinearizabilitySummary {
   const ce = v.counterexample;
+  const counterexample = ce ? summarizeCounterexample(ce) : undefined;
   return {
     valid: v.valid,
     ops: v.ops,
@@ -104,6 +166,7 @@ export function summarize(v: LinearizabilityVerdict): LinearizabilitySummary {
     indeterminate: v.indeterminate,
     durationMs: v.durationMs,
     ...(ce?.staleRead ? { staleRead: { key: ce.key, value: ce.staleRead.value, expected: ce.expected ?? '', process: ce.staleRead.process } } : {}),
+    ...(counterexample ? { counterexample } : {}),
   };
 }
 

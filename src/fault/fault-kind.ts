@@ -40,7 +40,7 @@ export interface ResolveContext {
 export type ToxicsApi = Pick<ToxiproxyApi, 'addToxic' | 'removeToxic' | 'setEnabled'>;
 
 /** The node calls a node fault makes. */
-export type FaultableNode = Pick<StartedNode, 'kill' | 'restart' | 'pause' | 'resume'>;
+export type FaultableNode = Pick<StartedNode, 'kill' | 'restart' | 'pause' | 'resume' | 'pid'>;
 
 /** Given by the runner when a step applies its fault. */
 export interface ApplyContext {

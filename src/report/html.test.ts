@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { summarize } from '../check/linearizability.js';
 import type { RunResult } from '../run/result.js';
 import { escapeHtml, formatValue } from './html/format.js';
 import { PAGE_SCRIPT } from './html/page-script.generated.js';
@@ -121,6 +122,37 @@ describe('renderHtmlReport', () => {
     const out = renderHtmlReport(r, journal);
     expect(out).toContain('CHAOSLAB_NODE_FAILED');
     expect(out).toContain('did not complete (failed)');
+  });
+});
+
+describe('the linearizability counterexample', () => {
+  const withCounterexample = () => {
+    const { result, journal } = fixture();
+    const write = { process: 7, f: 'write' as const, key: 'k3', value: 'app-1-97', callNs: 1e9, returnNs: 1.1875e9 };
+    const read = { process: 10_000_277, f: 'read' as const, key: 'k3', value: 'app-3-79', callNs: 2e9, returnNs: 2.003e9 };
+    const summary = summarize({ valid: false, checker: 'porcupine', ops: 2, keys: 1, reads: 1, writes: 1, indeterminate: 0, durationMs: 1, counterexample: { key: 'k3', linearized: [write], cannotFollow: [read], staleRead: read, expected: 'app-1-97' } });
+    result.variants[0]!.checkers = { linearizable: summary };
+    result.variants[1]!.checkers = { linearizable: summarize({ valid: true, checker: 'porcupine', ops: 2, keys: 1, reads: 1, writes: 1, indeterminate: 0, durationMs: 1 }) };
+    return { result, journal };
+  };
+
+  it('has a section of its own: the sentence, the order that held, the write it missed and the stale read', () => {
+    const { result, journal } = withCounterexample();
+    const html = renderHtmlReport(JSON.parse(JSON.stringify(result)) as RunResult, journal);
+    const section = html.slice(html.indexOf('<h2>Linearizability counterexample</h2>'), html.indexOf('<h2>Timeline</h2>'));
+    expect(section).toContain('baseline: not linearizable on <code>k3</code>');
+    expect(section).toContain('A strong read of k3 (process 10000277) returned &quot;app-3-79&quot;, but &quot;app-1-97&quot; had been acknowledged 812.5 ms before the read was invoked (process 7): a stale read.');
+    expect(section).toMatch(/<tr><td>7<\/td><td>write <code>app-1-97<\/code> <mark>the write it missed<\/mark><\/td><td>−1 s<\/td><td>−813 ms<\/td><\/tr>/);
+    expect(section).toMatch(/<tr class="stale"><td>10000277<\/td><td>read <code>app-3-79<\/code> .*expected <code>app-1-97<\/code>/);
+    expect(section).toContain('baseline/linearizability.html');
+    // The valid variant has no section, and the verdict card keeps the counts without the counterexample's JSON.
+    expect(section).not.toContain('mitigated');
+    expect(html).not.toContain('&quot;explanation&quot;');
+  });
+
+  it('is absent when no variant has one', () => {
+    const { result, journal } = fixture();
+    expect(renderHtmlReport(result, journal)).not.toContain('Linearizability counterexample');
   });
 });
 

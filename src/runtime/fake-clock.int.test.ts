@@ -85,6 +85,30 @@ describe('clock fault through libfaketime (real toy process)', () => {
     expect(Math.abs(await skewOf(address))).toBeLessThan(50);
   });
 
+  it('drifts the wall clock at the rate, without the step libfaketime\'s rate alone would make, and heals to true time', async () => {
+    const { node, address, controlFile } = await startBackend('backend-2', { fakeClock: true, workMs: 1 });
+    // The node must be old enough that the uncompensated step ((rate − 1) × age = 10% × ≥ 1.5 s) would show.
+    await new Promise((r) => setTimeout(r, 1500));
+    const ctx = fakeApplyContext({ nodes: new Map([['backend-2', node]]), nodeAddress: () => address, clockFile: () => controlFile });
+    // 10% so that two seconds show it plainly (500 ppm would take minutes to beat the measuring noise).
+    const heal = await clock.apply({ type: 'clock', nodes: ['backend-2'], offsetMs: 0, driftPpm: 100_000 }, ctx);
+    const t0 = performance.now();
+    const atStart = await skewOf(address);
+    await new Promise((r) => setTimeout(r, 2000));
+    const after = await skewOf(address);
+    const elapsed = performance.now() - t0;
+    console.log(`clock drift 100000 ppm: ${readFileSync(controlFile, 'utf8').trim()}; skew ${atStart.toFixed(1)} ms at the apply, ${after.toFixed(1)} ms ${elapsed.toFixed(0)} ms later`);
+    expect(Math.abs(atStart)).toBeLessThan(40); // no step: without the compensation it would be ≥ 150 ms
+    expect(after - atStart).toBeGreaterThan(0.1 * elapsed - 40);
+    expect(after - atStart).toBeLessThan(0.1 * elapsed + 40);
+    await heal();
+    expect(readFileSync(controlFile, 'utf8')).toBe('+0 x1\n');
+    const healed = await skewOf(address);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(Math.abs(healed)).toBeLessThan(40);
+    expect(Math.abs((await skewOf(address)) - healed)).toBeLessThan(20); // the rate is gone too
+  });
+
   it('a node started without the preload does not move: the fault fails as a node failure', async () => {
     const { node, address, controlFile } = await startBackend('backend-1', { fakeClock: false, workMs: 1 });
     const ctx = fakeApplyContext({ nodes: new Map([['backend-1', node]]), nodeAddress: () => address, clockFile: () => controlFile });

@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fakeClockEnv, faketimeOffset, findLibfaketime, writeClockOffset } from './fake-clock.js';
+import { fakeClockEnv, faketimeDrift, faketimeOffset, findLibfaketime, processAgeMs, writeClockOffset } from './fake-clock.js';
 
 describe('fake clock (libfaketime)', () => {
   let dir: string;
@@ -45,5 +45,31 @@ describe('fake clock (libfaketime)', () => {
     writeFileSync(lib, '');
     expect(findLibfaketime({ CHAOSLAB_LIBFAKETIME: lib })).toBe(lib);
     expect(() => findLibfaketime({ CHAOSLAB_LIBFAKETIME: path.join(dir, 'nope.so') })).toThrow(expect.objectContaining({ code: 'CHAOSLAB_LIBFAKETIME_MISSING', hint: expect.stringContaining('libfaketime') }));
+  });
+});
+
+describe('drift', () => {
+  it('writes the rate with the offset that takes back (rate − 1) × age, to the µs', () => {
+    // 500 ppm on a node 20 s old: libfaketime would step it +10 ms at once; the offset takes that back.
+    expect(faketimeDrift(0, 500, 20_000)).toBe('-0.010000s x1.0005');
+    expect(faketimeDrift(-3000, 500, 20_000)).toBe('-3.010000s x1.0005');
+    expect(faketimeDrift(0, -200, 3_007.9)).toBe('+0.000602s x0.9998');
+    expect(() => faketimeDrift(0, Number.NaN, 1)).toThrow(RangeError);
+  });
+
+  it('reads a process\'s age from /proc (uptime minus its start in 10 ms ticks)', () => {
+    const proc = mkdtempSync(path.join(os.tmpdir(), 'fake-proc-'));
+    try {
+      mkdirSync(path.join(proc, '42'));
+      // comm with a space and a parenthesis; field 22 (starttime) is 12345 ticks = 123.45 s after boot.
+      writeFileSync(path.join(proc, '42', 'stat'), `42 (node (x) y) S 1 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 12345 1000 10\n`);
+      writeFileSync(path.join(proc, 'uptime'), '150.45 300.00\n');
+      expect(processAgeMs(42, proc)).toBeCloseTo(27_000, 6);
+      expect(processAgeMs(43, proc)).toBeUndefined();
+    } finally {
+      rmSync(proc, { recursive: true, force: true });
+    }
+    const self = processAgeMs(process.pid);
+    expect(self).toBeGreaterThanOrEqual(process.uptime() * 1000 - 20);
   });
 });

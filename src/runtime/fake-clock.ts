@@ -5,7 +5,7 @@
  * nothing in the node can tell that the lab did it. docs/clock-faults.md has the measurements behind the choices.
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, renameSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
@@ -86,11 +86,62 @@ export function faketimeOffset(offsetMs: number): string {
 }
 
 /**
+ * libfaketime's rate form for a drift: `<offset> x<rate>`. libfaketime scales time from the moment the process
+ * started, so a rate written when the node is `ageMs` old would step its clock by (rate − 1) × age at once; the
+ * offset written with it takes that back, so the clock is `offsetMs` off at the write and drifts from there.
+ * Seconds to the µs: the compensation is fractions of a ms (500 ppm × 20 s = 10 ms).
+ */
+export function faketimeDrift(offsetMs: number, ppm: number, ageMs: number): string {
+  if (![offsetMs, ppm, ageMs].every(Number.isFinite)) throw new RangeError(`clock drift needs finite numbers, got ${offsetMs}, ${ppm}, ${ageMs}`);
+  const rate = 1 + ppm / 1e6;
+  const sec = (offsetMs - (rate - 1) * ageMs) / 1000;
+  return `${sec < 0 ? '-' : '+'}${Math.abs(sec).toFixed(6)}s x${rate.toFixed(9).replace(/0+$/, '').replace(/\.$/, '')}`;
+}
+
+/** libfaketime's "+0" keeps a rate written before (measured); the heal of a drift writes the rate back too. */
+export const FAKETIME_HEALED_RATE = '+0 x1';
+
+/** Linux's USER_HZ: /proc/<pid>/stat counts a process's start in these ticks. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * How long ago the process started (what libfaketime's rate counts from), from /proc: the host's uptime minus
+ * the process's start time in ticks (10 ms resolution, 5 µs of clock at 500 ppm). undefined where /proc does
+ * not have it (another host's Docker engine, a pid that is gone).
+ */
+export function processAgeMs(pid: number, procRoot = '/proc'): number | undefined {
+  const ticks = readStartTime(procRoot, pid);
+  if (ticks === null) return undefined;
+  try {
+    const uptimeSec = Number(readFileSync(path.join(procRoot, 'uptime'), 'utf8').split(' ')[0]);
+    const age = (uptimeSec - Number(ticks) / CLOCK_TICKS_PER_SECOND) * 1000;
+    return Number.isFinite(age) && age >= 0 ? age : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Field 22 of `<procRoot>/<pid>/stat` (comm may hold spaces and parentheses: split after the last ')'). */
+function readStartTime(procRoot: string, pid: number): string | null {
+  try {
+    const stat = readFileSync(path.join(procRoot, String(pid), 'stat'), 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Writes the offset atomically (a temp file in the same folder, renamed over): a node reading on every call never
  * sees a half-written file, which libfaketime would read as no offset. World-readable: a container's user is nobody.
  */
 export function writeClockOffset(controlFile: string, offsetMs: number): void {
+  writeClockControl(controlFile, faketimeOffset(offsetMs));
+}
+
+/** Writes libfaketime's control text (an offset, or an offset with a rate) atomically, as writeClockOffset. */
+export function writeClockControl(controlFile: string, text: string): void {
   const tmp = path.join(path.dirname(controlFile), `.${path.basename(controlFile)}.${process.pid}.tmp`);
-  writeFileSync(tmp, `${faketimeOffset(offsetMs)}\n`, { mode: 0o644 });
+  writeFileSync(tmp, `${text}\n`, { mode: 0o644 });
   renameSync(tmp, controlFile);
 }

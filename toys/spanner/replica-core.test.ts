@@ -113,6 +113,12 @@ describe('a replica group', () => {
     const snap = g.nodes[1]!.snapshotRead('a');
     expect(snap.value).toBe('v1');
     expect(snap.stalenessMs).toBeGreaterThan(1000);
+    // Counted on the monotonic clock: replica 0, whose wall clock is 3 s behind, reports the same staleness
+    // (bounded by the time since the cut), not 3 s less.
+    const skewed = g.nodes[0]!.snapshotRead('a');
+    expect(skewed.value).toBe('v1');
+    expect(Math.abs(skewed.stalenessMs - snap.stalenessMs)).toBeLessThan(300);
+    expect(snap.stalenessMs).toBeLessThanOrEqual(3000 + 100);
     g.stop();
   });
 
@@ -132,6 +138,20 @@ describe('a replica group', () => {
     g.offset[0] = 0;
     await advance(600);
     expect(g.nodes[0]!.evicted).toBe(false);
+    g.stop();
+  });
+
+  it('a leader just elected is not deposed by a candidate whose timer fired before its first heartbeat arrived', async () => {
+    const g = group('wall');
+    await advance(300);
+    const leader = g.nodes[0]!;
+    expect(leader.holdsLease()).toBe(true);
+    // As if replica 3 stood for election a moment after replica 0 won: a higher term, an up-to-date log.
+    const ask = { term: leader.term + 1, candidate: 3, lastIndex: leader.lastIndex, lastTerm: leader.lastTerm };
+    leader.lease.revoke(); // the lease not (yet) valid: what a leader has until its first heartbeat round is acknowledged
+    expect(leader.handleVote({ ...ask, preVote: true }).granted).toBe(false);
+    expect(leader.handleVote(ask).granted).toBe(false);
+    expect(leader.role).toBe('leader');
     g.stop();
   });
 

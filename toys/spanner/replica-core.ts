@@ -118,6 +118,13 @@ export class ReplicaCore {
   evicted = false;
   /** Leader's wall time as of the last append we applied: snapshot reads are safe up to here. */
   safeTime = -Infinity;
+  /**
+   * When we last heard the leader (our monotonic clock) and how far its clock was then past `safeTime`: the
+   * staleness a snapshot read reports is counted from these, never from our own wall clock, so a replica
+   * whose wall clock stepped (an evicted one still serves snapshot reads) reports it honestly.
+   */
+  #safeHeardMono = -Infinity;
+  #safeLagMs = 0;
 
   readonly tt: TrueTime;
   readonly lease: LeaderLease;
@@ -191,6 +198,9 @@ export class ReplicaCore {
       // It judges "lapsed" by its lease, on the lease's own clock: the flaw of the wall design shows here too.
       if (!this.lease.valid() && now - this.#leaderSinceMono > this.#o.leaseMs) return this.#stepDown(this.term, 'lease lapsed: no majority');
       if (now >= this.#nextHeartbeatMono && !this.#heartbeatInFlight) void this.#heartbeat();
+      // While it serves at its own now, the lease holder's safe time keeps up, so that once deposed it still
+      // answers snapshot reads at the last time it was current, with their staleness.
+      if (this.holdsLease()) this.#heardLeader(this.#o.clocks.wall());
       return;
     }
     if (this.evicted || this.#electionInFlight) return;
@@ -317,8 +327,11 @@ export class ReplicaCore {
 
   handleVote(req: VoteRequest): VoteReply {
     // Leader stickiness: while our promise to a leader stands, a candidate is not even heard (its higher
-    // term would otherwise depose a working leader).
-    if (!this.promise.mayVote() || (this.role === 'leader' && this.lease.valid())) return { term: this.term, granted: false };
+    // term would otherwise depose a working leader). A leader refuses too, also during its first lease while
+    // its heartbeats are still on the way (etcd's leader ignores votes within an election timeout): a peer whose
+    // timer fired before the new leader's first heartbeat reached it would otherwise depose it at once, and two
+    // candidates could take turns deposing each other for as long as the inter-region latency allows.
+    if (!this.promise.mayVote() || (this.role === 'leader' && (this.lease.valid() || this.#o.clocks.mono() - this.#leaderSinceMono < this.#o.leaseMs))) return { term: this.term, granted: false };
     if (req.preVote) {
       const upToDate = req.lastTerm > this.lastTerm || (req.lastTerm === this.lastTerm && req.lastIndex >= this.lastIndex);
       return { term: this.term, granted: req.term > this.term && upToDate };
@@ -436,8 +449,15 @@ export class ReplicaCore {
       this.commitIndex = newCommit;
       this.#apply();
     }
-    this.safeTime = Math.max(this.safeTime, Math.min(req.leaderWall, this.log[this.commitIndex - 1]?.ts ?? req.leaderWall));
+    this.#heardLeader(req.leaderWall);
     return { term: this.term, ok: true, lastIndex: this.lastIndex, promise };
+  }
+
+  /** The leader's wall clock read `leaderWall` just now: snapshot reads are safe up to it and the last commit. */
+  #heardLeader(leaderWall: number): void {
+    this.safeTime = Math.max(this.safeTime, Math.min(leaderWall, this.log[this.commitIndex - 1]?.ts ?? leaderWall));
+    this.#safeHeardMono = this.#o.clocks.mono();
+    this.#safeLagMs = Math.max(0, leaderWall - this.safeTime);
   }
 
   // ---- client operations ---------------------------------------------------------------------------------
@@ -476,10 +496,16 @@ export class ReplicaCore {
     return { value: v?.value ?? null, ts: v?.ts ?? null };
   }
 
-  /** A snapshot read at our safe time: any replica answers, and says how stale the answer may be. */
+  /**
+   * A snapshot read at our safe time: any replica answers, and says how stale the answer may be — the time since
+   * it last heard the leader (monotonic) plus how far the leader's clock was then past the safe time. The lease
+   * holder answers at its own now (staleness 0). Never heard a leader: staleness unknown (Infinity).
+   */
   snapshotRead(key: string): { value: string | null; ts: number | null; stalenessMs: number } {
-    const safe = this.role === 'leader' && this.holdsLease() ? this.#o.clocks.wall() : this.safeTime;
+    const current = this.role === 'leader' && this.holdsLease();
+    const safe = current ? this.#o.clocks.wall() : this.safeTime;
     const v = this.store.get(key)?.filter((x) => x.ts <= safe).at(-1);
-    return { value: v?.value ?? null, ts: v?.ts ?? null, stalenessMs: Number.isFinite(safe) ? Math.max(0, this.#o.clocks.wall() - safe) : Infinity };
+    const stalenessMs = current ? 0 : Number.isFinite(this.#safeHeardMono) ? this.#o.clocks.mono() - this.#safeHeardMono + this.#safeLagMs : Infinity;
+    return { value: v?.value ?? null, ts: v?.ts ?? null, stalenessMs };
   }
 }

@@ -62,7 +62,7 @@ export const replica: ToySetup = (toy) => {
   const commitWait = new Histogram({ name: 'spanner_commit_wait_seconds', help: 'Commit wait: from choosing a write\'s TrueTime timestamp s until TT.after(s).', buckets: [0.001, 0.002, 0.005, 0.01, 0.014, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 1], registers: reg });
   const strong = new Counter({ name: 'spanner_strong_ops_total', help: 'Strong reads and writes this replica answered, by op and outcome.', labelNames: ['op', 'outcome'], registers: reg });
   const snapshots = new Counter({ name: 'spanner_snapshot_reads_total', help: 'Snapshot reads served.', registers: reg });
-  const staleness = new Histogram({ name: 'spanner_snapshot_staleness_seconds', help: 'How stale a served snapshot read may be (now − the replica\'s safe time).', buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120], registers: reg });
+  const staleness = new Histogram({ name: 'spanner_snapshot_staleness_seconds', help: 'How stale a served snapshot read may be: the time since the replica last heard its leader (monotonic clock) plus the leader\'s lag past the safe time then; 0 from the lease holder.', buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120], registers: reg });
 
   const core = new ReplicaCore({
     id,

@@ -15,6 +15,18 @@ describe('clock', () => {
     expect(clock.schema.safeParse({ type: 'clock', nodes: 'a', offset: 'soon' }).success).toBe(false);
   });
 
+  it('reads a drift (a rate), alone or with an offset, and refuses a fault with neither', () => {
+    const ctx = fakeResolveContext({ nodes: ['a'] });
+    expect(clock.resolve(clock.schema.parse({ type: 'clock', nodes: 'a', drift: '500ppm' }), ctx)).toEqual({ type: 'clock', nodes: ['a'], offsetMs: 0, driftPpm: 500 });
+    expect(clock.resolve(clock.schema.parse({ type: 'clock', nodes: 'a', offset: '-1s', drift: '-200ppm' }), ctx)).toEqual({ type: 'clock', nodes: ['a'], offsetMs: -1000, driftPpm: -200 });
+    for (const drift of ['500', '0ppm', '200000ppm', 'fast']) expect(clock.schema.safeParse({ type: 'clock', nodes: 'a', drift }).success, drift).toBe(false);
+    const neither = clock.schema.safeParse({ type: 'clock', nodes: 'a' });
+    expect(neither.success).toBe(false);
+    expect(neither.error?.issues[0]?.message).toMatch(/needs offset .* drift .* or both/);
+    expect(clock.describe({ type: 'clock', nodes: ['a'], offsetMs: 0, driftPpm: 500 })).toBe('clock drift +500ppm on a');
+    expect(clock.describe({ type: 'clock', nodes: ['a'], offsetMs: -1000, driftPpm: -200 })).toBe('clock -1s, drift -200ppm on a');
+  });
+
   it('is described, targeted and claimed as before', () => {
     expect(clock.describe({ type: 'clock', nodes: ['a', 'b'], offsetMs: -500 })).toBe('clock -500ms on a, b');
     expect(clock.describe({ type: 'clock', nodes: ['a'], offsetMs: 2000 })).toBe('clock +2s on a');
@@ -55,7 +67,7 @@ describe('clock', () => {
         }
         const text = readFileSync(file, 'utf8').trim();
         reads.push(text);
-        const m = /^([+-]\d+(?:\.\d+)?)s?$/.exec(text);
+        const m = /^([+-]\d+(?:\.\d+)?)s?(?: x[\d.]+)?$/.exec(text);
         if (lag-- <= 0) shown = m ? Number(m[1]) * 1000 : 0;
         res.end(JSON.stringify({ now: Date.now() + shown }));
       });
@@ -108,6 +120,32 @@ describe('clock', () => {
       const ctx = fakeApplyContext({ nodes, nodeAddress: () => node.address, clockFile: (n) => (n === 'a' ? file : undefined) });
       await expect(clock.apply({ type: 'clock', nodes: ['a', 'b'], offsetMs: 2000 }, ctx)).rejects.toThrow(/node b was started without a libfaketime control file/);
       expect(readFileSync(file, 'utf8')).toBe('+0\n');
+    });
+
+    it('a drift writes the rate with the offset that takes back libfaketime\'s step (rate − 1) × the node\'s age, and heals to +0 x1', async () => {
+      const file = path.join(dir, 'a.faketime');
+      writeFileSync(file, '+0\n');
+      const node = await fakeNode(file);
+      // The node is this test process: /proc knows when it started.
+      const a = Object.assign(new FakeNode('a'), { pid: process.pid });
+      const ctx = fakeApplyContext({ nodes: new Map([['a', a]]), nodeAddress: () => node.address, clockFile: () => file });
+      const heal = await clock.apply({ type: 'clock', nodes: ['a'], offsetMs: -1000, driftPpm: 500 }, ctx);
+      const m = /^-(\d+\.\d{6})s x1\.0005\n$/.exec(readFileSync(file, 'utf8'));
+      expect(m, readFileSync(file, 'utf8')).not.toBeNull();
+      const ageMs = process.uptime() * 1000;
+      // -1 s minus 0.5 ms per second of the process's age (/proc counts in 10 ms ticks; the process is older than Node's uptime by its startup).
+      expect(Number(m![1]) * 1000 - 1000).toBeGreaterThan(0.0005 * ageMs - 0.1);
+      expect(Number(m![1]) * 1000 - 1000).toBeLessThan(0.0005 * (ageMs + 2000));
+      await heal();
+      expect(readFileSync(file, 'utf8')).toBe('+0 x1\n');
+    });
+
+    it('a drift on a node whose start /proc does not know is a node failure naming why, and writes nothing', async () => {
+      const file = path.join(dir, 'a.faketime');
+      writeFileSync(file, '+0\n');
+      const ctx = fakeApplyContext({ nodes: new Map([['a', new FakeNode('a')]]), nodeAddress: () => '127.0.0.1:9', clockFile: () => file });
+      await expect(clock.apply({ type: 'clock', nodes: ['a'], offsetMs: 0, driftPpm: 500 }, ctx)).rejects.toMatchObject({ code: 'CHAOSLAB_NODE_FAILED', message: expect.stringMatching(/drift needs the node's start time .*no local pid/) });
+      expect(readFileSync(file, 'utf8')).toBe('+0 x1\n');
     });
 
     it('a node that is not running is a node failure', async () => {

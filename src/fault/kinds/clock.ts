@@ -1,28 +1,45 @@
 /**
- * `clock`: the nodes' wall clocks are offset by `offset` until the heal, at the OS boundary: each target node runs
- * with libfaketime preloaded (src/runtime/fake-clock.ts), and the fault rewrites its control file (`-3s`, heal `+0`).
- * Only wall time moves; timers and durations keep real time, as after a bad NTP step. Any program linked against
- * libc is skewed alike; the node cannot tell that a fault is on.
+ * `clock`: the nodes' wall clocks are offset by `offset`, and/or run fast or slow by `drift`, until the heal, at the
+ * OS boundary: each target node runs with libfaketime preloaded (src/runtime/fake-clock.ts), and the fault rewrites
+ * its control file (`-3s`; a drift `-0.010000s x1.0005`, the offset taking back the step libfaketime's rate would
+ * make; heal `+0`, or `+0 x1` after a drift). Only wall time moves; timers and durations keep real time, as after a
+ * bad NTP step or under a clock discipline gone wrong. Any program linked against libc is skewed alike; the node
+ * cannot tell that a fault is on.
  */
 import { z } from 'zod';
 import { formatDuration } from '../../common/duration.js';
 import { Errors } from '../../errors/catalog.js';
 import { LabError } from '../../errors/lab-error.js';
-import { writeClockOffset } from '../../runtime/fake-clock.js';
+import { FAKETIME_HEALED_RATE, faketimeDrift, processAgeMs, writeClockControl, writeClockOffset } from '../../runtime/fake-clock.js';
 import { SignedDuration } from '../../scenario/durations.js';
 import { runningNodes, Selector, type ApplyContext, type FaultKind } from '../fault-kind.js';
 
 export interface ClockSpec {
   type: 'clock';
   nodes: string[];
+  /** The step at the apply (0 for a drift alone). */
   offsetMs: number;
+  /** Parts per million the clock gains (negative: loses) from the apply on. */
+  driftPpm?: number;
 }
 
-const schema = z.strictObject({
-  type: z.literal('clock').describe("Offset the nodes' wall clocks for `for` (libfaketime, preloaded into those nodes)."),
-  nodes: Selector.describe('The nodes: instance names (broker-1) or groups (broker), a list, or * globs.'),
-  offset: SignedDuration.describe('How far the clocks are moved: -500ms is behind, +2s ahead.'),
-});
+/** The largest drift accepted: 10% (a clock that far off is broken, not drifting; 500 ppm is already 30 ms a minute). */
+export const MAX_DRIFT_PPM = 100_000;
+
+const Drift = z
+  .string({ error: 'expected a drift like 500ppm or -200ppm' })
+  .regex(/^\s*[+-]?\d+(\.\d+)?\s*ppm\s*$/, { error: 'expected a drift like 500ppm or -200ppm' })
+  .transform((s) => Number(s.trim().replace(/ppm$/, '').trim()))
+  .refine((ppm) => ppm !== 0 && Math.abs(ppm) <= MAX_DRIFT_PPM, { error: `expected a drift other than 0, at most ${MAX_DRIFT_PPM}ppm either way` });
+
+const schema = z
+  .strictObject({
+    type: z.literal('clock').describe("Offset the nodes' wall clocks for `for`, or make them drift (libfaketime, preloaded into those nodes)."),
+    nodes: Selector.describe('The nodes: instance names (broker-1) or groups (broker), a list, or * globs.'),
+    offset: SignedDuration.optional().describe('A step at the apply: -500ms is behind, +2s ahead.'),
+    drift: Drift.optional().describe('A rate from the apply on: 500ppm gains 0.5 ms a second, -200ppm loses 0.2 ms a second. With offset: both.'),
+  })
+  .refine((f) => f.offset !== undefined || f.drift !== undefined, { error: 'a clock fault needs offset (a step, like -3s), drift (a rate, like 500ppm), or both' });
 
 /** How close the node's reported offset must be to the target (a GET on loopback takes a few ms). */
 export const OFFSET_TOLERANCE_MS = 100;
@@ -72,40 +89,67 @@ export async function waitForOffset(node: string, address: string, offsetMs: num
   }
 }
 
-async function setOffset(nodes: readonly string[], offsetMs: number, ctx: ApplyContext): Promise<(SeenOffset | undefined)[]> {
+/** The control text for a node at the apply: a plain offset, or with a drift the offset that takes back libfaketime's step. */
+function controlText(name: string, s: ClockSpec, ctx: ApplyContext): string | undefined {
+  if (s.driftPpm === undefined) return undefined;
+  const pid = ctx.nodes.get(name)?.pid;
+  const ageMs = pid === undefined ? undefined : processAgeMs(pid);
+  if (ageMs === undefined) {
+    throw new LabError(Errors.NodeFailed, `node ${name}: a clock drift needs the node's start time (libfaketime's rate counts from it), and /proc does not have it${pid === undefined ? ' (the runtime gives no local pid)' : ` (pid ${pid})`}`, {
+      hint: 'drift works with the process runtime and a local Docker engine; use offset (a step) elsewhere',
+    });
+  }
+  return faketimeDrift(s.offsetMs, s.driftPpm, ageMs);
+}
+
+async function setClock(nodes: readonly string[], s: ClockSpec, ctx: ApplyContext): Promise<(SeenOffset | undefined)[]> {
   return Promise.all(
     nodes.map((name) => {
       const file = ctx.clockFile(name);
       // The runner starts every node a clock fault names with a control file (fakeClockNodes): a bug otherwise.
       if (file === undefined) throw new Error(`node ${name} was started without a libfaketime control file`);
+      const text = controlText(name, s, ctx);
       const written = performance.now();
-      writeClockOffset(file, offsetMs);
-      return waitForOffset(name, ctx.nodeAddress(name), offsetMs, { written });
+      if (text === undefined) writeClockOffset(file, s.offsetMs);
+      else writeClockControl(file, text);
+      // A drift starts at the step: the node shows the offset at once and drifts from there.
+      return waitForOffset(name, ctx.nodeAddress(name), s.offsetMs, { written });
     }),
   );
 }
 
+function heal(nodes: readonly string[], s: ClockSpec, ctx: ApplyContext): void {
+  for (const name of nodes) {
+    const file = ctx.clockFile(name);
+    if (file === undefined) continue;
+    if (s.driftPpm === undefined) writeClockOffset(file, 0);
+    else writeClockControl(file, FAKETIME_HEALED_RATE);
+  }
+}
+
+const signed = (n: number, unit: string) => `${n >= 0 ? '+' : '-'}${Math.abs(n)}${unit}`;
+
 export const clock = {
   schema,
-  resolve: (f, ctx) => ({ type: 'clock', nodes: ctx.pickNodes(f.nodes, ['fault', 'nodes']), offsetMs: f.offset }),
-  describe: (s) => `clock ${s.offsetMs >= 0 ? '+' : '-'}${formatDuration(Math.abs(s.offsetMs))} on ${s.nodes.join(', ')}`,
+  resolve: (f, ctx) => ({ type: 'clock', nodes: ctx.pickNodes(f.nodes, ['fault', 'nodes']), offsetMs: f.offset ?? 0, ...(f.drift !== undefined ? { driftPpm: f.drift } : {}) }),
+  describe: (s) =>
+    `clock ${[...(s.driftPpm === undefined || s.offsetMs !== 0 ? [`${s.offsetMs >= 0 ? '+' : '-'}${formatDuration(Math.abs(s.offsetMs))}`] : []), ...(s.driftPpm !== undefined ? [`drift ${signed(s.driftPpm, 'ppm')}`] : [])].join(', ')} on ${s.nodes.join(', ')}`,
   targets: (s) => s.nodes,
   claims: (s) => s.nodes.map((n) => `clock:${n}`),
   fakeClockNodes: (s) => s.nodes,
   async apply(s, ctx) {
     runningNodes(s.nodes, ctx); // a stopped node is a node failure, as for every node fault
     try {
-      const seen = await setOffset(s.nodes, s.offsetMs, ctx);
+      const seen = await setClock(s.nodes, s, ctx);
       // The slowest node sets when the fault is on; its offset as the node reports it goes with it.
       const slowest = seen.reduce<SeenOffset | undefined>((a, b) => (b && (!a || b.afterMs > a.afterMs) ? b : a), undefined);
       if (slowest) ctx.observe({ offsetSeenMs: slowest.offsetMs, seenAfterMs: slowest.afterMs });
     } catch (e) {
-      await setOffset(s.nodes, 0, ctx).catch(() => undefined);
+      heal(s.nodes, s, ctx);
       throw e;
     }
-    // The heal only writes: a node killed meanwhile starts again with the file as it is (+0), as a real clock would.
-    return async () => {
-      for (const name of s.nodes) writeClockOffset(ctx.clockFile(name)!, 0);
-    };
+    // The heal only writes: a node killed meanwhile starts again with the file as it is, as a real clock would
+    // (after a drift's heal, `+0 x1`: true time).
+    return async () => heal(s.nodes, s, ctx);
   },
 } satisfies FaultKind<typeof schema, ClockSpec>;

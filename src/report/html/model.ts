@@ -4,6 +4,7 @@
  * across variants, and what the mitigations changed.
  */
 import { parseCondition, type Condition } from '../../check/condition.js';
+import type { CounterexampleOp, CounterexampleSummary } from '../../check/linearizability.js';
 import { formatSeconds, type Unit } from '../../common/format.js';
 import type { StoredJournalRecord as JournalRecord } from '../../run/journal.js';
 import type { AssertionResult, RunResult, VariantResult } from '../../run/result.js';
@@ -193,4 +194,20 @@ export function buildReportModel(result: RunResult, journal: readonly JournalRec
     groups: groupAssertions(result.variants),
     differing: differingParams(result.variants),
   };
+}
+
+/**
+ * The linearizability checker's counterexample of a variant, if it has one. result.json is read back by
+ * `chaoslab report`, so its shape is checked here rather than trusted.
+ */
+export function counterexampleOf(v: VariantResult): CounterexampleSummary | undefined {
+  const lin = (v.checkers as { linearizable?: { counterexample?: unknown } } | undefined)?.linearizable;
+  const ce = lin?.counterexample as Partial<CounterexampleSummary> | undefined;
+  if (!ce || typeof ce !== 'object' || typeof ce.key !== 'string' || typeof ce.explanation !== 'string' || !Array.isArray(ce.order) || ce.order.length === 0) return undefined;
+  const opOk = (o: unknown): o is CounterexampleOp => {
+    const x = o as Partial<CounterexampleOp> | null;
+    return !!x && typeof x.process === 'number' && (x.f === 'read' || x.f === 'write') && typeof x.value === 'string' && typeof x.callMs === 'number' && (x.returnMs === null || typeof x.returnMs === 'number');
+  };
+  if (!ce.order.every(opOk) || (ce.missedWrite !== undefined && !opOk(ce.missedWrite))) return undefined;
+  return { key: ce.key, expected: typeof ce.expected === 'string' ? ce.expected : '', staleRead: ce.order.at(-1)!, order: ce.order, explanation: ce.explanation, ...(ce.missedWrite ? { missedWrite: ce.missedWrite } : {}) };
 }

@@ -5,7 +5,7 @@ import type { AssertionResult, RunResult, VariantResult } from '../../run/result
 import { RUN_VERDICTS } from '../verdict.js';
 import { renderChart, renderTimeline, yDomainFor, type ChartData } from './charts.js';
 import { esc, formatValue, scriptJson } from './format.js';
-import { buildReportModel, isRecoveryAssertion, paramValue, recoveryAllowanceSec, type ReportModel, type VariantTimeline } from './model.js';
+import { buildReportModel, counterexampleOf, isRecoveryAssertion, paramValue, recoveryAllowanceSec, type ReportModel, type VariantTimeline } from './model.js';
 import { PAGE_SCRIPT } from './page-script.generated.js';
 import { CSS } from './style.js';
 
@@ -56,7 +56,8 @@ function paramsHtml(params: Record<string, Record<string, unknown>>, differing: 
 function checkersHtml(checkers: Record<string, unknown> | undefined): string {
   if (!checkers) return '';
   const rows = Object.entries(checkers).map(([name, v]) => {
-    const cells = v && typeof v === 'object' ? Object.entries(v as Record<string, unknown>).map(([k, x]) => `${esc(k)} <b>${esc(typeof x === 'string' ? x : JSON.stringify(x))}</b>`).join(' · ') : esc(JSON.stringify(v));
+    // The counterexample has a section of its own (counterexampleSection).
+    const cells = v && typeof v === 'object' ? Object.entries(v as Record<string, unknown>).filter(([k]) => k !== 'counterexample').map(([k, x]) => `${esc(k)} <b>${esc(typeof x === 'string' ? x : JSON.stringify(x))}</b>`).join(' · ') : esc(JSON.stringify(v));
     return `<div class="kv"><span>checker ${esc(name)}</span><span>${cells}</span></div>`;
   });
   return rows.join('');
@@ -82,6 +83,25 @@ ${v.load ? `<div class="kv"><span>load</span><span class="small">${esc(loadLine(
 ${checkersHtml(v.checkers)}
 ${v.error ? `<div class="error"><b>${esc(v.error.code)}</b> ${esc(v.error.message)}${v.error.hint ? `<br><span class="small">hint: ${esc(v.error.hint)}</span>` : ''}</div>` : ''}
 </div>`;
+}
+
+/** Porcupine's counterexample of a variant: the sentence, then the end of the order that held and the stale read. */
+function counterexampleSection(v: VariantResult): string {
+  const ce = counterexampleOf(v);
+  if (!ce) return '';
+  const at = (ms: number | null) => (ms === null ? '<span class="muted">never (indeterminate)</span>' : `${ms >= 0 ? '+' : '−'}${esc(formatValue(Math.abs(ms) / 1000, 'seconds'))}`);
+  const rows = ce.order.map((o, i) => {
+    const stale = i === ce.order.length - 1;
+    const missed = !stale && ce.missedWrite !== undefined && o.process === ce.missedWrite.process && o.f === 'write' && o.value === ce.missedWrite.value;
+    const what = `${o.f} ${o.value === '' ? '<span class="muted">nothing</span>' : `<code>${esc(o.value)}</code>`}`;
+    // An indeterminate write was never acknowledged: Porcupine may order it, but the read did not "miss" it.
+    const label = stale ? ` <span class="bad-text">← stale read (expected <code>${esc(ce.expected || 'nothing')}</code>)</span>` : missed ? (o.returnMs === null ? ' <mark>the value the order ends with</mark>' : ' <mark>the write it missed</mark>') : '';
+    return `<tr${stale ? ' class="stale"' : ''}><td>${o.process}</td><td>${what}${label}</td><td>${at(o.callMs)}</td><td>${at(o.returnMs)}</td></tr>`;
+  });
+  return `<div class="panel counterexample"><h3>${esc(v.name)}: not linearizable on <code>${esc(ce.key)}</code></h3>
+<p>${esc(ce.explanation)}</p>
+<table class="events"><thead><tr><th>process</th><th>operation (the end of the longest order Porcupine could justify, then the read no order explains)</th><th>invoked</th><th>returned</th></tr></thead><tbody>${rows.join('')}</tbody></table>
+<p class="small muted">Times from the stale read's invocation, on the host's monotonic clock (no clock fault moves it). The whole picture: <code>${esc(v.name)}/linearizability.html</code> (Porcupine's visualization) and <code>${esc(v.name)}/checker-linearizable.json</code>; the history: <code>${esc(v.name)}/register-history.jsonl</code> and <code>.edn</code> for Knossos.</p></div>`;
 }
 
 function faultTable(t: VariantTimeline): string {
@@ -191,6 +211,9 @@ export function renderHtmlReport(result: RunResult, journalRecords: readonly Jou
   const sections: string[] = [headerHtml(m), incidentHtml(result)];
   sections.push(`<h2>Verdict per variant</h2><div class="cards">${result.variants.map((v) => variantCard(v, result.control, m.differing)).join('')}</div>`);
   if (result.variants.length === 0) sections.push('<p class="muted">No variant ran (see the journal below).</p>');
+
+  const counterexamples = result.variants.map(counterexampleSection).filter(Boolean);
+  if (counterexamples.length) sections.push(`<h2>Linearizability counterexample</h2>${counterexamples.join('')}`);
 
   sections.push('<h2>Timeline</h2>');
   for (const v of result.variants) {

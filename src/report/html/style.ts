@@ -28,6 +28,7 @@ button{font:12px sans-serif;border:1px solid var(--line);background:var(--soft);
 table.events{border-collapse:collapse;width:100%;font-size:13px;margin-top:6px}
 table.events th,table.events td{text-align:left;padding:3px 8px;border-bottom:1px solid #eaeef2;vertical-align:top}
 table.events th{color:var(--muted);font-weight:600}
+table.events tr.stale td{background:#ffebe9}
 .legend{display:flex;flex-wrap:wrap;gap:4px 16px;font-size:12px;color:var(--muted);margin:2px 0 10px}
 .sw{display:inline-block;width:14px;height:10px;border-radius:2px;margin-right:5px;vertical-align:-1px}
 .grid2{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:14px}
