@@ -283,6 +283,13 @@ up() {
   write_pki
   write_configs
   has_node_ip || ip addr add "$NODE_IP/32" dev lo
+  # The pod bridge now rather than at the first pod: the lab listens on its gateway address for Prometheus's
+  # scrapes of the lab's own metrics (the CNI bridge plugin adopts it).
+  if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+    ip link add "$BRIDGE" type bridge
+    ip addr add "${POD_CIDR%.0/24}.1/24" dev "$BRIDGE"
+    ip link set "$BRIDGE" up
+  fi
   start containerd containerd --config "$STATE/containerd/config.toml"
   wait_for containerd 20 CTR version
   [[ $'\n'"$(CTR images ls -q)"$'\n' == *$'\n'"$PAUSE_IMAGE"$'\n'* ]] || build_pause
@@ -308,6 +315,9 @@ up() {
     --root-dir "$STATE/kubelet/root" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" \
     --cert-dir "$STATE/kubelet/pki"
   wait_for "node $NODE_NAME Ready" 60 sh -c "'$KBIN/kubectl' --kubeconfig '$KUBECONFIG_FILE' get node $NODE_NAME -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True"
+  # Without nodeipam the node has no spec.podCIDR; the lab reads it to find the pod network's gateway.
+  [ -n "$(kubectl get node "$NODE_NAME" -o jsonpath='{.spec.podCIDR}')" ] ||
+    kubectl patch node "$NODE_NAME" --type merge -p "{\"spec\":{\"podCIDR\":\"$POD_CIDR\",\"podCIDRs\":[\"$POD_CIDR\"]}}" >/dev/null
   import_lab_images
   say "test cluster up: kubernetes $K8S_VERSION, node $NODE_NAME ($NODE_IP), state $STATE"
   echo "$KUBECONFIG_FILE"
