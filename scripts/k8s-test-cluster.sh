@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # A real single-node Kubernetes 1.34.4 on this machine, for the Kubernetes runtime's tests (and contributors):
+#   bash scripts/k8s-test-cluster.sh prepare  installs what is missing and readies the binary; starts nothing
 #   bash scripts/k8s-test-cluster.sh up       starts it (or finds it running); prints the kubeconfig path LAST
 #   bash scripts/k8s-test-cluster.sh images   imports the lab's Docker images into its containerd again
 #   bash scripts/k8s-test-cluster.sh down     stops it, removes its state, restores the host
@@ -411,9 +412,11 @@ restore_iptables() {
 }
 
 case "${1:-}" in
+  # The slow part of `up` once (packages; the binary: hash check, or the Go build), nothing started: for CI.
+  prepare) install_packages && ensure_binary ;;
   up) up ;;
   down) down ;;
   images) import_lab_images ;;
   kubeconfig) [ -f "$KUBECONFIG_FILE" ] && echo "$KUBECONFIG_FILE" || die "not up" ;;
-  *) echo "usage: $0 up|down|images|kubeconfig" >&2; exit 2 ;;
+  *) echo "usage: $0 prepare|up|down|images|kubeconfig" >&2; exit 2 ;;
 esac

@@ -8,7 +8,7 @@
  * Prometheus pod at the pod network's gateway, which is this machine on a single-node cluster like the local test
  * cluster. The load generator itself still runs in the lab and reaches the cluster through the port-forward.
  */
-import os from 'node:os';
+import net from 'node:net';
 import { readStartTime } from '../proc.js';
 import { Errors } from '../../errors/catalog.js';
 import { LabError } from '../../errors/lab-error.js';
@@ -61,8 +61,13 @@ export function inCidr(address: string, cidr: string): boolean {
   return (num(a) & mask) === (num(m) & mask);
 }
 
-function isLocalAddress(ip: string): boolean {
-  return Object.values(os.networkInterfaces()).some((list) => list?.some((i) => i.address === ip));
+/** Whether this machine can listen on `ip` (os.networkInterfaces() omits a bridge with no pod attached yet). */
+function isLocalAddress(ip: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(0, ip, () => server.close(() => resolve(true)));
+  });
 }
 
 async function openKubernetes(target: KubeTarget, setup: KubernetesRuntimeSetup, run: RunIdentity, nodes: { podCIDR?: string }[], description: string): Promise<ClusterRuntime> {
@@ -88,7 +93,7 @@ async function openKubernetes(target: KubeTarget, setup: KubernetesRuntimeSetup,
   }
   const podCIDRs = nodes.flatMap((n) => (n.podCIDR ? [n.podCIDR] : []));
   const gateway = gatewayOf(podCIDRs[0]);
-  const labHost = gateway && isLocalAddress(gateway) ? gateway : '127.0.0.1';
+  const labHost = gateway && (await isLocalAddress(gateway)) ? gateway : '127.0.0.1';
   if (labHost === '127.0.0.1') run.onMessage?.(`warning: the pods cannot reach this machine (no pod gateway ${gateway ?? '?'} here): Prometheus in the cluster will not scrape the lab's own metrics`);
   let toxiproxy: KubeToxiproxy | undefined;
   const innerAt = (port: number) => {
