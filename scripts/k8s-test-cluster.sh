@@ -242,6 +242,7 @@ save_host() {
   local s
   for s in $SYSCTLS; do echo "$s=$(sysctl -n "$s")"; done >"$STATE/host.sysctl"
   iptables-save 2>/dev/null | grep -E '^:' | cut -d' ' -f1 | sort -u >"$STATE/host.chains" || true
+  ip6tables-save 2>/dev/null | grep -E '^:' | cut -d' ' -f1 | sort -u >"$STATE/host.chains6" || true
   ls /var/run/netns 2>/dev/null >"$STATE/host.netns" || true
   touch "$STATE/host.saved"
 }
@@ -393,21 +394,26 @@ down() {
 }
 
 restore_iptables() {
-  [ -f "$STATE/host.chains" ] || return 0
-  local table chain
+  restore_chains iptables "$STATE/host.chains"
+  # The kubelet makes its canary chains for IPv6 too.
+  restore_chains ip6tables "$STATE/host.chains6"
+}
+
+restore_chains() { # iptables|ip6tables saved-chains-file
+  local ipt=$1 saved=$2 table chain new
+  [ -f "$saved" ] && command -v "$ipt" >/dev/null || return 0
   for table in filter nat mangle; do
     # Rules that jump to a chain this cluster made, then the chains (flushed, then deleted).
-    local new
-    new=$(iptables -t "$table" -S 2>/dev/null | awk '$1 == "-N" { print $2 }' | { grep -E '^(CNI-|KUBE-)' || true; } | while read -r chain; do grep -qx ":$chain" "$STATE/host.chains" || echo "$chain"; done)
+    new=$("$ipt" -t "$table" -S 2>/dev/null | awk '$1 == "-N" { print $2 }' | { grep -E '^(CNI-|KUBE-)' || true; } | while read -r chain; do grep -qx ":$chain" "$saved" || echo "$chain"; done)
     [ -z "$new" ] && continue
     for chain in $new; do
-      { iptables -t "$table" -S 2>/dev/null | grep -E -- "^-A .*-j $chain( |\$)" || true; } | while read -r rule; do
+      { "$ipt" -t "$table" -S 2>/dev/null | grep -E -- "^-A .*-j $chain( |\$)" || true; } | while read -r rule; do
         # eval: the rule as iptables -S quotes it (comments with spaces).
-        eval "iptables -t $table ${rule/-A/-D}" 2>/dev/null || true
+        eval "$ipt -t $table ${rule/-A/-D}" 2>/dev/null || true
       done
     done
-    for chain in $new; do iptables -t "$table" -F "$chain" 2>/dev/null || true; done
-    for chain in $new; do iptables -t "$table" -X "$chain" 2>/dev/null || true; done
+    for chain in $new; do "$ipt" -t "$table" -F "$chain" 2>/dev/null || true; done
+    for chain in $new; do "$ipt" -t "$table" -X "$chain" 2>/dev/null || true; done
   done
 }
 
