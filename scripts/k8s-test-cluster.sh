@@ -325,16 +325,19 @@ up() {
   echo "$KUBECONFIG_FILE"
 }
 
-stop_pid() { # name (TERM; KILL after 15 s)
-  local f=$STATE/pids/$1 pid
-  [ -f "$f" ] || return 0
-  pid=$(cat "$f")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && { say "$1 ignored SIGTERM for 15 s: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; sleep 0.2; }
-  fi
-  rm -f "$f"
+stop_pids() { # names... (all at once: TERM; KILL after 15 s)
+  local name pid pids=() deadline
+  for name in "$@"; do
+    [ -f "$STATE/pids/$name" ] || continue
+    pid=$(cat "$STATE/pids/$name")
+    kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
+  done
+  deadline=$((SECONDS + 15))
+  for pid in ${pids[@]+"${pids[@]}"}; do
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then say "pid $pid ignored SIGTERM for 15 s: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
+  done
+  for name in "$@"; do rm -f "$STATE/pids/$name"; done
 }
 
 down() {
@@ -348,8 +351,9 @@ down() {
       sleep 0.1
     done
   fi
-  local c
-  for c in kubelet kube-scheduler kube-controller-manager kube-apiserver etcd; do stop_pid "$c"; done
+  stop_pids kubelet kube-scheduler kube-controller-manager
+  stop_pids kube-apiserver
+  stop_pids etcd
   # Whatever task is left (a pod the kubelet did not get to), then containerd; its shims exit with their tasks.
   if alive containerd; then
     local t
@@ -358,7 +362,7 @@ down() {
     for t in $(CTR tasks ls -q 2>/dev/null); do CTR tasks rm -f "$t" >/dev/null 2>&1 || true; done
     for t in $(CTR containers ls -q 2>/dev/null); do CTR containers rm "$t" >/dev/null 2>&1 || true; done
   fi
-  stop_pid containerd
+  stop_pids containerd
   # Shims of this containerd only (their -address is this state folder's socket).
   local pid
   for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $STATE/containerd/containerd.sock" || true); do kill -KILL "$pid" 2>/dev/null || true; done
