@@ -37,7 +37,8 @@ KUBECONFIG_FILE=$STATE/admin.kubeconfig
 CTR() { ctr --address "$STATE/containerd/containerd.sock" -n k8s.io "$@"; }
 # The binary dispatches on the name it is called by (argv[0]): one symlink per component.
 KBIN=$CACHE/bin
-kubectl() { "$KBIN/kubectl" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
+# Its discovery cache in the state folder, not in ~/.kube.
+kubectl() { "$KBIN/kubectl" --kubeconfig "$KUBECONFIG_FILE" --cache-dir "$STATE/kube-cache" "$@"; }
 
 # (Never `cmd | grep -q` under pipefail: grep's early exit fails the pipe with SIGPIPE.)
 has_node_ip() { [[ "$(ip -o -4 addr show dev lo)" == *" $NODE_IP/32 "* ]]; }
@@ -316,7 +317,7 @@ up() {
   start kubelet "$KBIN/kubelet" --kubeconfig "$STATE/kubelet.kubeconfig" --config "$STATE/kubelet/config.yaml" \
     --root-dir "$STATE/kubelet/root" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" \
     --cert-dir "$STATE/kubelet/pki"
-  wait_for "node $NODE_NAME Ready" 60 sh -c "'$KBIN/kubectl' --kubeconfig '$KUBECONFIG_FILE' get node $NODE_NAME -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True"
+  wait_for "node $NODE_NAME Ready" 60 sh -c "'$KBIN/kubectl' --kubeconfig '$KUBECONFIG_FILE' --cache-dir '$STATE/kube-cache' get node $NODE_NAME -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True"
   # Without nodeipam the node has no spec.podCIDR; the lab reads it to find the pod network's gateway.
   [ -n "$(kubectl get node "$NODE_NAME" -o jsonpath='{.spec.podCIDR}')" ] ||
     kubectl patch node "$NODE_NAME" --type merge -p "{\"spec\":{\"podCIDR\":\"$POD_CIDR\",\"podCIDRs\":[\"$POD_CIDR\"]}}" >/dev/null
