@@ -162,6 +162,25 @@ async function dockerRows(reps: number): Promise<Row[]> {
   return rows;
 }
 
+/**
+ * The Kubernetes runtime, beside Docker's rows: the same DynamoDB scenario, run → healthy and first fault armed,
+ * and teardown (Ctrl-C → the namespace gone). Needs KUBECONFIG (e.g. the local test cluster's).
+ */
+async function kubernetesRows(reps: number): Promise<Row[]> {
+  const { loadKubeTarget } = await import('../src/runtime/kubernetes/cluster-api.js');
+  const { LABEL } = await import('../src/runtime/docker/labels.js');
+  const target = loadKubeTarget();
+  const samples = [];
+  for (let i = 0; i < reps; i++) samples.push(await startAndTeardown(path.join(root, 'scenarios', 'dynamodb-2015-metadata-cascade.yaml'), ['--runtime', 'kubernetes']));
+  const left = (await target.core.listNamespace({ labelSelector: `${LABEL.scenario}=dynamodb-2015-metadata-cascade` })).items.length;
+  const start = median(samples.map((s) => s.startMs));
+  const down = median(samples.map((s) => s.teardownMs));
+  return [
+    { metric: `kubernetes: run → DynamoDB cluster healthy, armed (${target.context})`, value: start / 1000, unit: 's', target: '—', ok: Number.isFinite(start) ? null : false, note: `${reps} runs; min ${(Math.min(...samples.map((s) => s.startMs)) / 1000).toFixed(1)} s` },
+    { metric: 'kubernetes: teardown (Ctrl-C → namespace gone)', value: down / 1000, unit: 's', target: '—', ok: left === 0 ? null : false, note: `${left} namespace(s) left over` },
+  ];
+}
+
 function printTable(rows: Row[]): void {
   const head = ['metric', 'median', 'target', 'ok', 'note'];
   const cells = rows.map((r) => [r.metric, `${typeof r.value === 'number' ? +r.value.toFixed(2) : r.value} ${r.unit}`, r.target, r.ok === null ? '—' : r.ok ? 'yes' : 'NO', r.note ?? '']);
@@ -203,6 +222,8 @@ async function main(): Promise<void> {
     }
   }
   if (want('docker')) rows.push(...(await dockerRows(reps)));
+  // Opt-in: named, or a cluster in KUBECONFIG.
+  if (only.includes('kubernetes') || (only.length === 0 && process.env.KUBECONFIG)) rows.push(...(await kubernetesRows(reps)));
   printTable(rows);
   process.exitCode = rows.every((r) => r.ok !== false) ? 0 : 1;
 }

@@ -15,6 +15,7 @@ export interface ClusterValues {
   set: string[];
   out?: string;
   runtime?: string;
+  'kube-context'?: string;
   json: boolean;
   'prometheus-port'?: string;
   'toxiproxy-port'?: string;
@@ -24,7 +25,8 @@ const CLUSTER_OPTIONS: CliOptions<ClusterValues> = {
   seed: { type: 'string', argument: 'n', description: 'replay: the same load sequence and fault timeline (a whole number from 0 to 4294967295; default: a random one, printed)' },
   set: { type: 'string', multiple: true, argument: 'node.param=value', description: 'override a node parameter, e.g. --set frontend.backendTimeoutMs=300' },
   out: { type: 'string', argument: 'dir', description: 'put the run folder under <dir> (default ./runs, or `out` of the settings file)' },
-  runtime: { type: 'string', argument: 'kind', description: 'process (default): toy nodes as local processes; docker: each node in its own container' },
+  runtime: { type: 'string', argument: 'kind', description: 'process (default): toy nodes as local processes; docker: each node in its own container; kubernetes: each node a pod (KUBECONFIG)' },
+  'kube-context': { type: 'string', argument: 'name', description: "with --runtime kubernetes: the kubeconfig context to use (default: the current one)" },
   json: { type: 'boolean', description: 'print one JSON document on stdout instead of the human view' },
   'prometheus-port': { type: 'string', argument: 'n', description: "Prometheus's port (default: a free one), e.g. to point Grafana at a known address" },
   'toxiproxy-port': { type: 'string', argument: 'n', description: "Toxiproxy's API port (default: a free one)" },
@@ -50,6 +52,7 @@ export const RUN: CommandSpec<RunValues> = {
     set: CLUSTER_OPTIONS.set,
     out: CLUSTER_OPTIONS.out,
     runtime: CLUSTER_OPTIONS.runtime,
+    'kube-context': CLUSTER_OPTIONS['kube-context'],
     json: CLUSTER_OPTIONS.json,
     'prometheus-port': CLUSTER_OPTIONS['prometheus-port'],
     'toxiproxy-port': CLUSTER_OPTIONS['toxiproxy-port'],
@@ -124,11 +127,13 @@ export const REPORT: CommandSpec<object> = {
   options: {},
 };
 
-export const CLEAN: CommandSpec<object> = {
+export const CLEAN: CommandSpec<{ 'kube-context'?: string }> = {
   name: 'clean',
-  summary: 'Stop whatever crashed runs left behind (processes, containers, networks), and every kept run.',
+  summary: 'Stop whatever crashed runs left behind (processes, containers, networks, Kubernetes namespaces), and every kept run.',
   synopsis: '',
-  options: {},
+  options: {
+    'kube-context': { type: 'string', argument: 'name', description: 'also sweep this kubeconfig context (default: the current one, when KUBECONFIG or ~/.kube/config exists)' },
+  },
   maxPositionals: 0,
   settings: true,
   stateDir: true,

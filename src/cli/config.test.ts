@@ -33,8 +33,13 @@ describe('chaoslab.config.yaml', () => {
     expect(loadLabConfig(dir, undefined)).toEqual({ file: path.join(dir, CONFIG_FILE), runtime: 'docker', out: path.join(dir, 'game-day', 'runs'), dockerHost: 'unix:///run/docker.sock' });
   });
 
+  it('accepts runtime: kubernetes', () => {
+    const dir = folder({ [CONFIG_FILE]: 'runtime: kubernetes\n' });
+    expect(loadLabConfig(dir, undefined)).toMatchObject({ runtime: 'kubernetes' });
+  });
+
   it('names the file, line and field of a bad value, as a user error', () => {
-    const dir = folder({ [CONFIG_FILE]: 'out: runs\nruntime: kubernetes\n' });
+    const dir = folder({ [CONFIG_FILE]: 'out: runs\nruntime: nomad\n' });
     const e = thrown(() => loadLabConfig(dir, undefined));
     expect(e.exitCode).toBe(2);
     expect(e.location).toMatchObject({ file: path.join(dir, CONFIG_FILE), line: 2, field: 'runtime' });
@@ -64,7 +69,7 @@ describe('chaoslab run with a config file', () => {
   }
 
   it('exits 2 before starting anything when the settings file is wrong', async () => {
-    const dir = folder({ [CONFIG_FILE]: 'runtime: kubernetes\n' });
+    const dir = folder({ [CONFIG_FILE]: 'runtime: nomad\n' });
     const e = env(dir);
     expect(await main(['run', 'scenarios/none.yaml'], e)).toBe(2);
     expect(e.err()).toContain(`${CONFIG_FILE}:1`);

@@ -5,6 +5,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { randomSeed } from '../common/rng.js';
 import { Errors } from '../errors/catalog.js';
@@ -21,7 +22,7 @@ import { cleanStale } from '../runtime/reaper.js';
 import { incidentInfo, type RunResult } from '../run/result.js';
 import { CONFIG_FILE, chooseRunsDir, chooseRuntime, loadLabConfig, type LabConfig } from './config.js';
 import { imagesCommand } from './images.js';
-import { cleanDocker } from '../runtime/cluster-runtime.js';
+import { cleanDocker, cleanKubernetes } from '../runtime/cluster-runtime.js';
 import { reportCommand } from './report.js';
 import { workshopCommand } from './workshop.js';
 import { downCommand, shippedDashboard, upCommand } from './game-day.js';
@@ -302,6 +303,7 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
       command,
       runtime,
       ...(env.dockerHost ? { dockerHost: env.dockerHost } : {}),
+      ...(values['kube-context'] !== undefined ? { kubeContext: values['kube-context'] } : {}),
       traces,
     });
   } finally {
@@ -410,7 +412,7 @@ function listCommand(args: string[], env: CliEnv): number {
 }
 
 async function cleanCommand(args: string[], env: CliEnv): Promise<number> {
-  parseCommand(CLEAN, args);
+  const { values } = parseCommand(CLEAN, args);
   // Kept runs first: their record owns their processes (the stale sweep leaves them alone).
   let keptStopped = 0;
   for (const k of listKept(env.stateDir)) {
@@ -427,6 +429,12 @@ async function cleanCommand(args: string[], env: CliEnv): Promise<number> {
   for (const k of killed) env.stdout.write(`stopped ${k.label} (pid ${k.pid})\n`);
   const docker = await cleanDocker(env.dockerHost ? { dockerHost: env.dockerHost } : {});
   for (const r of docker.removed) env.stdout.write(`removed ${r.containers} container(s) and ${r.networks} network(s) of run ${r.runId}\n`);
-  if (keptStopped === 0 && killed.length === 0 && docker.removed.length === 0) env.stdout.write('nothing to clean\n');
+  // Kubernetes only where the user has a cluster configured: no kubeconfig, no API server to ask.
+  const kubeContext = values['kube-context'];
+  const hasKubeconfig = kubeContext !== undefined || Boolean(process.env.KUBECONFIG) || existsSync(path.join(os.homedir(), '.kube', 'config'));
+  const kube = hasKubeconfig ? await cleanKubernetes(kubeContext !== undefined ? { context: kubeContext } : {}) : { removed: [] };
+  if ('skipped' in kube && kube.skipped && kubeContext !== undefined) env.stderr.write(`chaoslab: ${kube.skipped}\n`);
+  for (const r of kube.removed) env.stdout.write(`deleted namespace ${r.namespace} of run ${r.runId}\n`);
+  if (keptStopped === 0 && killed.length === 0 && docker.removed.length === 0 && kube.removed.length === 0) env.stdout.write('nothing to clean\n');
   return EXIT.ok;
 }

@@ -43,6 +43,8 @@ export interface RunOptions {
   runtime?: RuntimeKind;
   /** DOCKER_HOST for `runtime: docker`; undefined: the local socket. */
   dockerHost?: string;
+  /** `--kube-context` for `runtime: kubernetes`; undefined: the kubeconfig's current context (KUBECONFIG). */
+  kubeContext?: string;
   /**
    * Leave the last variant's cluster, Toxiproxy and Prometheus up after the run, faults healed (a game day):
    * `completed` when the variant ran to its end, `always` also when interrupted (`chaoslab up`: Ctrl-C ends the

@@ -13,7 +13,7 @@ import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
 import { createLabMetrics, startLabMetricsServer, type LabMetrics } from '../observe/lab-metrics.js';
 import type { StartedPrometheus } from '../observe/prometheus-server.js';
-import { prepareDockerRuntime, prepareProcessRuntime, type PreparedRuntime } from '../runtime/cluster-runtime.js';
+import { prepareDockerRuntime, prepareKubernetesRuntime, prepareProcessRuntime, type PreparedRuntime } from '../runtime/cluster-runtime.js';
 import type { KeptInfo } from '../runtime/kept.js';
 import { openStateDir } from '../runtime/state-dir.js';
 import { findLinearizabilityChecker } from '../check/linearizability.js';
@@ -81,7 +81,9 @@ async function runVariant(run: RunContext, variant: VariantPlan, keeper?: Keeper
 async function prepareRuntime(opts: RunOptions): Promise<PreparedRuntime & { engineVersion?: string }> {
   const binaries = { ...(opts.toxiproxyBinary ? { toxiproxyBinary: opts.toxiproxyBinary } : {}), ...(opts.prometheusBinary ? { prometheusBinary: opts.prometheusBinary } : {}) };
   const prepared =
-    opts.runtime === 'docker'
+    opts.runtime === 'kubernetes'
+      ? await prepareKubernetesRuntime({ projectRoot: opts.projectRoot, ...(opts.kubeContext !== undefined ? { context: opts.kubeContext } : {}) })
+      : opts.runtime === 'docker'
       ? await prepareDockerRuntime({ projectRoot: opts.projectRoot, envPath: opts.envPath, ...binaries, ...(opts.dockerHost ? { dockerHost: opts.dockerHost } : {}), onMessage: (m) => opts.reporter.onMessage?.(m), onProgress: (p) => opts.reporter.onProgress?.(p) })
       : prepareProcessRuntime({ projectRoot: opts.projectRoot, envPath: opts.envPath, ...binaries });
   for (const [part, port] of [['Toxiproxy', opts.toxiproxyPort], ['Prometheus', opts.prometheusPort]] as const) {

@@ -31,8 +31,9 @@ import { LABEL, createLabels, formatOwner, objectName, runFilter, thisHost } fro
 import { cleanDockerLeftovers, startDockerReaper, type DockerReaper } from './docker/reaper.js';
 import { createNodeSandboxes } from './docker/sandboxes.js';
 
-export type RuntimeKind = 'process' | 'docker';
-export const RUNTIME_KINDS: readonly RuntimeKind[] = ['process', 'docker'];
+export type RuntimeKind = 'process' | 'docker' | 'kubernetes';
+export const RUNTIME_KINDS: readonly RuntimeKind[] = ['process', 'docker', 'kubernetes'];
+export { prepareKubernetesRuntime, cleanKubernetes } from './kubernetes/kubernetes-cluster.js';
 
 export type ClusterToxiproxy = StartedToxiproxy & {
   /** `host:port` of the API and its /metrics as Prometheus reaches it. */

@@ -22,7 +22,7 @@ export interface KeptInfo {
   scenario: string;
   variant: string;
   runDir: string;
-  runtime: 'process' | 'docker';
+  runtime: 'process' | 'docker' | 'kubernetes';
   keptAt: string;
   /** Point Grafana's Prometheus data source here. */
   prometheus: string;

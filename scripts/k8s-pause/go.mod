@@ -1,0 +1,3 @@
+module chaoslab.local/pause
+
+go 1.21

@@ -1,0 +1,126 @@
+/**
+ * The Kubernetes runtime against a real Kubernetes (the local test cluster: scripts/k8s-test-cluster.sh, or any
+ * cluster KUBECONFIG names): the short hello scenario gives the same verdicts as with local processes; every pod
+ * is unprivileged; after a kill -9 of the lab (and of its reaper) `chaoslab clean` deletes the run's namespace;
+ * a bad kubeconfig or context is exit 3 naming the context and the reason. Without a cluster outside CI: skipped
+ * with one line; in CI the file brings the local test cluster up and down itself.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { kubeTestCluster, stopKubeTestCluster, type KubeTestCluster } from '../../src/runtime/kubernetes/testing.js';
+import { LABEL } from '../../src/runtime/docker/labels.js';
+import { root, runCli, startCli, variant, waitFor } from '../utils/cli.js';
+
+const scenario = 'test/fixtures/scenarios/hello-short.yaml';
+const cluster: KubeTestCluster | undefined = await kubeTestCluster('kubernetes.test.ts', root);
+
+/** The lab's namespaces (any run) of this scenario, with their phase. */
+async function labNamespaces(c: KubeTestCluster, scenarioId = 'hello-short'): Promise<string[]> {
+  const list = await c.target.core.listNamespace({ labelSelector: `${LABEL.scenario}=${scenarioId}` });
+  return list.items.map((n) => `${n.metadata!.name} (${n.status?.phase})`);
+}
+
+function verdicts(r: ReturnType<typeof variant>): Record<string, string> {
+  return Object.fromEntries(r.assertions.map((a) => [a.name, a.outcome]));
+}
+
+describe.runIf(cluster)('Kubernetes runtime', () => {
+  const c = cluster!;
+  const env = { KUBECONFIG: c?.kubeconfig ?? '' };
+
+  afterAll(() => {
+    if (c?.ownsCluster) stopKubeTestCluster(root);
+  });
+
+  it('hello-short baseline: the same verdicts as local processes; pods unprivileged; the namespace goes', async () => {
+    const out = path.resolve('runs/e2e-kubernetes');
+    const [kube, local] = [
+      await runCli(['run', scenario, '--runtime', 'kubernetes', '--variant', 'baseline', '--seed', '1', '--json', '--out', out], { env }),
+      await runCli(['run', scenario, '--variant', 'baseline', '--seed', '1', '--json', '--out', out]),
+    ];
+    expect(kube.code, kube.stderr).toBe(local.code);
+    const k = variant(kube.json, 'baseline');
+    const p = variant(local.json, 'baseline');
+    expect(k.passed, JSON.stringify(k.assertions)).toBe(p.passed);
+    expect(verdicts(k)).toEqual(verdicts(p));
+    expect(k.load?.ok).toBeGreaterThan(0);
+    expect(await labNamespaces(c)).toEqual([]);
+  });
+
+  it('kill -9 of the lab and its reaper mid-run: pods were unprivileged, and `chaoslab clean` deletes the namespace', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'chaoslab-k8s-kill-'));
+    const { child, done } = startCli(['run', scenario, '--runtime', 'kubernetes', '--variant', 'baseline', '--seed', '2', '--out', out], { env });
+    let journal = '';
+    const started = await waitFor(() => {
+      const dirs = existsSync(out) ? readdirSync(out).sort() : [];
+      const j = path.join(out, dirs[dirs.length - 1] ?? '', 'journal.jsonl');
+      journal = existsSync(j) ? readFileSync(j, 'utf8') : '';
+      return journal.includes('"load-start"');
+    }, 90_000);
+    expect(started, journal).toBe(true);
+    const [ns] = (await c.target.core.listNamespace({ labelSelector: `${LABEL.scenario}=hello-short` })).items;
+    const namespace = ns!.metadata!.name!;
+    const pods = (await c.target.core.listNamespacedPod({ namespace })).items;
+    // frontend, backend, toxiproxy, prometheus
+    expect(pods.map((p) => p.metadata!.name).sort()).toEqual(['backend', 'chaoslab-prometheus', 'chaoslab-toxiproxy', 'frontend']);
+    for (const pod of pods) {
+      expect(pod.spec!.hostNetwork ?? false, pod.metadata!.name).toBe(false);
+      expect(pod.spec!.hostPID ?? false).toBe(false);
+      expect(pod.spec!.securityContext?.runAsNonRoot).toBe(true);
+      for (const ct of [...pod.spec!.containers, ...(pod.spec!.initContainers ?? [])]) {
+        const where = `${pod.metadata!.name}/${ct.name}`;
+        expect(ct.securityContext?.privileged ?? false, where).toBe(false);
+        expect(ct.securityContext?.allowPrivilegeEscalation, where).toBe(false);
+        expect(ct.securityContext?.capabilities?.drop, where).toEqual(['ALL']);
+        expect(ct.securityContext?.runAsUser, where).toBe(65534);
+        expect(ct.resources?.limits?.memory, where).toBeDefined();
+        expect(ct.resources?.requests?.cpu, where).toBeDefined();
+      }
+    }
+    // The reaper would delete the namespace itself: kill it too, so only `chaoslab clean` is left to do it.
+    const reapers = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(namespace);
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+    expect(reapers.length).toBe(1);
+    for (const pid of reapers) process.kill(pid, 'SIGKILL');
+    child.kill('SIGKILL');
+    await done;
+    const clean = await runCli(['clean'], { env });
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.stdout).toContain(`deleted namespace ${namespace}`);
+    let left = await labNamespaces(c);
+    const t0 = Date.now();
+    while (left.length && Date.now() - t0 < 30_000) {
+      await new Promise((r) => setTimeout(r, 250));
+      left = await labNamespaces(c);
+    }
+    expect(left).toEqual([]);
+  });
+
+  it('a kubeconfig whose API server does not answer, or a missing context: exit 3 naming the context', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'chaoslab-kubeconfig-'));
+    const bad = path.join(dir, 'kubeconfig');
+    writeFileSync(
+      bad,
+      ['apiVersion: v1', 'kind: Config', 'clusters: [{name: nowhere, cluster: {server: "https://127.0.0.1:9"}}]', 'users: [{name: u, user: {token: x}}]', 'contexts: [{name: nowhere-ctx, context: {cluster: nowhere, user: u}}]', 'current-context: nowhere-ctx', ''].join('\n'),
+    );
+    const down = await runCli(['run', scenario, '--runtime', 'kubernetes', '--variant', 'baseline'], { env: { KUBECONFIG: bad } });
+    expect(down.code, down.stderr).toBe(3);
+    expect(down.stderr).toContain('nowhere-ctx');
+    expect(down.stderr).toMatch(/ECONNREFUSED|connect/);
+    expect(down.stderr).not.toMatch(/^\s+at /m);
+    const missing = await runCli(['run', scenario, '--runtime', 'kubernetes', '--kube-context', 'no-such-ctx', '--variant', 'baseline'], { env: { KUBECONFIG: bad } });
+    expect(missing.code, missing.stderr).toBe(3);
+    expect(missing.stderr).toContain('no-such-ctx');
+    expect(missing.stderr).toContain('no such context');
+  });
+});
