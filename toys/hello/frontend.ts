@@ -6,6 +6,7 @@
  * - `fallback` (default false): on backend timeout or error, answer 200 with the last known value for the key
  *   (or `defaultValue`) and header `x-fallback: 1`; without it answer 504 (timeout) or 502 (error).
  * - `defaultValue` (default "default").
+ * `backendTimeoutMs` and `fallback` are live: `POST /admin/params` changes them while the frontend runs.
  */
 import { Counter, Histogram } from 'prom-client';
 import { LATENCY_BUCKETS, TimeoutError, runToyIfMain, type PeerReply, type Reply, type ToySetup } from '../lib/toy-node.js';
@@ -14,8 +15,9 @@ import { LATENCY_BUCKETS, TimeoutError, runToyIfMain, type PeerReply, type Reply
 const MAX_REMEMBERED = 10_000;
 
 export const frontend: ToySetup = (toy) => {
-  const timeoutMs = toy.params.num('backendTimeoutMs', 0);
-  const fallback = toy.params.bool('fallback', false);
+  // Live: a config push (`POST /admin/params`, the game day's `mitigate`) turns the mitigation on without a restart.
+  const timeoutMs = toy.params.liveNum('backendTimeoutMs', 0);
+  const fallback = toy.params.liveBool('fallback', false);
   const defaultValue = toy.params.str('defaultValue', 'default');
   const backend = toy.peer('backend', 0);
 
@@ -46,7 +48,7 @@ export const frontend: ToySetup = (toy) => {
   }
 
   function degrade(key: string, outcome: 'timeout' | 'error', reason: string): Reply {
-    if (!fallback) return { status: outcome === 'timeout' ? 504 : 502, body: { error: `backend ${outcome}: ${reason}` } };
+    if (!fallback()) return { status: outcome === 'timeout' ? 504 : 502, body: { error: `backend ${outcome}: ${reason}` } };
     fallbacks.inc();
     const known = lastKnown.has(key);
     return {
@@ -60,7 +62,7 @@ export const frontend: ToySetup = (toy) => {
     const endTimer = callDuration.startTimer();
     let reply: PeerReply;
     try {
-      reply = await backend.get(`/item/${encodeURIComponent(key)}`, { timeoutMs });
+      reply = await backend.get(`/item/${encodeURIComponent(key)}`, { timeoutMs: timeoutMs() });
     } catch (e) {
       endTimer();
       const outcome = e instanceof TimeoutError ? 'timeout' : 'error';
