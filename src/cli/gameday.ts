@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { parseDuration } from '../common/duration.js';
 import { sleep } from '../common/time.js';
@@ -97,7 +97,7 @@ async function startOrServe(sub: 'start' | 'serve', rest: string[], values: Game
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     try {
-      const { score } = await serveGame(
+      const { score, result } = await serveGame(
         {
           plan,
           seed,
@@ -118,6 +118,8 @@ async function startOrServe(sub: 'start' | 'serve', rest: string[], values: Game
         abort.signal,
       );
       env.stdout.write(`${new Date().toISOString()} game over: ${JSON.stringify({ ttd: score.ttdSeconds, ttm: score.ttmSeconds })}\n`);
+      // The server's log goes with the game's run folder (this process still writes to it: a rename keeps the file).
+      moveFile(path.join(gamesDir(env.stateDir), `${values.game}.log`), path.join(result.runDir, 'logs', 'gameday-server.log'));
     } finally {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
@@ -236,4 +238,19 @@ async function endGame(env: CliEnv, id: string | undefined, json: boolean): Prom
     ].join('\n'),
   );
   return EXIT.ok;
+}
+
+/** rename, or copy and remove across file systems (the state folder may be a tmpfs). */
+function moveFile(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') return;
+    try {
+      copyFileSync(from, to);
+      unlinkSync(from);
+    } catch {
+      // the log stays in the state folder
+    }
+  }
 }
