@@ -178,7 +178,7 @@ function formatStart(g: GameRecord, env: CliEnv): string {
 
 function findGame(env: CliEnv, id: string | undefined): GameRecord {
   if (id !== undefined) {
-    const g = readGame(env.stateDir, id);
+    const g = listGames(env.stateDir).find((r) => r.game === id);
     if (!g) throw new LabError(Errors.NoGame, `no game day "${id}" is running`, { hint: listHint(env) });
     return g;
   }

@@ -4,6 +4,7 @@
  */
 import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
+import { isSameProcessAlive } from '../runtime/proc.js';
 import { isOwnRegularFile, openStateDir, writePrivateFile } from '../runtime/state-dir.js';
 
 export interface GameRecord {
@@ -51,11 +52,13 @@ export function readGame(stateDir: string, game: string): GameRecord | undefined
   }
 }
 
+/** The running games; a record whose server is gone (killed: its reaper stopped the rest) is dropped. */
 export function listGames(stateDir: string): GameRecord[] {
   if (openStateDir(stateDir, { create: false }) === undefined || openStateDir(gamesDir(stateDir), { create: false }) === undefined) return [];
-  return readdirSync(gamesDir(stateDir))
+  const records = readdirSync(gamesDir(stateDir))
     .filter((n) => n.endsWith('.json'))
     .map((n) => readGame(stateDir, n.slice(0, -'.json'.length)))
-    .filter((r): r is GameRecord => r !== undefined)
-    .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+    .filter((r): r is GameRecord => r !== undefined);
+  for (const r of records) if (!isSameProcessAlive(r.pid, null)) forgetGame(stateDir, r.game);
+  return records.filter((r) => isSameProcessAlive(r.pid, null)).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 }
