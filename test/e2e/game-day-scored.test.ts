@@ -89,19 +89,20 @@ describe('a scored game day (process runtime)', () => {
     team.on('pageerror', (e) => problems.push(e.message));
     await team.goto(p.console);
     const firstClock = await team.locator('#clock').textContent();
-    await team.waitForFunction((c) => document.getElementById('clock')!.textContent !== c, firstClock, { timeout: 5000 });
+    await expect.poll(() => team.locator('#clock').textContent(), { timeout: 5000 }).not.toBe(firstClock);
     await expect.poll(() => team.locator('#mitigation option').count()).toBeGreaterThan(0);
     const facilitator = await browser.newPage();
     await facilitator.goto(f.console);
-    await facilitator.waitForFunction((d) => document.getElementById('deal')!.textContent!.includes(d), deal.description, { timeout: 5000 });
+    await expect.poll(() => facilitator.locator('#deal').textContent(), { timeout: 5000 }).toContain(deal.description);
 
     // The hidden fault fires at its dealt time; the facilitator's console shows it, live.
-    await facilitator.waitForFunction(() => document.getElementById('fault-state')!.textContent!.includes('on since'), undefined, { timeout: 15_000 });
+    await expect.poll(() => facilitator.locator('#fault-state').textContent(), { timeout: 15_000 }).toContain('on since');
 
     // The participants' side names no fault: their Prometheus has no fault or phase metric and no Toxiproxy target
     // (the facilitator's has them: the check can fail), and their console's state has no fault word.
-    const names = await until(() => json<{ data: string[] }>(`${p.prometheus}/api/v1/label/__name__/values`), (r) => r.data.includes('chaoslab_client_requests_total') && r.data.includes('toy_requests_total'), 8000);
-    expect(names.data).toEqual(expect.arrayContaining(['chaoslab_client_requests_total', 'chaoslab_client_request_duration_seconds_bucket', 'toy_requests_total', 'hello_backend_calls_total']));
+    const wanted = ['chaoslab_client_requests_total', 'chaoslab_client_request_duration_seconds_bucket', 'toy_requests_total', 'hello_backend_calls_total'];
+    const names = await until(() => json<{ data: string[] }>(`${p.prometheus}/api/v1/label/__name__/values`), (r) => wanted.every((n) => r.data.includes(n)), 10_000);
+    expect(names.data).toEqual(expect.arrayContaining(wanted));
     expect(names.data.filter((n) => /fault|phase|toxiproxy|load_target/.test(n))).toEqual([]);
     const jobs = (await json<{ data: { activeTargets: { labels: Record<string, string> }[] } }>(`${p.prometheus}/api/v1/targets`)).data.activeTargets.map((t) => t.labels['job']);
     expect(jobs).not.toContain('toxiproxy');
@@ -116,7 +117,7 @@ describe('a scored game day (process runtime)', () => {
     await team.click('#declare');
     const declared = await until(() => journal(g.runDir).find((r) => r.kind === 'gameday' && r['action'] === 'declare'), (r) => r !== undefined, 5000);
     expect(declared).toMatchObject({ by: 'team', text: 'p99 over 500ms at the frontend', ok: true });
-    await team.waitForFunction(() => document.getElementById('actions')!.textContent!.includes('declare: p99 over 500ms'), undefined, { timeout: 5000 });
+    await expect.poll(() => team.locator('#actions').textContent(), { timeout: 5000 }).toContain('declare: p99 over 500ms');
 
     // Mitigate from the CLI; then the recovery has to hold for 5 s.
     const refused = await runCli(['gameday', 'mitigate', 'no-such-fix'], { env });
