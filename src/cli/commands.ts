@@ -163,6 +163,49 @@ export const IMAGES: CommandSpec<ImagesValues> = {
   settings: true,
 };
 
+export interface GamedayValues {
+  seed?: string;
+  team?: string;
+  for?: string;
+  'hint-after'?: string;
+  game?: string;
+  set: string[];
+  out?: string;
+  runtime?: string;
+  json: boolean;
+}
+
+export const GAMEDAY: CommandSpec<GamedayValues> = {
+  name: 'gameday',
+  summary: 'Run a game day: a hidden fault dealt by the seed, a console for the team and one for the facilitator, scored by itself.',
+  synopsis: '<command> [<argument>] [options]',
+  details: [
+    'Commands: start <scenario> --seed N [--team NAME] · declare "text" · hypothesis "text" · mitigate <name> · set node.param=value · restart <node> · hint · status · end',
+    SCENARIO_ARGUMENT,
+    "start deals the incident (which fault of the scenario and when, from the seed: one seed deals every team the same incident), starts the baseline cluster with its load in the background, and prints the participants' console, their Prometheus (cluster and load metrics only) and the facilitator's console, each with its own token.",
+    "declare, hypothesis, mitigate, set, restart and hint are the team's actions, timestamped in the journal (the participants' console has the same buttons). end scores the game (time to detect, time to mitigate, error budget) and stops everything; score.json, debrief.md and report.html land in the run folder.",
+  ],
+  options: {
+    seed: CLUSTER_OPTIONS.seed,
+    team: { type: 'string', argument: 'name', description: 'the team playing (start; default "team"): in the score, the debrief and the leaderboard' },
+    for: { type: 'string', argument: 'duration', description: 'start: the game ends by itself after this (default 30m, at most 8h)' },
+    'hint-after': { type: 'string', argument: 'duration', description: 'start: release the next hint after this long without a team action (default 5m; 0: never)' },
+    game: { type: 'string', argument: 'id', description: 'which game, when several run (the id start printed)' },
+    set: CLUSTER_OPTIONS.set,
+    out: CLUSTER_OPTIONS.out,
+    runtime: CLUSTER_OPTIONS.runtime,
+    json: { type: 'boolean', description: 'print one JSON document (start: the game id and addresses; end: the score)' },
+  },
+  examples: [
+    'chaoslab gameday start hello-latency --seed 7 --team blue',
+    'chaoslab gameday declare "p99 over 500ms on the frontend"',
+    'chaoslab gameday mitigate timeout-and-fallback',
+    'chaoslab gameday end --json',
+  ],
+  settings: true,
+  stateDir: true,
+};
+
 export const HELP: CommandSpec<object> = {
   name: 'help',
   summary: "Print the overview, or a command's usage.",
@@ -178,6 +221,7 @@ export const COMMANDS = {
   run: RUN,
   up: UP,
   down: DOWN,
+  gameday: GAMEDAY,
   report: REPORT,
   clean: CLEAN,
   images: IMAGES,

@@ -26,6 +26,7 @@ import { cleanDocker, cleanKubernetes } from '../runtime/cluster-runtime.js';
 import { reportCommand } from './report.js';
 import { workshopCommand } from './workshop.js';
 import { downCommand, shippedDashboard, upCommand } from './game-day.js';
+import { gamedayCommand } from './gameday.js';
 import { listKept } from '../runtime/kept.js';
 import { formatKept, formatKeptLine } from '../report/kept-view.js';
 import { stopKept } from '../runtime/cluster-runtime.js';
@@ -128,6 +129,7 @@ const HANDLERS: { [K in CommandName]: Handler } = {
   run: (args, env) => runCommand(args, env),
   up: (args, env) => upCommand(args, env),
   down: (args, env) => downCommand(args, env),
+  gameday: (args, env) => gamedayCommand(args, env),
   report: (args, env) => reportCommand(args, env),
   clean: (args, env) => cleanCommand(args, env),
   images: (args, env) => imagesCommand(args, env),

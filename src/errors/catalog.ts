@@ -24,6 +24,7 @@ export const Errors = {
   InvalidScenario: { code: 'CHAOSLAB_INVALID_SCENARIO', kind: 'input', title: 'Invalid scenario.' },
   InvalidArgument: { code: 'CHAOSLAB_INVALID_ARGUMENT', kind: 'input', title: 'Invalid command-line argument.' },
   NoKeptRun: { code: 'CHAOSLAB_NO_KEPT_RUN', kind: 'input', title: 'No such kept run.' },
+  NoGame: { code: 'CHAOSLAB_NO_GAME', kind: 'input', title: 'No such game day running.', hint: 'start one: npx chaoslab gameday start <scenario> --seed N' },
   // A real part failed (exit 3)
   ToxiproxyMissing: { code: 'CHAOSLAB_TOXIPROXY_MISSING', kind: 'part', title: 'Toxiproxy not found.' },
   ToxiproxyFailed: { code: 'CHAOSLAB_TOXIPROXY_FAILED', kind: 'part', title: 'Toxiproxy failed.' },
@@ -41,6 +42,7 @@ export const Errors = {
   CheckerMissing: { code: 'CHAOSLAB_CHECKER_MISSING', kind: 'part', title: 'A checker binary is not built.' },
   CheckerFailed: { code: 'CHAOSLAB_CHECKER_FAILED', kind: 'part', title: 'A checker failed.' },
   Interrupted: { code: 'CHAOSLAB_INTERRUPTED', kind: 'part', title: 'Run interrupted.' },
+  GameServerFailed: { code: 'CHAOSLAB_GAME_SERVER_FAILED', kind: 'part', title: "The game day's server failed.", hint: 'see its log in the state folder (games/<game>.log); npx chaoslab clean stops what it left' },
   StopFailed: { code: 'CHAOSLAB_STOP_FAILED', kind: 'part', title: 'A part could not be stopped cleanly.', hint: 'run `npx chaoslab clean` to remove what is left' },
   // The state folder (reaper records, kept runs): bad input, exit 2
   StateDirUnsafe: {

@@ -50,6 +50,16 @@ export interface StartPrometheusOptions {
   logFile: string;
   /** Targets present before the first discovery, so they skip the first discovery cycle. */
   initialTargets?: ScrapeTarget[];
+  /** Prometheus `metric_relabel_configs` of the scrape job (a game day's participants' view drops the fault's metrics). */
+  metricRelabelConfigs?: MetricRelabelConfig[];
+}
+
+/** One `metric_relabel_configs` rule, as Prometheus reads it. */
+export interface MetricRelabelConfig {
+  source_labels?: string[];
+  separator?: string;
+  regex?: string;
+  action: 'keep' | 'drop' | 'labeldrop' | 'labelkeep';
 }
 
 /**
@@ -75,7 +85,7 @@ export function findPrometheusBinary(opts: { envPath?: string; override?: string
   });
 }
 
-export function renderPrometheusConfig(opts: { scrapeIntervalMs: number; targetsFile: string }): string {
+export function renderPrometheusConfig(opts: { scrapeIntervalMs: number; targetsFile: string; metricRelabelConfigs?: MetricRelabelConfig[] }): string {
   const interval = `${opts.scrapeIntervalMs}ms`;
   return toYaml({
     global: {
@@ -89,6 +99,7 @@ export function renderPrometheusConfig(opts: { scrapeIntervalMs: number; targets
         job_name: JOB_NAME,
         // file_sd reacts to inotify at once; the refresh is only a fallback if an event is missed.
         file_sd_configs: [{ files: [opts.targetsFile], refresh_interval: '1s' }],
+        ...(opts.metricRelabelConfigs?.length ? { metric_relabel_configs: opts.metricRelabelConfigs } : {}),
       },
     ],
   });
@@ -164,7 +175,7 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Sta
   const targetsFile = path.join(opts.dir, 'targets.json');
   const configFile = path.join(opts.dir, 'prometheus.yml');
   await writeTargets(targetsFile, opts.initialTargets ?? []);
-  await fs.promises.writeFile(configFile, renderPrometheusConfig({ scrapeIntervalMs: opts.scrapeIntervalMs, targetsFile }));
+  await fs.promises.writeFile(configFile, renderPrometheusConfig({ scrapeIntervalMs: opts.scrapeIntervalMs, targetsFile, ...(opts.metricRelabelConfigs ? { metricRelabelConfigs: opts.metricRelabelConfigs } : {}) }));
 
   if (opts.port !== undefined && !(await isPortFree(opts.port))) {
     throw new LabError(Errors.PortTaken, `Port ${opts.port} for Prometheus is already in use.`, {

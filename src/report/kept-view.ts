@@ -20,6 +20,7 @@ export function formatKept(k: KeptInfo, opts: KeptViewOptions): string {
   const rows: [string, string, string][] = [
     ['prometheus', k.prometheus, `Grafana: a Prometheus data source with this URL; import dashboards/lab-overview.json${opts.dashboard ? ` and ${opts.dashboard}` : ''}`],
     ['toxiproxy', k.toxiproxy, `faults by hand through its API: curl ${k.toxiproxy}/proxies`],
+    ...(k.grafana ? [['grafana', k.grafana, "Grafana's provisioning folder (paths.provisioning): data source + dashboards"] as [string, string, string]] : []),
     ...k.nodes.map((n): [string, string, string] => [n.name, n.address, '']),
     ...Object.entries(k.proxies).map(([name, addr]): [string, string, string] => [name, addr, 'proxy']),
   ];

@@ -62,6 +62,11 @@ export interface RunOptions {
   liveQueryIntervalMs?: number;
   /** Traces of the lab and the toys; off by default (the CLI turns them on). */
   traces?: TraceOptions;
+  /**
+   * Called once per variant when its load has started and its parts are watched (a game day drives the variant
+   * from here: deals its fault, pushes mitigations, restarts nodes). The timeline runs after it returns.
+   */
+  onVariantLive?: (v: VariantContext) => void | Promise<void>;
 }
 
 /** The parts a run starts once and its variants share. */

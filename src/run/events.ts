@@ -68,6 +68,8 @@ export type JournalEvent =
   | InVariant<'part-failed', { part: PartName; atMs: number; code?: number | null; signal?: string | null; error?: string }>
   /** A proxy or toxic the lab did not make was found in Toxiproxy and removed (proxy-guard.ts). */
   | InVariant<'foreign-removed', ForeignItem & { when: string }>
+  /** A game day's action (src/gameday): a team's declare/mitigate/…, or the facilitator's hint/curveball; `atMs` since the load's start. */
+  | InVariant<'gameday', { action: string; by: 'team' | 'facilitator' | 'lab'; text: string; atMs: number; ok: boolean; detail?: string }>
   | Of<'error', { variant?: string; error: ErrorFields; /** `teardown`: a part that failed to stop. */ during?: 'teardown' }>
   | Of<'kept', KeptInfo>
   | Of<'parts-stopped', { stopMs: number }>

@@ -1,5 +1,7 @@
 /** Keeping a run's parts and its last variant's nodes up after the run (`--keep`, `chaoslab up`). */
+import path from 'node:path';
 import { sleep } from '../common/time.js';
+import { writeGrafanaProvisioning } from '../observe/grafana.js';
 import type { LabMetricsServer } from '../observe/lab-metrics.js';
 import type { StartedPrometheus } from '../observe/prometheus-server.js';
 import type { ClusterRuntime, ClusterToxiproxy } from '../runtime/cluster-runtime.js';
@@ -25,7 +27,7 @@ export interface KeptParts {
  * Hands the running parts and the last variant's nodes over to a kept-run record (the reaper stands down). The lab's
  * own metrics endpoint ends with the lab: its target is dropped first, so Prometheus does not show it as down.
  */
-export async function keepParts(plan: ScenarioPlan, run: { runId: string; runDir: string }, variant: string, parts: KeptParts, prometheus: StartedPrometheus): Promise<KeptInfo> {
+export async function keepParts(plan: ScenarioPlan, run: { runId: string; runDir: string; opts: { projectRoot: string } }, variant: string, parts: KeptParts, prometheus: StartedPrometheus): Promise<KeptInfo> {
   const { cluster, toxiproxy, lab, addresses } = parts;
   await prometheus.setTargets(addresses.targets.filter((t) => t.labels['job'] !== 'lab'));
   // Stop the endpoint once Prometheus has let go of it, or a last failed scrape would read as the lab being down.
@@ -42,6 +44,7 @@ export async function keepParts(plan: ScenarioPlan, run: { runId: string; runDir
     keptAt: new Date().toISOString(),
     prometheus: prometheus.url,
     toxiproxy: toxiproxy.url,
+    grafana: writeGrafanaProvisioning(path.join(run.runDir, 'grafana'), prometheus.url, path.join(run.opts.projectRoot, 'dashboards')),
     nodes: plan.nodes.map((n) => ({ name: n.name, address: addresses.addrOf(n.name, n.ports[0]!) })),
     proxies: hostProxies(plan, cluster.kind, addresses.proxyAddr),
   });

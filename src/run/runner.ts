@@ -49,6 +49,7 @@ async function runVariant(run: RunContext, variant: VariantPlan, keeper?: Keeper
     await step.awaitPrometheus(v);
     step.startLoad(v);
     await step.watchParts(v);
+    await run.opts.onVariantLive?.(v);
     await step.runTimeline(v);
   } catch (e) {
     step.failVariant(v, e);

@@ -11,7 +11,7 @@
  */
 import { LabError } from '../errors/lab-error.js';
 import { findToxiproxyBinary, startToxiproxy, type StartedToxiproxy } from '../fault/toxiproxy-server.js';
-import { findPrometheusBinary, startPrometheus, type ScrapeTarget, type StartedPrometheus } from '../observe/prometheus-server.js';
+import { findPrometheusBinary, startPrometheus, type MetricRelabelConfig, type ScrapeTarget, type StartedPrometheus } from '../observe/prometheus-server.js';
 import { ProcessRuntime } from './process-runtime.js';
 import { readStartTime } from './proc.js';
 import { cleanStale, startReaper, type Reaper } from './reaper.js';
@@ -58,6 +58,8 @@ export interface StartClusterPrometheusOptions {
   logFile: string;
   initialTargets: ScrapeTarget[];
   port?: number;
+  /** Process runtime only (a game day's participants' Prometheus); the Docker runtime's Prometheus scrapes everything. */
+  metricRelabelConfigs?: MetricRelabelConfig[];
 }
 
 export interface ClusterRuntime {

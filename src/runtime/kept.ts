@@ -28,6 +28,8 @@ export interface KeptInfo {
   prometheus: string;
   /** Toxiproxy's API (toxiproxy-cli -h, or curl) to inject faults by hand. */
   toxiproxy: string;
+  /** Grafana provisioning files for this Prometheus (a data source and the lab's dashboards): Grafana's `paths.provisioning`. */
+  grafana?: string;
   nodes: KeptNode[];
   /** Proxy name → `host:port` as the lab reaches it (links `from: client`) or nodes do. */
   proxies: Record<string, string>;

@@ -9,6 +9,7 @@ export const KNOWN_METRICS: { lab: readonly string[]; toys: Readonly<Record<stri
     "chaoslab_checker_unexpected_total",
     "chaoslab_checker_valid",
     "chaoslab_client_request_duration_seconds",
+    "chaoslab_client_request_duration_seconds_bucket",
     "chaoslab_client_requests_total",
     "chaoslab_fault_active",
     "chaoslab_load_target_rate",

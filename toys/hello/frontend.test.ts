@@ -61,6 +61,17 @@ async function metric(t: RunningToy, line: string): Promise<number | undefined> 
 }
 
 describe('hello/frontend', () => {
+  it('turns the timeout and fallback on live, without a restart', async () => {
+    const t = await startFrontend({});
+    backend.delayMs = 400;
+    expect(await get(t, 'k1')).toMatchObject({ status: 200, fallback: null });
+    const push = await fetch(`${t.url}/admin/params`, { method: 'POST', body: JSON.stringify({ backendTimeoutMs: 100, fallback: true }) });
+    expect(push.status).toBe(200);
+    const r = await get(t, 'k1');
+    expect(r).toMatchObject({ status: 200, fallback: '1', body: { value: 'v-k1', stale: true } });
+    expect(r.ms).toBeLessThan(350);
+  });
+
   it('returns the backend answer', async () => {
     const t = await startFrontend({ backendTimeoutMs: 500 });
     expect(await get(t, 'k1')).toMatchObject({ status: 200, body: { key: 'k1', value: 'v-k1' }, fallback: null });

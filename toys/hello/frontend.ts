@@ -9,6 +9,7 @@
  * - `extension` (default ""): a workshop module (toys/lib/extension.ts) that decides instead of the two params above:
  *   `timeoutMs(): number` before every backend call (0 = no timeout), and `fallback(key, lastKnown, outcome)` when
  *   the call fails: the value to serve (answer 200 with `x-fallback: 1`), or undefined/null to fail the request.
+ * `backendTimeoutMs` and `fallback` are live: `POST /admin/params` changes them while the frontend runs.
  */
 import { Counter, Histogram } from 'prom-client';
 import { Checks, loadExtension, type ExtensionSpec } from '../lib/extension.js';
@@ -27,8 +28,9 @@ export const FRONTEND_EXTENSION: ExtensionSpec = {
 const MAX_REMEMBERED = 10_000;
 
 export const frontend: ToySetup = (toy) => {
-  const timeoutMs = toy.params.num('backendTimeoutMs', 0);
-  const fallback = toy.params.bool('fallback', false);
+  // Live: a config push (`POST /admin/params`, the game day's `mitigate`) turns the mitigation on without a restart.
+  const timeoutMs = toy.params.liveNum('backendTimeoutMs', 0);
+  const fallback = toy.params.liveBool('fallback', false);
   const defaultValue = toy.params.str('defaultValue', 'default');
   const backend = toy.peer('backend', 0);
   const extension = loadExtension(toy, FRONTEND_EXTENSION);
@@ -67,7 +69,7 @@ export const frontend: ToySetup = (toy) => {
       fallbacks.inc();
       return { body: { key, value, degraded: true, stale: known }, headers: { 'x-fallback': '1' } };
     }
-    if (!fallback) return { status: outcome === 'timeout' ? 504 : 502, body: { error: `backend ${outcome}: ${reason}` } };
+    if (!fallback()) return { status: outcome === 'timeout' ? 504 : 502, body: { error: `backend ${outcome}: ${reason}` } };
     fallbacks.inc();
     const known = lastKnown.has(key);
     return {
@@ -81,7 +83,7 @@ export const frontend: ToySetup = (toy) => {
     const endTimer = callDuration.startTimer();
     let reply: PeerReply;
     try {
-      const callTimeoutMs = extension ? extension.call('timeoutMs', [], timeoutMs) : timeoutMs;
+      const callTimeoutMs = extension ? extension.call('timeoutMs', [], timeoutMs()) : timeoutMs();
       reply = await backend.get(`/item/${encodeURIComponent(key)}`, { timeoutMs: callTimeoutMs });
     } catch (e) {
       endTimer();

@@ -106,6 +106,7 @@ export function parseNodeConfig(text: string | undefined): NodeConfig {
 export class Params {
   readonly #values: Record<string, ParamValue>;
   readonly #read = new Set<string>();
+  readonly #live = new Map<string, { type: 'number' | 'boolean' | 'string'; value: ParamValue }>();
 
   constructor(values: Record<string, ParamValue>) {
     this.#values = values;
@@ -121,6 +122,50 @@ export class Params {
 
   str(name: string, fallback: string): string {
     return this.#get(name, 'string', fallback);
+  }
+
+  /**
+   * A live param: read now like `num`, but the returned getter gives the value as it is after any config push
+   * (`POST /admin/params`), as a production service reloads a flag without a restart. Read it per request.
+   */
+  liveNum(name: string, fallback: number): () => number {
+    return this.#declareLive(name, 'number', this.num(name, fallback));
+  }
+
+  liveBool(name: string, fallback: boolean): () => boolean {
+    return this.#declareLive(name, 'boolean', this.bool(name, fallback));
+  }
+
+  liveStr(name: string, fallback: string): () => string {
+    return this.#declareLive(name, 'string', this.str(name, fallback));
+  }
+
+  /** The live params and their values now. */
+  liveValues(): Record<string, ParamValue> {
+    return Object.fromEntries([...this.#live].map(([k, v]) => [k, v.value]));
+  }
+
+  /**
+   * A config push: every key must be a live param and have its type; all or nothing. Returns the values after it.
+   * Throws a `ToyConfigError` naming every problem (the admin route answers 400 with it).
+   */
+  setLive(changes: unknown): Record<string, ParamValue> {
+    if (typeof changes !== 'object' || changes === null || Array.isArray(changes)) throw new ToyConfigError(`a config push is a JSON object of param → value, got ${show(changes)}`);
+    const problems: string[] = [];
+    for (const [k, v] of Object.entries(changes)) {
+      const live = this.#live.get(k);
+      if (!live) problems.push(`"${k}" is not a live param (live: ${[...this.#live.keys()].join(', ') || 'none'})`);
+      else if (typeof v !== live.type || (typeof v === 'number' && !Number.isFinite(v))) problems.push(`"${k}" must be a ${live.type}, got ${show(v)}`);
+    }
+    if (problems.length > 0) throw new ToyConfigError(problems.join('; '));
+    for (const [k, v] of Object.entries(changes)) this.#live.get(k)!.value = v as ParamValue;
+    return this.liveValues();
+  }
+
+  #declareLive<T extends ParamValue>(name: string, type: 'number' | 'boolean' | 'string', initial: T): () => T {
+    const slot = { type, value: initial as ParamValue };
+    this.#live.set(name, slot);
+    return () => slot.value as T;
   }
 
   /** Names the toy asked for, in order. */

@@ -85,6 +85,32 @@ describe('startToy', () => {
     await expect(start((toy) => void toy.peer('backend'))).rejects.toBeInstanceOf(ToyConfigError);
   });
 
+  it('changes live params through POST /admin/params (a config push), all or nothing', async () => {
+    let read: { timeout: () => number; on: () => boolean } | undefined;
+    const t = await start(
+      (toy) => {
+        read = { timeout: toy.params.liveNum('timeoutMs', 0), on: toy.params.liveBool('fallback', false) };
+        void toy.params.num('workMs', 1);
+      },
+      { params: { timeoutMs: 5, workMs: 2 } },
+    );
+    const push = (body: unknown) => fetch(`${t.url}/admin/params`, { method: 'POST', body: JSON.stringify(body) });
+    expect(await (await fetch(`${t.url}/admin/params`)).json()).toEqual({ live: { timeoutMs: 5, fallback: false } });
+    const ok = await push({ timeoutMs: 200, fallback: true });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ live: { timeoutMs: 200, fallback: true } });
+    expect(read!.timeout()).toBe(200);
+    expect(read!.on()).toBe(true);
+    // A param read once at start is not live; a wrong type is refused; nothing of a refused push is applied.
+    const notLive = await push({ timeoutMs: 300, workMs: 9 });
+    expect(notLive.status).toBe(400);
+    expect(((await notLive.json()) as { error: string }).error).toMatch(/"workMs" is not a live param \(live: timeoutMs, fallback\)/);
+    expect(read!.timeout()).toBe(200);
+    expect((await push({ fallback: 'yes' })).status).toBe(400);
+    expect((await push([1])).status).toBe(400);
+    expect(read!.on()).toBe(true);
+  });
+
   it('closes with a request in flight within the grace period', async () => {
     const t = await startToy(config(), (toy) => {
       toy.route('GET', '/hang', () => new Promise(() => {}));

@@ -128,6 +128,25 @@ export async function startToy(config: NodeConfig, setup: ToySetup, options: Sta
   router.add('GET', '/health', () => (toy.ready ? { body: { ok: true, node: config.name } } : { status: 503, body: { ok: false, node: config.name } }), false);
   router.add('GET', '/metrics', async () => ({ body: await registry.metrics(), headers: { 'content-type': registry.contentType } }), false);
   router.add('GET', '/admin/config', () => ({ body: config }), false);
+  // A config push (a feature flag, a timeout) to the params the toy declared live: how a mitigation is turned on
+  // while the node runs. The lab journals who pushed what; the toy only learns new values, never why.
+  router.add('GET', '/admin/params', () => ({ body: { live: params.liveValues() } }), false);
+  router.add(
+    'POST',
+    '/admin/params',
+    async (req) => {
+      const body = await req.json();
+      try {
+        const live = params.setLive(body);
+        toy.log(`config push: ${JSON.stringify(body)}`);
+        return { body: { live } };
+      } catch (e) {
+        if (e instanceof ToyConfigError) throw new HttpError(400, e.message);
+        throw e;
+      }
+    },
+    false,
+  );
   // The node's wall clock as it reads it: the lab compares it with its own to see when a clock fault took effect.
   router.add('GET', '/admin/clock', () => ({ body: { now: clock.now() } }), false);
 
