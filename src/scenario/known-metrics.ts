@@ -47,6 +47,7 @@ export const KNOWN_METRICS: { lab: readonly string[]; toys: Readonly<Record<stri
       "kafka_app_acked_writes_lost",
       "kafka_app_audits_total",
       "kafka_app_metadata_refreshes_total",
+      "kafka_app_partition_longest_unacked_seconds",
       "kafka_app_produce_total",
       "kafka_broker_session_alive",
       "kafka_broker_sessions_expired_total",
