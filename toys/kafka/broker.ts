@@ -13,7 +13,7 @@
  *
  * Mitigations are parameters of real mechanisms:
  * - epochFencing: refuse commands from a controller epoch older than one already seen, and partition
- *   states with an older leader epoch (KIP-380 / 0.8's StaleControllerEpoch);
+ *   states with an older leader epoch (Kafka 0.8's StaleControllerEpoch check, which the baseline leaves out);
  * - conditionalWrites: every coordinator write names the version it expects; a controller's writes also
  *   check /controller_epoch's version (the KAFKA-6082 fix), so a zombie's write fails and it resigns;
  * - uncleanLeaderElection=false and minInsyncReplicas=2 (Kafka 0.11 defaults / the 0.8.2 settings);
