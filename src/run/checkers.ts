@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Gauge } from 'prom-client';
 import { checkSet, type SetValue } from '../check/set-checker.js';
+import { setWorkloadEdn } from '../check/set-history.js';
 import { checkLinearizable, findLinearizabilityChecker, mergeHistories, registerHistoryEdn, summarize } from '../check/linearizability.js';
 import type { LabMetrics } from '../observe/lab-metrics.js';
 import type { ScenarioPlan } from '../scenario/plan.js';
@@ -36,17 +37,29 @@ export async function runCheckers(plan: ScenarioPlan, ctx: CheckerContext): Prom
   if (!c) return undefined;
   if (c.type === 'linearizable') return runLinearizable(c, ctx);
   let values: SetValue[];
+  // The final read is an operation of the history too (Jepsen's set workload ends with it).
+  const invokeNs = ctx.history?.elapsedNs() ?? 0;
+  const writeEdn = (read: { values?: SetValue[]; error?: string }): void =>
+    writeFileSync(
+      path.join(ctx.variantDir, 'history.edn'),
+      setWorkloadEdn(ctx.history?.ops ?? [], c.adds, { invokeNs, completeNs: ctx.history?.elapsedNs() ?? invokeNs, values: read.values, ...(read.error !== undefined ? { error: read.error } : {}) }),
+    );
   try {
     const res = await fetch(`http://${ctx.nodeAddress(c.finalRead.node)}${c.finalRead.path}`, { signal: AbortSignal.timeout(c.finalRead.timeout) });
-    const body = (await res.json()) as unknown;
+    const text = await res.text();
+    // Raw, as the node answered: lost writes can be recomputed from it and history.jsonl alone.
+    writeFileSync(path.join(ctx.variantDir, 'final-read.json'), text.endsWith('\n') ? text : `${text}\n`);
+    const body = JSON.parse(text) as unknown;
     const list = Array.isArray(body) ? body : (body as { values?: unknown }).values;
     if (!Array.isArray(list)) throw new Error(`the final read from ${c.finalRead.node}${c.finalRead.path} answered HTTP ${res.status} without a list of values`);
     values = list.filter((v): v is SetValue => typeof v === 'number' || typeof v === 'string');
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e);
+    writeEdn({ error });
     ctx.emit({ kind: 'checker-error', checker: 'set', error });
     return { set: { valid: 'unknown', error } };
   }
+  writeEdn({ values });
   const result = checkSet(ctx.history?.ops ?? [], values, { f: c.adds });
   writeFileSync(path.join(ctx.variantDir, 'checker-set.json'), `${JSON.stringify(result, null, 2)}\n`);
   const counts = {

@@ -315,7 +315,8 @@ export async function stopLoad(v: VariantContext): Promise<void> {
   v.emit({ kind: 'load-end', summary });
   if (v.plan.workload.history) {
     writeFileSync(path.join(v.variantDir, 'history.jsonl'), load.history?.toJsonLines() ?? '');
-    writeFileSync(path.join(v.variantDir, 'history.edn'), load.history?.toEdn() ?? '');
+    // A set checker writes history.edn itself, in Jepsen's set-workload form (`:add`s and the final `:read`).
+    if (v.plan.checker?.type !== 'set') writeFileSync(path.join(v.variantDir, 'history.edn'), load.history?.toEdn() ?? '');
   }
 }
 

@@ -46,6 +46,11 @@ export class HistoryRecorder {
     return this.entries;
   }
 
+  /** Nanoseconds since the recorder started, on the clock the ops' `time` uses (a checker's own ops). */
+  elapsedNs(): number {
+    return Number(this.clockNs() - this.startNs);
+  }
+
   /** How many process ids were retired after an indeterminate result. */
   get retiredProcesses(): number {
     return this.retired;

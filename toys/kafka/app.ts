@@ -59,12 +59,17 @@ export const app: ToySetup = (toy) => {
   const brokerOf = (id: number): PeerClient | undefined => brokers[id - 1];
 
   const reg = [toy.registry];
-  const produced = new Counter({ name: 'kafka_app_produce_total', help: 'Produce requests by result (ok, not_leader, not_enough_replicas, leader_not_available, indeterminate).', labelNames: ['result'], registers: reg });
-  for (const r of ['ok', 'not_leader', 'not_enough_replicas', 'leader_not_available', 'indeterminate']) produced.inc({ result: r }, 0);
+  const produced = new Counter({ name: 'kafka_app_produce_total', help: 'Produce requests by partition and result (ok, not_leader, not_enough_replicas, leader_not_available, indeterminate).', labelNames: ['partition', 'result'], registers: reg });
+  for (let p = 0; p < partitions; p++) for (const r of ['ok', 'not_leader', 'not_enough_replicas', 'leader_not_available', 'indeterminate']) produced.inc({ partition: String(p), result: r }, 0);
   const ackedTotal = new Counter({ name: 'kafka_app_acked_total', help: 'Values the brokers acknowledged to this app.', registers: reg });
   const lostGauge = new Gauge({ name: 'kafka_app_acked_writes_lost', help: 'At the last audit: acknowledged values missing from the partition leaders’ logs.', registers: reg });
   lostGauge.set(0);
   const audits = new Counter({ name: 'kafka_app_audits_total', help: 'Audits of acknowledged values, by result (ok, skipped).', labelNames: ['result'], registers: reg });
+  // Failover time as the client sees it: the longest stretch a partition went without an acknowledged produce.
+  const lastAckMs = new Map<number, number>();
+  const longestGap = new Gauge({ name: 'kafka_app_partition_longest_unacked_seconds', help: 'Per partition, the longest time between two acknowledged produces (the client-visible failover time).', labelNames: ['partition'], registers: reg });
+  for (let p = 0; p < partitions; p++) longestGap.set({ partition: String(p) }, 0);
+  const gapSeen = new Map<number, number>();
   const refreshes = new Counter({ name: 'kafka_app_metadata_refreshes_total', help: 'Metadata refreshes (each asks every broker).', registers: reg });
 
   let meta = new Map<number, PartitionMeta>();
@@ -104,28 +109,35 @@ export const app: ToySetup = (toy) => {
     const m = leaderOf(partition);
     const peer = m && brokerOf(m.leader);
     if (!m || !peer) {
-      produced.inc({ result: 'leader_not_available' });
+      produced.inc({ partition: String(partition), result: 'leader_not_available' });
       return { status: 503, body: { error: 'LeaderNotAvailable', partition } };
     }
     try {
       const r = await peer.post('/produce', { partition, value }, { timeoutMs: produceTimeoutMs });
       if (r.status === 200) {
-        produced.inc({ result: 'ok' });
+        produced.inc({ partition: String(partition), result: 'ok' });
         ackedTotal.inc();
-        acked.set(value, performance.now());
+        const now = performance.now();
+        acked.set(value, now);
+        const last = lastAckMs.get(partition);
+        lastAckMs.set(partition, now);
+        if (last !== undefined && now - last > (gapSeen.get(partition) ?? 0)) {
+          gapSeen.set(partition, now - last);
+          longestGap.set({ partition: String(partition) }, (now - last) / 1000);
+        }
         return { body: { value, partition, leader: m.leader, ...(r.body as object) } };
       }
       void refreshMetadata();
       if (r.status === 503) {
         const error = (r.body as { error?: string } | undefined)?.error;
-        produced.inc({ result: error === 'NotEnoughReplicas' ? 'not_enough_replicas' : 'not_leader' });
+        produced.inc({ partition: String(partition), result: error === 'NotEnoughReplicas' ? 'not_enough_replicas' : 'not_leader' });
         return { status: 503, body: { error, partition, leader: m.leader } };
       }
-      produced.inc({ result: 'indeterminate' });
+      produced.inc({ partition: String(partition), result: 'indeterminate' });
       return { status: 504, body: { error: (r.body as { error?: string } | undefined)?.error ?? `broker answered ${r.status}`, partition, leader: m.leader } };
     } catch (e) {
       void refreshMetadata();
-      produced.inc({ result: 'indeterminate' });
+      produced.inc({ partition: String(partition), result: 'indeterminate' });
       return { status: 504, body: { error: e instanceof Error ? e.message : String(e), partition, leader: m.leader } };
     }
   });

@@ -13,10 +13,15 @@
  *
  * Mitigations are parameters of real mechanisms:
  * - epochFencing: refuse commands from a controller epoch older than one already seen, and partition
- *   states with an older leader epoch (KIP-380 / 0.8's StaleControllerEpoch);
+ *   states with an older leader epoch (Kafka 0.8's StaleControllerEpoch check, which the baseline leaves out);
  * - conditionalWrites: every coordinator write names the version it expects; a controller's writes also
  *   check /controller_epoch's version (the KAFKA-6082 fix), so a zombie's write fails and it resigns;
- * - uncleanLeaderElection=false and minInsyncReplicas=2 (Kafka 0.11 defaults / the 0.8.2 settings).
+ * - uncleanLeaderElection=false and minInsyncReplicas=2 (Kafka 0.11 defaults / the 0.8.2 settings);
+ * - eligibleLeaderReplicas (KIP-966): a replica dropped while the ISR is below min.insync.replicas may still be
+ *   elected cleanly, so a partition whose lone leader is cut off moves to the majority side instead of waiting;
+ * - preferredLeaderRebalance (auto.leader.rebalance.enable): leaders go back to their first replica, spread;
+ * - leaderEpochTruncation (KIP-101 / KIP-320): a follower's fetch names the epoch of its last record, and a
+ *   follower whose log diverged from the leader's cuts it where they part, not at its own HW.
  *
  * HTTP: POST /produce {partition, value} · POST /replica/fetch · POST /controller/leader-and-isr ·
  * GET /metadata · GET /log?partition=&upTo=hw|leo · GET /admin/state.
@@ -25,13 +30,15 @@ import { Counter, Gauge } from 'prom-client';
 import { HttpError, runToyIfMain, sleep, type PeerClient, type ToySetup } from '../lib/toy-node.js';
 import type { CoordOp, StoreSnapshot } from './coordinator-store.js';
 import { CoordinatorClient, type WriteResult } from './coordinator-client.js';
-import { assignReplicas, brokerIdOf, electLeader, initialState, peerSlots, type PartitionStateData } from './controller-logic.js';
+import { assignReplicas, brokerIdOf, electLeader, initialState, nextElr, peerSlots, type PartitionStateData } from './controller-logic.js';
 import { Checks, loadExtension, type ExtensionSpec } from '../lib/extension.js';
 import { ControllerFence, formatControllerEvent } from './epoch-fence.js';
 import { PartitionReplica, type LogRecord, type PartitionState } from './replica.js';
 
 export interface PartitionCommand extends PartitionState {
   partition: number;
+  /** Eligible leader replicas (KIP-966), when the ISR is below min.insync.replicas. */
+  elr?: number[];
 }
 
 export interface LeaderAndIsrRequest {
@@ -61,6 +68,10 @@ export const broker: ToySetup = (toy) => {
   const replicaLagMaxMs = p.num('replicaLagMaxMs', 2000);
   const minIsr = p.num('minInsyncReplicas', 1);
   const uncleanAllowed = p.bool('uncleanLeaderElection', true);
+  const elrEnabled = p.bool('eligibleLeaderReplicas', false);
+  const rebalance = p.bool('preferredLeaderRebalance', false);
+  const epochTruncation = p.bool('leaderEpochTruncation', false);
+  const rebalanceCheckMs = p.num('leaderRebalanceCheckMs', 5000);
   const fencing = p.bool('epochFencing', false);
   const conditional = p.bool('conditionalWrites', false);
   const controllerTickMs = p.num('controllerTickMs', 500);
@@ -84,6 +95,8 @@ export const broker: ToySetup = (toy) => {
   // Lag and timeouts are durations: monotonic time, untouched by clock faults.
   const mono = (): number => performance.now();
   const replicas = new Map<number, PartitionReplica>();
+  /** Per partition, the ELR of the last state accepted or written here (KIP-966). */
+  const elrOf = new Map<number, number[]>();
   for (let part = 0; part < partitionCount; part++) replicas.set(part, new PartitionReplica(part, me, assignReplicas(part, brokerIds), { now: mono }));
 
   // ------------------------------------------------------------------ metrics
@@ -95,14 +108,14 @@ export const broker: ToySetup = (toy) => {
   const epochConflicts = new Counter({ name: 'kafka_controller_epoch_conflicts_total', help: 'Commands from a second controller using an epoch another controller already used.', registers: reg });
   const staleLeaderEpoch = new Counter({ name: 'kafka_stale_leader_epoch_ignored_total', help: 'Partition states ignored because their leader epoch was older than the current one (fencing).', registers: reg });
   const commandsSent = new Counter({ name: 'kafka_controller_commands_sent_total', help: 'LeaderAndIsr commands this broker sent as controller, by its epoch and the answer.', labelNames: ['epoch', 'result'], registers: reg });
-  const elections = new Counter({ name: 'kafka_leader_elections_total', help: 'Leader elections written by this broker as controller (clean, unclean, offline).', labelNames: ['kind'], registers: reg });
+  const elections = new Counter({ name: 'kafka_leader_elections_total', help: 'Leader elections written by this broker as controller (clean, eligible: from the KIP-966 ELR, unclean, offline, preferred: back to the first replica).', labelNames: ['kind'], registers: reg });
   const isrChanges = new Counter({ name: 'kafka_isr_changes_total', help: 'ISR changes proposed by this broker as leader, by change and coordinator result.', labelNames: ['change', 'result'], registers: reg });
-  const truncated = new Counter({ name: 'kafka_log_truncated_records_total', help: 'Records cut from this broker’s logs (become_follower: to the HW; offset_out_of_range: to the leader’s end).', labelNames: ['reason'], registers: reg });
+  const truncated = new Counter({ name: 'kafka_log_truncated_records_total', help: 'Records cut from this broker’s logs (become_follower: to the HW; offset_out_of_range: to the leader’s end; diverging: where the leader epochs part).', labelNames: ['reason'], registers: reg });
   const produced = new Counter({ name: 'kafka_produce_total', help: 'Produce requests handled, by result.', labelNames: ['result'], registers: reg });
   const coordWrites = new Counter({ name: 'kafka_coordinator_writes_total', help: 'Coordinator writes by this broker, by who wrote (controller, leader, session) and the result.', labelNames: ['by', 'result'], registers: reg });
   for (const r of ['accepted', 'rejected_stale']) commandsReceived.inc({ result: r }, 0);
-  for (const k of ['clean', 'unclean', 'offline']) elections.inc({ kind: k }, 0);
-  for (const r of ['become_follower', 'offset_out_of_range']) truncated.inc({ reason: r }, 0);
+  for (const k of ['clean', 'eligible', 'unclean', 'offline', 'preferred']) elections.inc({ kind: k }, 0);
+  for (const r of ['become_follower', 'offset_out_of_range', 'diverging']) truncated.inc({ reason: r }, 0);
   const COMMIT_LABEL = { committed: 'committed', 'not-enough-replicas-after-append': 'not_enough_replicas_after_append', timeout: 'ack_timeout', 'not-leader': 'leadership_lost' } as const;
   for (const r of ['not_leader', 'not_enough_replicas', ...Object.values(COMMIT_LABEL)]) produced.inc({ result: r }, 0);
   for (const c of ['shrink', 'expand']) isrChanges.inc({ change: c, result: 'ok' }, 0);
@@ -355,12 +368,16 @@ export const broker: ToySetup = (toy) => {
   }
 
   let ticking = false;
+  let lastRebalanceMs = mono();
   async function controllerTick(): Promise<void> {
     const c = controller;
     if (!c || ticking) return;
     ticking = true;
     try {
       const live = liveIds();
+      // auto.leader.rebalance.enable: preferred leaders are restored every leader.imbalance.check.interval.
+      const rebalanceDue = rebalance && mono() - lastRebalanceMs >= rebalanceCheckMs;
+      if (rebalanceDue) lastRebalanceMs = mono();
       const states: PartitionCommand[] = [];
       for (const r of replicas.values()) {
         const path = statePath(r.partition);
@@ -381,7 +398,7 @@ export const broker: ToySetup = (toy) => {
         }
         let data = node.data as PartitionStateData;
         let version = node.version;
-        const e = electLeader(data, r.replicas, live, { uncleanAllowed, controllerEpoch: c.epoch });
+        const e = electLeader(data, r.replicas, live, { uncleanAllowed, controllerEpoch: c.epoch, eligibleLeaderReplicas: elrEnabled, preferredLeader: rebalanceDue });
         if (e.changed) {
           const w = await controllerWrite(c, conditional ? { op: 'set', path, data: e.next, version } : { op: 'set', path, data: e.next });
           if (controller !== c) return;
@@ -393,7 +410,7 @@ export const broker: ToySetup = (toy) => {
             toy.log(`${e.kind} election for partition ${r.partition}: leader ${data.leader} (epoch ${data.leaderEpoch}), isr [${data.isr.join(',')}]`);
           }
         }
-        states.push({ partition: r.partition, leader: data.leader, leaderEpoch: data.leaderEpoch, isr: data.isr, stateVersion: version });
+        states.push({ partition: r.partition, leader: data.leader, leaderEpoch: data.leaderEpoch, isr: data.isr, stateVersion: version, ...(data.elr ? { elr: data.elr } : {}) });
       }
       if (states.length === 0) return;
       const cmd: LeaderAndIsrRequest = { controllerId: me, controllerEpoch: c.epoch, partitions: states };
@@ -439,6 +456,7 @@ export const broker: ToySetup = (toy) => {
       }
       const leoBefore = r.leo;
       const outcome = r.apply(ps);
+      elrOf.set(ps.partition, ps.elr ?? []);
       const cut = leoBefore - r.leo;
       if (cut > 0) truncated.inc({ reason: 'become_follower' }, cut);
       if (outcome !== 'unchanged' && outcome !== 'isr-updated') {
@@ -470,12 +488,19 @@ export const broker: ToySetup = (toy) => {
         continue;
       }
       try {
-        const res = await peer.post('/replica/fetch', { partition: r.partition, replicaId: me, offset, maxWaitMs: fetchMaxWaitMs }, { timeoutMs: requestTimeoutMs + fetchMaxWaitMs });
+        const lastEpoch = epochTruncation ? r.lastEpoch : undefined;
+        const res = await peer.post('/replica/fetch', { partition: r.partition, replicaId: me, offset, maxWaitMs: fetchMaxWaitMs, ...(lastEpoch !== undefined ? { lastEpoch } : {}) }, { timeoutMs: requestTimeoutMs + fetchMaxWaitMs });
         // The answer is about the leader and offset we asked with; if either moved meanwhile, ask again.
         if (r.role !== 'follower' || r.leaderId !== leader || r.leaderEpoch !== epoch || r.leo !== offset) continue;
         if (res.status === 200) {
           const b = res.body as { records: LogRecord[]; hw: number };
           r.applyFetched(b.records, b.hw);
+        } else if (res.status === 416 && (res.body as { error?: string }).error === 'Diverging') {
+          const cut = r.truncateTo((res.body as { truncateTo: number }).truncateTo);
+          if (cut > 0) {
+            truncated.inc({ reason: 'diverging' }, cut);
+            toy.log(`partition ${r.partition}: our log diverged from leader ${leader}'s (leader epoch check); truncated ${cut} records to offset ${r.leo}`);
+          }
         } else if (res.status === 416) {
           const cut = r.handleOffsetOutOfRange((res.body as { leo: number }).leo);
           if (cut > 0) {
@@ -492,18 +517,19 @@ export const broker: ToySetup = (toy) => {
   }
 
   toy.route('POST', '/replica/fetch', async (req) => {
-    const b = (await req.json()) as { partition?: number; replicaId?: number; offset?: number; maxWaitMs?: number } | undefined;
+    const b = (await req.json()) as { partition?: number; replicaId?: number; offset?: number; maxWaitMs?: number; lastEpoch?: number } | undefined;
     if (typeof b?.partition !== 'number' || typeof b.replicaId !== 'number' || typeof b.offset !== 'number') throw new HttpError(400, 'expected {partition, replicaId, offset}');
     const r = replicas.get(b.partition);
     if (!r) throw new HttpError(404, `no partition ${b.partition}`);
-    let f = r.handleFetch(b.replicaId, b.offset);
+    const lastEpoch = typeof b.lastEpoch === 'number' ? b.lastEpoch : undefined;
+    let f = r.handleFetch(b.replicaId, b.offset, lastEpoch);
     if (f.ok && f.records.length === 0 && (b.maxWaitMs ?? 0) > 0) {
       // Long-poll: the first call already told the leader where the follower is (that may commit records).
       await r.waitForData(b.offset, Math.min(b.maxWaitMs ?? 0, 2000));
-      f = r.handleFetch(b.replicaId, b.offset);
+      f = r.handleFetch(b.replicaId, b.offset, lastEpoch);
     }
     if (f.ok) return { body: f };
-    return { status: f.error === 'OffsetOutOfRange' ? 416 : 503, body: f };
+    return { status: f.error === 'OffsetOutOfRange' || f.error === 'Diverging' ? 416 : 503, body: f };
   });
 
   const isrWrites = new Set<number>();
@@ -514,7 +540,8 @@ export const broker: ToySetup = (toy) => {
     if (lagging.length === 0 && caughtUp.length === 0) return;
     const isr = [...r.isr.filter((id) => !lagging.includes(id)), ...caughtUp];
     const epoch = r.leaderEpoch;
-    const data: PartitionStateData = { leader: me, leaderEpoch: epoch, isr, controllerEpoch: fence.lastAccepted?.controllerEpoch ?? 0 };
+    const elr = elrEnabled ? nextElr(r.isr, isr, elrOf.get(r.partition) ?? [], minIsr) : [];
+    const data: PartitionStateData = { leader: me, leaderEpoch: epoch, isr, controllerEpoch: fence.lastAccepted?.controllerEpoch ?? 0, ...(elr.length > 0 ? { elr } : {}) };
     const path = statePath(r.partition);
     isrWrites.add(r.partition);
     try {
@@ -525,7 +552,8 @@ export const broker: ToySetup = (toy) => {
       // Only a write that landed changes the ISR the leader commits with.
       if (w?.ok && r.role === 'leader' && r.leaderEpoch === epoch) {
         r.setIsr(isr, w.results[0]?.node?.version ?? r.stateVersion + 1);
-        toy.log(`partition ${r.partition}: isr now [${isr.join(',')}]${lagging.length ? ` (dropped lagging ${lagging.join(',')})` : ''}${caughtUp.length ? ` (added ${caughtUp.join(',')})` : ''}`);
+        elrOf.set(r.partition, elr);
+        toy.log(`partition ${r.partition}: isr now [${isr.join(',')}]${elr.length ? `, eligible [${elr.join(',')}]` : ''}${lagging.length ? ` (dropped lagging ${lagging.join(',')})` : ''}${caughtUp.length ? ` (added ${caughtUp.join(',')})` : ''}`);
       }
     } finally {
       isrWrites.delete(r.partition);

@@ -1,8 +1,8 @@
 /**
  * Controller epochs, on both sides of a command.
- * - `ControllerFence` is a broker's gate for LeaderAndIsr commands. With fencing on (KIP-380's rule, and
- *   0.8's StaleControllerEpoch check) a command from an epoch lower than one the broker has already seen is
- *   refused. With fencing off every command is obeyed, and the fence only counts what it let through.
+ * - `ControllerFence` is a broker's gate for LeaderAndIsr commands. With fencing on (Kafka 0.8's
+ *   StaleControllerEpoch check; KIP-380's broker epochs, 2.2, are a different fence, for bounced brokers) a
+ *   command from an epoch lower than one the broker has already seen is refused. With fencing off every command is obeyed, and the fence only counts what it let through.
  * - `checkControllerActivity` is the offline checker over every broker's log of commands: it judges "two
  *   controllers acting at once" and "one controller per epoch" from events, not from sampled gauges,
  *   because a scrape every second can miss an overlap of a few hundred milliseconds.

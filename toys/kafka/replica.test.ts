@@ -265,3 +265,35 @@ describe('the Jepsen 2013 sequence, in memory', () => {
     expect(r.refused).toBe(5);
   });
 });
+
+describe('leader-epoch truncation (KIP-101 / KIP-320)', () => {
+  /** Like fetchOnce, but the follower names the epoch of its last record and cuts where the leader says. */
+  function fetchWithEpoch(rs: Map<number, PartitionReplica>, id: number): void {
+    const f = rs.get(id)!;
+    const r = rs.get(f.leaderId)!.handleFetch(id, f.leo, f.lastEpoch);
+    if (r.ok) f.applyFetched(r.records, r.hw);
+    else if (r.error === 'Diverging') f.truncateTo(r.truncateTo);
+    else if (r.error === 'OffsetOutOfRange') f.handleOffsetOutOfRange(r.leo);
+  }
+
+  it('an old lone leader that comes back as a follower replaces its unacknowledged tail with the new leader’s records', () => {
+    const rs = replicas();
+    for (const r of rs.values()) r.apply(state(2, 0, [2, 3, 1]));
+    const old = rs.get(2)!;
+    for (let v = 0; v < 3; v++) old.append(v, 1);
+    replicate(rs, [3, 1]);
+    // broker-2 alone in its ISR appends two records nobody else gets (refused or unacknowledged at min ISR 2).
+    old.setIsr([2], 1);
+    old.append(100, 1);
+    old.append(101, 1);
+    // broker-3 is elected (epoch 1) and acknowledges three new records with broker-1.
+    for (const id of [3, 1]) rs.get(id)!.apply(state(3, 1, [3, 1], 2));
+    for (let v = 10; v < 13; v++) rs.get(3)!.append(v, 2);
+    replicate(rs, [1]);
+    old.apply(state(3, 1, [3, 1], 3));
+    // Kafka 0.8's rule (truncate to the HW, fetch from the LEO) would keep 100 and 101 where 10 and 11 are.
+    for (let i = 0; i < 4; i++) fetchWithEpoch(rs, 2);
+    expect(old.log.map((r) => r.value)).toEqual(rs.get(3)!.log.map((r) => r.value));
+    expect(old.log.map((r) => r.value)).toEqual([0, 1, 2, 10, 11, 12]);
+  });
+});

@@ -47,6 +47,7 @@ export type FetchResult =
   | { ok: true; records: LogRecord[]; hw: number; leo: number }
   | { ok: false; error: 'NotLeader' }
   | { ok: false; error: 'OffsetOutOfRange'; leo: number }
+  | { ok: false; error: 'Diverging'; truncateTo: number }
   | { ok: false; error: 'UnknownReplica' };
 
 export type ApplyOutcome = 'became-leader' | 'became-follower' | 'went-offline' | 'isr-updated' | 'unchanged';
@@ -228,11 +229,22 @@ export class PartitionReplica {
 
   // ------------------------------------------------------------------ leader: replication
 
-  handleFetch(replicaId: number, fetchOffset: number): FetchResult {
+  /**
+   * `lastFetchedEpoch` (KIP-101 / KIP-320, optional): the leader epoch of the follower's last record. When the
+   * leader's record before `fetchOffset` has another epoch, the logs diverged there: the answer is where the
+   * follower must cut (the end of that epoch in the leader's log), instead of silently continuing after a
+   * record the leader never had.
+   */
+  handleFetch(replicaId: number, fetchOffset: number, lastFetchedEpoch?: number): FetchResult {
     if (this.role !== 'leader') return { ok: false, error: 'NotLeader' };
     const st = this.#followers.get(replicaId);
     if (!st) return { ok: false, error: 'UnknownReplica' };
     if (fetchOffset > this.leo) return { ok: false, error: 'OffsetOutOfRange', leo: this.leo };
+    if (lastFetchedEpoch !== undefined && fetchOffset > 0 && this.log[fetchOffset - 1]!.leaderEpoch !== lastFetchedEpoch) {
+      let epochEnd = this.log.findIndex((r) => r.leaderEpoch > lastFetchedEpoch);
+      if (epochEnd < 0) epochEnd = this.leo;
+      return { ok: false, error: 'Diverging', truncateTo: Math.min(epochEnd, fetchOffset - 1) };
+    }
     const now = this.#now();
     if (fetchOffset >= this.leo) st.lastCaughtUpMs = now;
     else if (fetchOffset >= st.lastFetchLeaderLeo) st.lastCaughtUpMs = Math.max(st.lastCaughtUpMs, st.lastFetchMs);
@@ -343,6 +355,11 @@ export class PartitionReplica {
     const dropped = this.leo - leaderLeo;
     this.truncateTo(leaderLeo);
     return dropped;
+  }
+
+  /** The leader epoch of the last record (what a KIP-101 follower sends with its fetch). */
+  get lastEpoch(): number | undefined {
+    return this.log[this.log.length - 1]?.leaderEpoch;
   }
 
   truncateTo(offset: number): number {

@@ -5,8 +5,11 @@
  *   `POST /celebrity/:n/tweet` is the same for the n-th celebrity (`n % celebrities`), and `POST /ordinary/:n/tweet` for
  *   the n-th ordinary user (`celebrities + n % ordinary users`), so a workload can address each kind of account
  *   (user ids 0..celebrities-1 are the celebrities: `/tweet/{key}` over all ids sometimes picks one).
+ * - Tweets are written to the tweet store, a node of its own behind a Toxiproxy link (store.ts), with a finite
+ *   worker pool: every store call costs time, and more under load.
  * - `GET /timeline/:user` reads the user's cached timeline from its cache shard and merges in, at read time, the
- *   tweets of followees that were not fanned out (hybrid fanout).
+ *   tweets of followees that were not fanned out (hybrid fanout): one call to the tweet store, whose cost grows
+ *   with the number of accounts merged. A failed merge is a failed read (the timeline would miss tweets).
  * - `GET /trends` (non-essential) asks every cache shard for its trend counts, a costly scan.
  *
  * Params (defaults are the 2010-era design: fanout-on-write for everyone, no timeouts, no breaker, no shedding):
@@ -15,19 +18,18 @@
  * `timelineLength` (50, tweets kept per author: at least the cache's timeline length); `readLimit` (20);
  * `cacheTimeoutMs` (0 = wait as long as the cache takes); `readMergeFallback` (false): on a failed cache read,
  * rebuild the timeline from the tweet store; `breaker` (false) with `breakerWindow`, `breakerMinCalls`,
- * `breakerFailureRatio`, `breakerCooldownMs`, `breakerProbes`; `storeReadMs` (1, simulated tweet-store read time
- * of a read-time merge); `shedding` (false) with `shedLagMs` and `shedCacheLatencyMs`; `queueTimeoutMs` (1000).
+ * `breakerFailureRatio`, `breakerCooldownMs`, `breakerProbes`; `storeTimeoutMs` (1000, any call to the tweet
+ * store); `shedding` (false) with `shedLagMs` and `shedCacheLatencyMs`; `queueTimeoutMs` (1000).
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { HttpError, TimeoutError, ToyConfigError, runToyIfMain, sleep, type Reply, type ToySetup } from '../lib/toy-node.js';
 import { BREAKER_STATE_VALUE, CircuitBreaker } from './breaker.js';
 import { Checks, loadExtension, type ExtensionSpec } from '../lib/extension.js';
 import { deliveryPath, shardOf, type FanoutPolicy } from './fanout.js';
-import { hybridTimeline, mergeSources, readMergeTimeline } from './read-merge.js';
 import { Ewma, shouldShed, type SheddingPolicy } from './shedding.js';
-import { TweetStore, type DeliveryPath } from './tweet-store.js';
-import type { TweetRef } from './timeline.js';
-import { READ_BUCKETS, graphFromParams, intParam, parseTweets, processMetrics } from './wire.js';
+import type { DeliveryPath } from './tweet-store.js';
+import { mergeNewestFirst, type TweetRef } from './timeline.js';
+import { READ_BUCKETS, graphFromParams, intParam, parseTweet, parseTweets, processMetrics } from './wire.js';
 
 /**
  * The API's workshop extension point (exercise 5): `fanoutOnWrite(followerCount: number, fanoutLagMs: number):
@@ -59,7 +61,7 @@ export const api: ToySetup = (toy) => {
     cooldownMs: p.num('breakerCooldownMs', 2000),
     probes: p.num('breakerProbes', 3),
   };
-  const storeReadMs = p.num('storeReadMs', 1);
+  const storeTimeoutMs = p.num('storeTimeoutMs', 1000);
   const shedding: SheddingPolicy = {
     enabled: p.bool('shedding', false),
     lagMs: p.num('shedLagMs', 2000),
@@ -72,7 +74,9 @@ export const api: ToySetup = (toy) => {
   const queue = toy.peer('queue');
   const shards = toy.peerGroup('cache');
   if (shards.length === 0) throw new ToyConfigError(`${toy.config.name} needs peers.cache (the timeline cache shards)`);
-  const store = new TweetStore(timelineLength);
+  const tweetStore = toy.peer('store');
+  /** Authors whose tweets this API chose to merge at read time: a read must ask the store for them. */
+  const mergedAuthors = new Set<number>();
 
   const tweets = new Counter({
     name: 'twitter_tweets_total',
@@ -121,6 +125,20 @@ export const api: ToySetup = (toy) => {
     registers: [toy.registry],
   });
   shed.inc({ work: 'trends' }, 0);
+  const storeCalls = new Counter({
+    name: 'twitter_api_store_calls_total',
+    help: 'Calls from the API to the tweet store, by op (write, merge, recent) and outcome (ok, timeout, error).',
+    labelNames: ['op', 'outcome'],
+    registers: [toy.registry],
+  });
+  for (const op of ['write', 'merge', 'recent']) for (const outcome of ['ok', 'timeout', 'error']) storeCalls.inc({ op, outcome }, 0);
+  const storeCallDuration = new Histogram({
+    name: 'twitter_api_store_call_duration_seconds',
+    help: 'Tweet-store calls as the API waits for them (link + queue + work), by op: the cost a read-time merge adds to a read.',
+    labelNames: ['op'],
+    buckets: READ_BUCKETS,
+    registers: [toy.registry],
+  });
   const enqueueFailures = new Counter({
     name: 'twitter_enqueue_failures_total',
     help: 'Tweets stored but whose fanout could not be enqueued (the client got a 503).',
@@ -156,7 +174,10 @@ export const api: ToySetup = (toy) => {
     const followers = graph.followerCount(author);
     const byPolicy: DeliveryPath = deliveryPath(followers, policy, fanoutLagMs);
     const path: DeliveryPath = extension ? (extension.call('fanoutOnWrite', [followers, fanoutLagMs], byPolicy === 'fanout') ? 'fanout' : 'read-merge') : byPolicy;
-    const tweet = store.add(author, toy.clock.now(), path);
+    const stored = await callStore('write', () => tweetStore.post('/tweets', { author, at: toy.clock.now(), path }, { timeoutMs: storeTimeoutMs }));
+    if (!stored.ok) throw new HttpError(503, `tweet not stored: ${stored.detail}`);
+    const tweet = parseTweet(stored.body);
+    if (path === 'read-merge') mergedAuthors.add(author);
     tweets.inc({ path });
     if (path === 'read-merge') {
       readMergedDeliveries.inc(followers);
@@ -185,6 +206,23 @@ export const api: ToySetup = (toy) => {
     const { celebrities } = graph.spec;
     return postTweet(celebrities + (n % (graph.users - celebrities)));
   });
+
+  /** One call to the tweet store, counted and timed; never throws. */
+  async function callStore(op: 'write' | 'merge' | 'recent', call: () => Promise<{ status: number; body: unknown }>): Promise<{ ok: true; body: unknown } | { ok: false; failure: 'timeout' | 'error'; detail: string }> {
+    const end = storeCallDuration.startTimer({ op });
+    try {
+      const reply = await call();
+      if (reply.status !== 200 && reply.status !== 201) throw new Error(`tweet store answered ${reply.status}`);
+      storeCalls.inc({ op, outcome: 'ok' });
+      return { ok: true, body: reply.body };
+    } catch (e) {
+      const failure = e instanceof TimeoutError ? 'timeout' : 'error';
+      storeCalls.inc({ op, outcome: failure });
+      return { ok: false, failure, detail: e instanceof Error ? e.message : String(e) };
+    } finally {
+      end();
+    }
+  }
 
   /** The cache part of a read; undefined when the cache failed or the breaker kept us away. */
   async function readCache(user: number): Promise<{ timeline?: TweetRef[]; failure?: 'timeout' | 'error' | 'rejected'; detail?: string }> {
@@ -218,17 +256,27 @@ export const api: ToySetup = (toy) => {
     const end = readDuration.startTimer();
     const cached = await readCache(user);
     if (cached.timeline) {
-      const merging = mergeSources(user, graph, store) > 0;
-      if (merging) await sleep(storeReadMs);
-      const timeline = merging ? hybridTimeline(cached.timeline, user, graph, store, readLimit) : cached.timeline;
-      end({ source: merging ? 'hybrid' : 'cache' });
-      return { body: { user, source: merging ? 'hybrid' : 'cache', timeline } };
+      let merging = false;
+      for (const f of graph.followees(user)) if (mergedAuthors.has(f)) merging = true;
+      if (!merging) {
+        end({ source: 'cache' });
+        return { body: { user, source: 'cache', timeline: cached.timeline } };
+      }
+      const merged = await callStore('merge', () => tweetStore.get(`/merged/${user}?limit=${readLimit}`, { timeoutMs: storeTimeoutMs }));
+      if (merged.ok) {
+        const timeline = mergeNewestFirst([cached.timeline, parseTweets(merged.body)], readLimit);
+        end({ source: 'hybrid' });
+        return { body: { user, source: 'hybrid', timeline } };
+      }
+      end({ source: 'error' });
+      return { status: merged.failure === 'timeout' ? 504 : 502, body: { error: `read-time merge failed: ${merged.detail}` } };
     }
     if (readMergeFallback) {
-      await sleep(storeReadMs);
-      const timeline = readMergeTimeline(user, graph, store, readLimit);
-      end({ source: 'read-merge' });
-      return { body: { user, source: 'read-merge', timeline }, headers: { 'x-fallback': '1' } };
+      const rebuilt = await callStore('recent', () => tweetStore.get(`/recent/${user}?limit=${readLimit}`, { timeoutMs: storeTimeoutMs }));
+      if (rebuilt.ok) {
+        end({ source: 'read-merge' });
+        return { body: { user, source: 'read-merge', timeline: parseTweets(rebuilt.body) }, headers: { 'x-fallback': '1' } };
+      }
     }
     end({ source: 'error' });
     const status = cached.failure === 'timeout' ? 504 : cached.failure === 'rejected' ? 503 : 502;

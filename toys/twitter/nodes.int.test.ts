@@ -8,6 +8,7 @@ import { api } from './api.js';
 import { cache } from './cache.js';
 import { buildFollowerGraph } from './graph.js';
 import { queue } from './queue.js';
+import { store } from './store.js';
 import { worker } from './worker.js';
 
 const SEED = 11;
@@ -31,13 +32,14 @@ async function start(name: string, setup: ToySetup, params: Params, peers: Recor
 
 const address = (t: RunningToy): string => t.url.replace('http://', '');
 
-async function startCluster(opts: { api?: Params; worker?: Params; cache?: Params } = {}) {
+async function startCluster(opts: { api?: Params; worker?: Params; cache?: Params; store?: Params } = {}) {
   const shards = [await start('cache-0', cache, { ...opts.cache }), await start('cache-1', cache, { ...opts.cache })];
   const q = await start('queue-0', queue, {});
+  const tweets = await start('store-0', store, { ...GRAPH, ...opts.store });
   const peers = { cache: shards.map(address), queue: [address(q)] };
   const workers = [await start('worker-0', worker, { ...GRAPH, ...opts.worker }, peers), await start('worker-1', worker, { ...GRAPH, ...opts.worker }, peers)];
-  const front = await start('api-0', api, { ...GRAPH, ...opts.api }, peers);
-  return { shards, queue: q, workers, api: front };
+  const front = await start('api-0', api, { ...GRAPH, ...opts.api }, { ...peers, store: [address(tweets)] });
+  return { shards, queue: q, workers, api: front, store: tweets };
 }
 
 async function metric(t: RunningToy, name: string): Promise<number> {
@@ -117,6 +119,32 @@ describe('twitter nodes', () => {
     expect(await metric(c.api, 'twitter_read_merge_deliveries_total')).toBe(12 * 200);
     const fanned = (await metric(c.shards[0]!, 'twitter_cache_inserts_total{result="new"')) + (await metric(c.shards[1]!, 'twitter_cache_inserts_total{result="new"'));
     expect(fanned).toBe(posted.filter(([, a]) => a >= 2).reduce((n, [, a]) => n + graph.followerCount(a), 0));
+  });
+
+  it('read-time merges cost the tweet store: merging too many accounts saturates it, and reads slow down and fail', async () => {
+    // Same store (2 workers, 5 ms per account merged, 300 ms queue bound) and the same burst of 40 reads at once.
+    const burst = async (hybridThreshold: number) => {
+      const c = await startCluster({ api: { hybridThreshold }, store: { workers: 2, mergeBaseMs: 2, mergePerAuthorMs: 5, maxWaitMs: 300 } });
+      await postTweets(c.api, 300); // every ordinary user tweets at least once
+      await waitDrained(c.queue);
+      const users = Array.from({ length: 40 }, (_, i) => 2 + ((i * 7) % 298));
+      const reads = await Promise.all(users.map((u) => readTimeline(c.api, u)));
+      const lines = (await (await fetch(`${c.store.url}/metrics`)).text()).split('\n').filter((l) => l.includes('op="merge"'));
+      const value = (prefix: string): number => Number(lines.find((l) => l.startsWith(prefix))?.split(' ').pop());
+      const mergeMs = (1000 * value('twitter_store_request_duration_seconds_sum')) / value('twitter_store_request_duration_seconds_count');
+      return {
+        mergeMs,
+        failed: reads.filter((r) => r.status !== 200).length,
+        refused: await metric(c.store, 'twitter_store_requests_total{op="merge",outcome="refused"'),
+      };
+    };
+    const celebritiesOnly = await burst(100); // 2 celebrities merged: a read merges at most 2 accounts
+    const everyone = await burst(1); // every account with a follower merged: a read merges all its followees
+    expect(celebritiesOnly.failed).toBe(0);
+    expect(everyone.refused).toBeGreaterThan(0);
+    expect(everyone.failed).toBe(everyone.refused);
+    // The merges the store did take (queue + work) took longer each: cost per account, and a longer queue.
+    expect(everyone.mergeMs).toBeGreaterThan(2 * celebritiesOnly.mergeMs);
   });
 
   it('breaker + read-merge fallback: with the cache gone, reads are rebuilt from the tweet store and trends are shed', async () => {
