@@ -42,7 +42,7 @@ export async function keepParts(plan: ScenarioPlan, run: { runId: string; runDir
     keptAt: new Date().toISOString(),
     prometheus: prometheus.url,
     toxiproxy: toxiproxy.url,
-    nodes: plan.nodes.map((n) => ({ name: n.name, address: addresses.addrOf(n.name, n.ports[0]!) })),
+    nodes: plan.nodes.filter((n) => !n.spare).map((n) => ({ name: n.name, address: addresses.addrOf(n.name, n.ports[0]!) })),
     proxies: hostProxies(plan, cluster.kind, addresses.proxyAddr),
   });
   const { version: _version, processes: _processes, dockerHost: _dockerHost, ...info } = record;

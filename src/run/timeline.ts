@@ -15,10 +15,11 @@ export interface ScheduledAction {
  * faults on one link never overlap. Steps without `for` are never healed on schedule (the run's
  * final heal covers them).
  */
-export function scheduleActions(steps: StepPlan[], opts: { control: boolean }): ScheduledAction[] {
+export function scheduleActions(steps: StepPlan[], opts: { control: boolean; variant?: string }): ScheduledAction[] {
   const out: ScheduledAction[] = [];
   for (const s of steps) {
     if (opts.control && !s.inControl) continue;
+    if (s.variants && opts.variant !== undefined && !s.variants.includes(opts.variant)) continue;
     out.push({ atMs: s.atMs, kind: 'apply', step: s });
     if (s.forMs !== undefined) out.push({ atMs: s.atMs + s.forMs, kind: 'heal', step: s });
   }
