@@ -14,6 +14,8 @@ import { scaledTargets, scalePlan } from './scale-step.js';
 import { scheduleActions } from './timeline.js';
 import { buildAddresses, peersFor } from './topology.js';
 import { startPartWatch, type WatchClock } from './part-watch.js';
+import { variantTimeline } from '../report/html/model.js';
+import { fixture } from '../report/html/testing.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'chaoslab-scale-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -126,5 +128,15 @@ describe('the part watch and scaled instances', () => {
     clock.tick();
     expect(watch.failure?.message).toMatch(/geo-3 exited/);
     watch.stop();
+  });
+});
+
+describe('the report', () => {
+  it('shows a scale step on the load row of the variant\'s timeline', () => {
+    const { result, journal } = fixture();
+    const v = result.variants[0]!;
+    const at = journal[0]!.at;
+    const scale = { kind: 'scale', t: 9000, at, variant: v.name, step: 'pre-scale', action: 'apply', group: 'geo-index', from: 2, to: 4, scheduledMs: 4000, actualMs: 4002, started: ['geo-index-3', 'geo-index-4'], stopped: [], readyMs: 900 };
+    expect(variantTimeline(v, [...journal, scale]).loadChanges).toContainEqual({ step: 'pre-scale', action: 'geo-index → 4', rate: null, atSec: 4.002 });
   });
 });
