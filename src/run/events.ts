@@ -55,6 +55,8 @@ export type JournalEvent =
   /** `final`: healed in the variant's teardown (no scheduled time). */
   | InVariant<'fault-healed', { step: string; scheduledMs?: number; actualMs?: number; skewMs?: number; final?: true; description: string; faultType: string; targets: string[] }>
   | InVariant<'fault-error', { step: string; action: 'apply' | 'heal'; error: ErrorFields; description?: string; skewMs?: number }>
+  /** A `scale` step (scale-step.ts): the group's size went `from` → `to`; `started`/`stopped` name the instances. */
+  | InVariant<'scale', { step: string; action: 'apply' | 'heal'; group: string; from: number; to: number; scheduledMs: number; actualMs: number; started: string[]; stopped: string[]; readyMs: number; error?: ErrorFields }>
   | InVariant<'load-end', { summary: LoadSummary }>
   | InVariant<'checker', { checker: 'set' } & Record<'lost' | 'unexpected' | 'recovered' | 'acked' | 'attempted' | 'read', number> & { valid: boolean }>
   | InVariant<'checker', LinearizabilitySummary & { checker: 'linearizable' }>

@@ -45,7 +45,7 @@ export async function keepParts(plan: ScenarioPlan, run: { runId: string; runDir
     prometheus: prometheus.url,
     toxiproxy: toxiproxy.url,
     grafana: writeGrafanaProvisioning(path.join(run.runDir, 'grafana'), prometheus.url, path.join(run.opts.projectRoot, 'dashboards')),
-    nodes: plan.nodes.map((n) => ({ name: n.name, address: addresses.addrOf(n.name, n.ports[0]!) })),
+    nodes: plan.nodes.filter((n) => !n.spare).map((n) => ({ name: n.name, address: addresses.addrOf(n.name, n.ports[0]!) })),
     proxies: hostProxies(plan, cluster.kind, addresses.proxyAddr),
   });
   const { version: _version, processes: _processes, dockerHost: _dockerHost, ...info } = record;

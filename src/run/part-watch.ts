@@ -82,6 +82,10 @@ export interface PartWatch {
   expectExit(nodes: readonly string[]): () => void;
   /** Stops watching (before the lab itself stops what it watches); returns the first failure, if any. */
   stop(): LabError | undefined;
+  /** Watches a node started during the variant (a `scale` step). */
+  add(node: WatchedNode): void;
+  /** Stops watching a node the lab is about to stop for good (a `scale` step): its exit is not a death. */
+  remove(name: string): void;
 }
 
 /** The nodes whose exit a fault step schedules. */
@@ -109,7 +113,7 @@ export function startPartWatch(opts: PartWatchOptions): PartWatch {
   const expected = new Map<string, number>();
   // The exit already reported per node: each incarnation's death is reported once.
   const reported = new Map<string, ExitStatus>();
-  const nodes = [...opts.nodes];
+  let nodes = [...opts.nodes];
   let failure: LabError | undefined;
   let stopped = false;
 
@@ -165,6 +169,13 @@ export function startPartWatch(opts: PartWatchOptions): PartWatch {
         released = true;
         for (const n of names) expected.set(n, (expected.get(n) ?? 1) - 1);
       };
+    },
+    add(node) {
+      nodes.push(node);
+      reported.delete(node.name);
+    },
+    remove(name) {
+      nodes = nodes.filter((n) => n.name !== name);
     },
     stop() {
       if (!stopped) {

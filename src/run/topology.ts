@@ -10,7 +10,7 @@ import { freePort } from '../common/ports.js';
 import type { ScrapeTarget } from '../observe/prometheus-server.js';
 import type { RuntimeKind } from '../runtime/cluster-runtime.js';
 import { CLIENT } from '../scenario/load.js';
-import type { ScenarioPlan } from '../scenario/plan.js';
+import type { NodeInstance, ScenarioPlan } from '../scenario/plan.js';
 
 export interface Ports {
   /** `<instance>/<port name>` → host port. */
@@ -67,17 +67,27 @@ export function buildAddresses(
   const targets: ScrapeTarget[] = [
     { address: labAddress, labels: { job: 'lab' } },
     { address: toxiproxy.innerAddress, metricsPath: toxiproxy.metricsPath, labels: { job: 'toxiproxy' } },
-    ...plan.nodes.map((n) => ({ address: innerAddrOf(n.name, n.metricsPort), metricsPath: n.metricsPath, labels: { job: 'node', node: n.name, group: n.group } })),
+    // Spare instances are added while a `scale` step runs them (nodeTarget).
+    ...plan.nodes.filter((n) => !n.spare).map((n) => nodeTarget(n, innerAddrOf)),
   ];
   return { addrOf, innerAddrOf, proxyAddr: map((p) => `127.0.0.1:${p}`), innerProxyAddr: map((p) => cluster.proxyAddress(p)), proxyListen: map((p) => cluster.proxyListenAddress(p)), targets };
 }
 
-/** Peers a node may call: through the proxy of a declared link, else directly. Keyed by group, ordered by index. */
+/** A node's scrape target. */
+export function nodeTarget(n: NodeInstance, innerAddrOf: (instance: string, port: string) => string): ScrapeTarget {
+  return { address: innerAddrOf(n.name, n.metricsPort), metricsPath: n.metricsPath, labels: { job: 'node', node: n.name, group: n.group } };
+}
+
+/**
+ * Peers a node may call: through the proxy of a declared link, else directly. Keyed by group, ordered by index.
+ * Spare instances (started by a `scale` step) are nobody's configured peer: a toy learns of them through its own
+ * membership, as it would in production.
+ */
 export function peersFor(plan: Pick<ScenarioPlan, 'nodes' | 'links'>, nodeName: string, addrOf: (instance: string, port: string) => string, proxyAddr: Map<string, string>): Record<string, string[]> {
   const me = plan.nodes.find((n) => n.name === nodeName)!;
   const peers: Record<string, string[]> = {};
   for (const other of plan.nodes) {
-    if (other.name === nodeName) continue;
+    if (other.name === nodeName || other.spare) continue;
     const link = plan.links.find((l) => l.from === nodeName && l.to === other.name);
     const linkedGroup = plan.links.some((l) => l.fromGroup === me.group && l.toGroup === other.group);
     const addr = link ? proxyAddr.get(link.name)! : linkedGroup ? undefined : addrOf(other.name, other.ports[0]!);
@@ -104,8 +114,9 @@ export function loadTargets(
 ): { urls: string[]; links: Record<string, string> } {
   const target = plan.workload.target;
   const links: Record<string, string> = {};
+  // Spare instances of the target group get no load: the load generator's targets are fixed for the run.
   const urls = plan.nodes
-    .filter((n) => n.group === target.node)
+    .filter((n) => n.group === target.node && !n.spare)
     .map((n) => {
       const viaProxy = plan.links.find((l) => l.from === CLIENT && l.to === n.name);
       const url = `http://${viaProxy ? addresses.proxyAddr.get(viaProxy.name)! : addresses.addrOf(n.name, target.port ?? n.ports[0]!)}`;

@@ -9,7 +9,8 @@ import { createRng } from '../common/rng.js';
 import { freePort } from '../common/ports.js';
 import { sleep } from '../common/time.js';
 import type { Phase } from '../observe/lab-metrics.js';
-import type { VariantPlan } from '../scenario/plan.js';
+import type { NodeInstance, VariantPlan } from '../scenario/plan.js';
+import type { StartedNode } from '../runtime/runtime.js';
 import { LoadGenerator, type RequestResult } from '../workload/load-generator.js';
 import { resetCheckerMetrics, runCheckers } from './checkers.js';
 import type { RunContext, VariantContext, VariantEvent } from './context.js';
@@ -17,6 +18,7 @@ import type { RunEvent } from './events.js';
 import { hostLoad } from './environment.js';
 import { errorFields } from './errors.js';
 import { performFaultStep } from './fault-step.js';
+import { performScaleStep, resetScaledTargets } from './scale-step.js';
 import { expectedOf, judgeAll } from './judge.js';
 import type { Keeper } from './keep.js';
 import { SlidingStats } from './live-stats.js';
@@ -100,57 +102,66 @@ export async function createProxies(v: VariantContext): Promise<void> {
   }
 }
 
-/** Starts every node with its config (ports, peers, params, seed) and waits until each is healthy. */
+/** Starts every node with its config (ports, peers, params, seed) and waits until each is healthy; spares wait for a `scale` step. */
 export async function startNodes(v: VariantContext): Promise<void> {
-  const { plan, opts, variant, parts } = v;
-  const { addrOf, innerAddrOf, innerProxyAddr, proxyAddr } = parts.addresses;
-  const runtime = parts.cluster.nodes();
-  const toysDir = path.join(opts.projectRoot, 'dist', 'toys');
-  // Nodes a clock fault can skew start with libfaketime, in every variant and the control run (the same binaries).
-  const skewable = fakeClockNodes(plan.steps.flatMap((s) => (s.fault ? [s.fault] : [])));
-  const library = skewable.size > 0 ? findLibfaketime() : undefined;
-  const clockDir = path.join(v.variantDir, 'clock');
-  if (library) mkdirSync(clockDir, { recursive: true, mode: 0o755 });
+  const { plan, parts } = v;
+  const { addrOf, proxyAddr } = parts.addresses;
+  const nodes = plan.nodes.filter((n) => !n.spare);
   let healthy = 0;
-  const progress = () => v.events.emit({ kind: 'progress', progress: { label: 'starting nodes', done: healthy, total: plan.nodes.length } });
+  const progress = () => v.events.emit({ kind: 'progress', progress: { label: 'starting nodes', done: healthy, total: nodes.length } });
   progress();
   await Promise.all(
-    plan.nodes.map(async (n) => {
-      const config = {
-        name: n.name,
-        group: n.group,
-        index: n.index,
-        host: parts.cluster.nodeListenHost,
-        ports: Object.fromEntries(n.ports.map((p) => [p, Number(addrOf(n.name, p).split(':')[1])])),
-        peers: peersFor(plan, n.name, innerAddrOf, innerProxyAddr),
-        params: variant.params[n.group] ?? {},
-        seed: v.rng.fork(`node:${n.name}`).seed,
-        runId: path.basename(v.runDir),
-      };
-      const fakeClock = library && skewable.has(n.name) ? { library, controlFile: path.join(clockDir, `${n.name}.faketime`) } : undefined;
-      if (fakeClock) writeClockOffset(fakeClock.controlFile, 0);
-      const starting = performance.now();
-      const node = await runtime.start({
-        ...(fakeClock ? { fakeClock } : {}),
-        name: n.name,
-        group: n.group,
-        // `node` means the Node.js running the lab, whatever PATH says.
-        command: n.command.map((c, i) => (i === 0 && c === 'node' ? process.execPath : c.replaceAll('{toys}', toysDir))),
-        cwd: opts.projectRoot,
-        env: { CHAOSLAB_NODE: JSON.stringify(config), ...parts.tracing.nodeEnv(variant.name, linksOf(plan, n.name, innerProxyAddr)) },
-        logFile: path.join(v.variantDir, 'logs', `${n.name}.log`),
-        healthUrl: `http://${addrOf(n.name, n.healthPort)}${n.healthPath}`,
-        healthTimeoutMs: n.healthTimeoutMs,
-      });
-      v.nodes.set(n.name, node);
-      v.emit({ kind: 'node-started', node: n.name, pid: node.pid });
-      await node.waitHealthy();
-      v.emit({ kind: 'node-healthy', node: n.name, readyMs: Math.round(performance.now() - starting) });
+    nodes.map(async (n) => {
+      await startNode(v, n);
       healthy++;
       progress();
     }),
   );
-  v.emit({ kind: 'cluster-up', nodes: plan.nodes.map((n) => ({ name: n.name, pid: v.nodes.get(n.name)?.pid, address: addrOf(n.name, n.ports[0]!) })), proxies: Object.fromEntries(proxyAddr) });
+  v.emit({ kind: 'cluster-up', nodes: nodes.map((n) => ({ name: n.name, pid: v.nodes.get(n.name)?.pid, address: addrOf(n.name, n.ports[0]!) })), proxies: Object.fromEntries(proxyAddr) });
+}
+
+/** Starts one node instance with its config and waits until it is healthy (at the start, or by a `scale` step). */
+export async function startNode(v: VariantContext, n: NodeInstance): Promise<StartedNode> {
+  const { plan, opts, variant, parts } = v;
+  const { addrOf, innerAddrOf, innerProxyAddr } = parts.addresses;
+  const runtime = parts.cluster.nodes();
+  const toysDir = path.join(opts.projectRoot, 'dist', 'toys');
+  // Nodes a clock fault can skew start with libfaketime, in every variant and the control run (the same binaries).
+  const skewable = fakeClockNodes(plan.steps.flatMap((s) => (s.fault ? [s.fault] : [])));
+  const library = skewable.has(n.name) ? findLibfaketime() : undefined;
+  const clockDir = path.join(v.variantDir, 'clock');
+  if (library) mkdirSync(clockDir, { recursive: true, mode: 0o755 });
+  const config = {
+    name: n.name,
+    group: n.group,
+    index: n.index,
+    host: parts.cluster.nodeListenHost,
+    ports: Object.fromEntries(n.ports.map((p) => [p, Number(addrOf(n.name, p).split(':')[1])])),
+    peers: peersFor(plan, n.name, innerAddrOf, innerProxyAddr),
+    params: variant.params[n.group] ?? {},
+    seed: v.rng.fork(`node:${n.name}`).seed,
+    runId: path.basename(v.runDir),
+  };
+  const fakeClock = library ? { library, controlFile: path.join(clockDir, `${n.name}.faketime`) } : undefined;
+  if (fakeClock) writeClockOffset(fakeClock.controlFile, 0);
+  const starting = performance.now();
+  const node = await runtime.start({
+    ...(fakeClock ? { fakeClock } : {}),
+    name: n.name,
+    group: n.group,
+    // `node` means the Node.js running the lab, whatever PATH says.
+    command: n.command.map((c, i) => (i === 0 && c === 'node' ? process.execPath : c.replaceAll('{toys}', toysDir))),
+    cwd: opts.projectRoot,
+    env: { CHAOSLAB_NODE: JSON.stringify(config), ...parts.tracing.nodeEnv(variant.name, linksOf(plan, n.name, innerProxyAddr)) },
+    logFile: path.join(v.variantDir, 'logs', `${n.name}.log`),
+    healthUrl: `http://${addrOf(n.name, n.healthPort)}${n.healthPath}`,
+    healthTimeoutMs: n.healthTimeoutMs,
+  });
+  v.nodes.set(n.name, node);
+  v.emit({ kind: 'node-started', node: n.name, pid: node.pid });
+  await node.waitHealthy();
+  v.emit({ kind: 'node-healthy', node: n.name, readyMs: Math.round(performance.now() - starting) });
+  return node;
 }
 
 /**
@@ -166,7 +177,7 @@ export async function awaitPrometheus(v: VariantContext): Promise<void> {
   v.events.emit({ kind: 'progress', progress: null });
   v.events.emit({
     kind: 'cluster-ready',
-    info: { variant: v.variant.name, prometheus: prom.url, toxiproxy: parts.toxiproxy.url, nodes: plan.nodes.map((n) => ({ name: n.name, address: addrOf(n.name, n.ports[0]!) })), proxies: hostProxies(plan, parts.cluster.kind, proxyAddr) },
+    info: { variant: v.variant.name, prometheus: prom.url, toxiproxy: parts.toxiproxy.url, nodes: plan.nodes.filter((n) => !n.spare).map((n) => ({ name: n.name, address: addrOf(n.name, n.ports[0]!) })), proxies: hostProxies(plan, parts.cluster.kind, proxyAddr) },
   });
   v.targetsReady = prom.waitForTargets(targets.map((t) => t.address), 20_000).then(
     () => undefined,
@@ -266,6 +277,7 @@ export async function runTimeline(v: VariantContext): Promise<void> {
   try {
     await runSchedule(actions, realClock(v.t0Perf), stepAbort.signal, async (a: ScheduledAction, actualMs: number) => {
       if (a.step.load) performLoadStep(v, a, actualMs);
+      else if (a.step.scale) await performScaleStep(v, a, actualMs);
       else await performFaultStep(v, a, actualMs);
     });
     await endTimer;
@@ -371,6 +383,7 @@ export async function stopNodes(v: VariantContext, keeper: Keeper | undefined): 
   }
   const stopping = performance.now();
   await Promise.allSettled([...v.nodes.values()].map((n) => n.stop()));
+  await resetScaledTargets(v);
   v.emit({ kind: 'cluster-down', stopMs: Math.round(performance.now() - stopping) });
 }
 

@@ -131,6 +131,25 @@ export const KNOWN_METRICS: { lab: readonly string[]; toys: Readonly<Record<stri
       "twitter_worker_inserts_total",
       "twitter_worker_write_duration_seconds",
       "twitter_worker_writes_total"
+    ],
+    "uber": [
+      "uber_app_attempts_total",
+      "uber_app_retries_total",
+      "uber_app_retry_budget_exhausted_total",
+      "uber_busy_seconds_total",
+      "uber_dispatch_match_age_seconds",
+      "uber_dispatch_matches_total",
+      "uber_index_drivers",
+      "uber_index_shards_known",
+      "uber_index_update_lag_seconds",
+      "uber_index_updates_total",
+      "uber_location_updates_total",
+      "uber_pool_requests_total",
+      "uber_pool_workers",
+      "uber_queue_delay_seconds",
+      "uber_queue_depth",
+      "uber_queue_wait_seconds",
+      "uber_shed_total"
     ]
   }
 };

@@ -75,13 +75,14 @@ function refError(source: SourceDoc, p: PathSeg[], message: string, hint: string
   return new LabError(code, message, { location: source.locate(p), hint });
 }
 
-export function instanceNames(cluster: ClusterFileT): NodeInstance[] {
+/** The cluster's instances, then per group the spare instances up to `scaledTo` (what `scale` steps may start). */
+export function instanceNames(cluster: ClusterFileT, scaledTo: Record<string, number> = {}): NodeInstance[] {
   const out: NodeInstance[] = [];
   for (const [group, n] of Object.entries(cluster.nodes)) {
-    for (let i = 1; i <= n.replicas; i++) {
+    for (let i = 1; i <= Math.max(n.replicas, scaledTo[group] ?? 0); i++) {
       const first = n.ports[0]!;
       out.push({
-        name: n.replicas === 1 ? group : `${group}-${i}`,
+        name: n.replicas === 1 && i === 1 ? group : `${group}-${i}`,
         group,
         index: i,
         command: n.command,
@@ -91,6 +92,7 @@ export function instanceNames(cluster: ClusterFileT): NodeInstance[] {
         healthTimeoutMs: n.health.timeout,
         metricsPath: n.metrics.path,
         metricsPort: n.metrics.port ?? first,
+        ...(i > n.replicas ? { spare: true as const } : {}),
       });
     }
   }
@@ -164,7 +166,14 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
     throw e;
   }
   const problems: LabError[] = [];
-  const nodes = instanceNames(cluster);
+  // A `scale` step may start instances beyond the replicas: they are planned (ports, names) but start only then.
+  const scaledTo: Record<string, number> = {};
+  for (const s of sc.timeline) if (s.scale && has(cluster.nodes, s.scale.group)) scaledTo[s.scale.group] = Math.max(scaledTo[s.scale.group] ?? 0, s.scale.to);
+  const nodes = instanceNames(cluster, scaledTo);
+  if (nodes.length > LIMITS.nodeInstances) {
+    const i = sc.timeline.findIndex((s) => s.scale);
+    problems.push(refError(source, ['timeline', Math.max(0, i), 'scale', 'to'], `with the scale steps the cluster has ${nodes.length} node instances; at most ${LIMITS.nodeInstances} are started`, 'scale to fewer instances', Errors.InvalidField));
+  }
   const links = expandLinks(cluster, nodes);
   const groups = Object.keys(cluster.nodes);
   const variantNames = Object.keys(sc.variants);
@@ -235,15 +244,19 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
   const steps: StepPlan[] = [];
   const names = new Set<string>();
   sc.timeline.forEach((s, i) => {
-    const name = s.name ?? `${s.fault ? s.fault.type : 'load'}-${i + 1}`;
+    const name = s.name ?? `${s.fault ? s.fault.type : s.scale ? 'scale' : 'load'}-${i + 1}`;
     if (names.has(name)) problems.push(refError(source, ['timeline', i, 'name'], `two steps are named "${name}"`, 'give each step its own name', Errors.InvalidField));
     names.add(name);
     if (s.at + (s.for ?? 0) > sc.duration) {
       problems.push(refError(source, ['timeline', i, s.for ? 'for' : 'at'], `step "${name}" ends at ${formatDuration(s.at + (s.for ?? 0))}, after the run's duration ${formatDuration(sc.duration)}`, 'move the step earlier, shorten it, or lengthen `duration`', Errors.InvalidField));
     }
     const step: StepPlan = { name, index: i, atMs: s.at, forMs: s.for, inControl: s.control ? s.control === 'keep' : !s.fault, ...(s.variants ? { variants: s.variants } : {}) };
-    for (const v of s.variants ?? []) {
-      if (!variantNames.includes(v)) problems.push(refError(source, ['timeline', i, 'variants'], `"${v}" is not a variant of this scenario`, `variants: ${variantNames.join(', ')}`));
+    (s.variants ?? []).forEach((v, j) => {
+      if (!variantNames.includes(v)) problems.push(refError(source, ['timeline', i, 'variants', j], `"${v}" is not a variant of this scenario`, `variants: ${variantNames.join(', ')}`));
+    });
+    if (s.scale) {
+      if (!has(cluster.nodes, s.scale.group)) problems.push(refError(source, ['timeline', i, 'scale', 'group'], `"${s.scale.group}" is not a node of cluster ${cluster.name}`, `use one of: ${groups.join(', ')}`));
+      else step.scale = { group: s.scale.group, to: s.scale.to };
     }
     if (s.load) {
       step.load = { rampMs: s.load.ramp, ...(s.load.rate !== undefined ? { rate: s.load.rate } : {}), ...(s.load.multiply !== undefined ? { multiply: s.load.multiply } : {}), ...(s.load.weights ? { weights: s.load.weights } : {}) };

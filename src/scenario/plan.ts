@@ -19,6 +19,8 @@ export interface NodeInstance {
   healthTimeoutMs: number;
   metricsPath: string;
   metricsPort: string;
+  /** Beyond the cluster's replicas: not started with the cluster, only by a `scale` step (so not a seed peer or target). */
+  spare?: true;
 }
 
 export interface LinkPlan {
@@ -41,6 +43,12 @@ export interface LoadChangeSpec {
   weights?: Record<string, number>;
 }
 
+/** A group's size from a `scale` step on. */
+export interface ScaleSpec {
+  group: string;
+  to: number;
+}
+
 export interface StepPlan {
   name: string;
   index: number;
@@ -49,6 +57,9 @@ export interface StepPlan {
   forMs: number | undefined;
   fault?: FaultSpec;
   load?: LoadChangeSpec;
+  scale?: ScaleSpec;
+  /** Only in these variants; undefined: all. */
+  variants?: string[];
   /** Kept in a control run? */
   inControl: boolean;
   /** Only in these variants (undefined: in every variant). */

@@ -111,25 +111,35 @@ export const LoadChange = z
     error: 'a load step needs rate, multiply or weights',
   });
 
+/**
+ * `scale`: run more (or fewer) instances of a node group for a while: pre-scaling for a predictable spike. The
+ * extra instances are `<group>-<n>` beyond the cluster's replicas; the lab starts them (Prometheus scrapes them at
+ * once), and the toy's own membership tells their peers. With `for`, the group goes back to its size before the
+ * step when it ends (the extra instances are stopped gracefully); without it, until a later step or the run's end.
+ */
+export const ScaleChange = z.strictObject({
+  group: Name.describe('The node group to scale.'),
+  to: z.number().int().min(1).max(LIMITS.replicas).describe(`How many instances the group runs from the step on (1–${LIMITS.replicas}). Instances above the cluster's replicas are started, those above \`to\` stopped.`),
+});
+
+/** A step's kinds: exactly one is set. */
+const STEP_KINDS = ['fault', 'load', 'scale'] as const;
+
 export const TimelineStep = z
   .strictObject({
-    name: Name.optional().describe('The step\'s name; windows refer to it (`during: <name>`). Default: <fault type or load>-<position>.'),
+    name: Name.optional().describe('The step\'s name; windows refer to it (`during: <name>`). Default: <fault type, load or scale>-<position>.'),
     at: Duration.describe('When the step starts, from the start of the load. ' + DURATION_NOTE),
-    for: PositiveDuration.optional().describe('How long a fault lasts before it is healed; without it, to the end of the run. ' + DURATION_NOTE),
+    for: PositiveDuration.optional().describe('How long a fault lasts before it is healed (a scale step: before the group goes back to its size); without it, to the end of the run. ' + DURATION_NOTE),
     fault: Fault.optional().describe('The fault to inject (a link fault through Toxiproxy, or a node fault).'),
     load: LoadChange.optional().describe('A change of the load (rate, multiple of the base rate, or weights).'),
+    scale: ScaleChange.optional().describe('Start or stop instances of a node group (pre-scaling for a predictable spike).'),
+    variants: z.array(Name).min(1).max(LIMITS.variants).optional().describe('Only run this step in these variants (all by default): e.g. pre-scaling that only the mitigated variant does, or a counterfactual variant that leaves out one step of a recovery (an operator\'s action) to show that it was necessary.'),
     control: z
       .enum(['keep', 'drop'])
       .optional()
-      .describe('Whether a control run (`--control`) keeps this step. By default fault steps are dropped and load steps kept; a load surge that is the incident\'s trigger says `drop`.'),
-    variants: z
-      .array(Name)
-      .min(1)
-      .max(32)
-      .optional()
-      .describe('Only run this step in these variants (all by default): a counterfactual variant leaves out one step of a recovery (e.g. an operator\'s action) to show that it was necessary.'),
+      .describe('Whether a control run (`--control`) keeps this step. By default fault steps are dropped, load and scale steps kept (a scale step is an operator\'s action, not a fault); a load surge that is the incident\'s trigger says `drop`.'),
   })
-  .refine((s) => (s.fault === undefined) !== (s.load === undefined), { error: 'a step has exactly one of `fault` or `load`' });
+  .refine((s) => STEP_KINDS.filter((k) => s[k] !== undefined).length === 1, { error: `a step has exactly one of ${STEP_KINDS.map((k) => `\`${k}\``).join(', ')}` });
 
 // ---------------------------------------------------------------- workload
 
@@ -329,6 +339,7 @@ export type ClusterNodeT = z.output<typeof ClusterNode>;
 export type ScenarioFileT = z.output<typeof ScenarioFile>;
 export type FaultT = z.output<typeof Fault>;
 export type TimelineStepT = z.output<typeof TimelineStep>;
+export type ScaleChangeT = z.output<typeof ScaleChange>;
 export type AssertionT = z.output<typeof Assertion>;
 export type WindowT = z.output<typeof Window>;
 export type WorkloadT = z.output<typeof Workload>;

@@ -101,12 +101,13 @@ export function variantTimeline(v: VariantResult, journal: readonly JournalRecor
     };
   });
 
+  // Scale steps share the load row: both change what meets the load (the label says `<group> → <n>`).
   const loadChanges: LoadChange[] = own
-    .filter((r) => r.kind === 'load-change')
+    .filter((r) => r.kind === 'load-change' || r.kind === 'scale')
     .map((r) => ({
       step: String(r['step'] ?? ''),
-      action: String(r['action'] ?? ''),
-      rate: num(r['rate']),
+      action: r.kind === 'scale' ? `${String(r['group'] ?? '')} → ${String(r['to'] ?? '')}` : String(r['action'] ?? ''),
+      rate: r.kind === 'scale' ? null : num(r['rate']),
       atSec: (num(r['actualMs']) ?? num(r['scheduledMs']) ?? 0) / 1000,
     }));
 
