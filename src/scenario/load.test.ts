@@ -60,7 +60,7 @@ describe('steps limited to some variants (counterfactuals)', () => {
   it('a variant the scenario does not have is an input error naming the field', () => {
     const e = failure(() => loadScenario(write('step-variants-bad', slowInMitigated.replace('variants: [mitigated]', 'variants: [mitigatd]'))));
     expect(e.code).toBe('CHAOSLAB_UNKNOWN_REFERENCE');
-    expect(e.location?.field).toBe('timeline[0].variants');
+    expect(e.location?.field).toBe('timeline[0].variants[0]');
   });
 });
 

@@ -58,8 +58,6 @@ export interface StepPlan {
   fault?: FaultSpec;
   load?: LoadChangeSpec;
   scale?: ScaleSpec;
-  /** Only in these variants; undefined: all. */
-  variants?: string[];
   /** Kept in a control run? */
   inControl: boolean;
   /** Only in these variants (undefined: in every variant). */
