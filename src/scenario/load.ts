@@ -235,13 +235,13 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
   const steps: StepPlan[] = [];
   const names = new Set<string>();
   sc.timeline.forEach((s, i) => {
-    const name = s.name ?? `${s.fault ? s.fault.type : 'load'}-${i + 1}`;
+    const name = s.name ?? `${s.fault ? s.fault.type : s.action ? 'action' : 'load'}-${i + 1}`;
     if (names.has(name)) problems.push(refError(source, ['timeline', i, 'name'], `two steps are named "${name}"`, 'give each step its own name', Errors.InvalidField));
     names.add(name);
     if (s.at + (s.for ?? 0) > sc.duration) {
       problems.push(refError(source, ['timeline', i, s.for ? 'for' : 'at'], `step "${name}" ends at ${formatDuration(s.at + (s.for ?? 0))}, after the run's duration ${formatDuration(sc.duration)}`, 'move the step earlier, shorten it, or lengthen `duration`', Errors.InvalidField));
     }
-    const step: StepPlan = { name, index: i, atMs: s.at, forMs: s.for, inControl: s.control ? s.control === 'keep' : !s.fault };
+    const step: StepPlan = { name, index: i, atMs: s.at, forMs: s.for, inControl: s.control ? s.control === 'keep' : !s.fault && !s.action };
     if (s.load) {
       step.load = { rampMs: s.load.ramp, ...(s.load.rate !== undefined ? { rate: s.load.rate } : {}), ...(s.load.multiply !== undefined ? { multiply: s.load.multiply } : {}), ...(s.load.weights ? { weights: s.load.weights } : {}) };
       const rate = s.load.rate ?? (s.load.multiply !== undefined ? s.load.multiply * sc.workload.rate : undefined);
@@ -263,13 +263,24 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
       }
       if (!unsafe) step.fault = resolveFault(s.fault, faultResolver(nodes, links, s.for, (p, msg, hint, code) => problems.push(refError(source, ['timeline', i, ...p], msg, hint, code))));
     }
+    if (s.action) {
+      const a = s.action;
+      const instances = nodes.filter((n) => n.group === a.node || n.name === a.node);
+      const port = a.port ?? instances[0]?.ports[0];
+      if (!instances.length) problems.push(refError(source, ['timeline', i, 'action', 'node'], `"${a.node}" is not a node of cluster ${cluster.name}`, `use a node group or an instance: ${groups.join(', ')}`));
+      else if (!port || !instances[0]!.ports.includes(port)) problems.push(refError(source, ['timeline', i, 'action', 'port'], `node "${a.node}" has no port "${port}"`, `its ports: ${instances[0]!.ports.join(', ')}`));
+      else {
+        const body = a.body === undefined ? undefined : typeof a.body === 'string' ? { text: a.body, contentType: 'text/plain' } : { text: JSON.stringify(a.body), contentType: 'application/json' };
+        step.action = { node: a.node, instances: instances.map((n) => n.name), port, method: a.method, path: a.path, ...(body ? { body } : {}), timeoutMs: a.timeout };
+      }
+    }
     steps.push(step);
   });
   checkOverlaps(steps, sc.duration, links, (i, msg) => problems.push(refError(source, ['timeline', i], msg, 'faults on one link or node may not overlap in time: move one step, or merge them into one fault', Errors.OverlappingFaults)));
 
   // Assertions.
   const stepByName = new Map(steps.map((s) => [s.name, s]));
-  const firstFault = steps.filter((s) => s.fault).reduce((m, s) => Math.min(m, s.atMs), sc.duration);
+  const firstFault = steps.filter((s) => s.fault || s.action).reduce((m, s) => Math.min(m, s.atMs), sc.duration);
   const assertions: AssertionPlan[] = [];
   const metrics = knownMetrics(cluster);
   sc.assertions.forEach((a, i) => {

@@ -41,6 +41,20 @@ export interface LoadChangeSpec {
   weights?: Record<string, number>;
 }
 
+/** A resolved operator action: the instances to call and the request. */
+export interface ActionSpec {
+  /** As written (a group or an instance), for descriptions. */
+  node: string;
+  /** The instances called, each directly on `port`. */
+  instances: string[];
+  port: string;
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  /** The body as sent, and its content type. */
+  body?: { text: string; contentType: string };
+  timeoutMs: number;
+}
+
 export interface StepPlan {
   name: string;
   index: number;
@@ -49,6 +63,7 @@ export interface StepPlan {
   forMs: number | undefined;
   fault?: FaultSpec;
   load?: LoadChangeSpec;
+  action?: ActionSpec;
   /** Kept in a control run? */
   inControl: boolean;
 }

@@ -111,6 +111,22 @@ export const LoadChange = z
     error: 'a load step needs rate, multiply or weights',
   });
 
+/**
+ * An operator action: one HTTP call to a node's admin API, at `at` (e.g. a maintenance process run against
+ * production by mistake). It is journaled like a fault, and a control run drops it by default: it is the trigger.
+ */
+export const OperatorAction = z.strictObject({
+  node: Name.describe('The node group (each of its instances is called) or one instance (`lb-state-2`) whose API is called, directly (not through a proxy).'),
+  port: PortName.optional().describe('Which of the node\'s ports (the first by default).'),
+  method: z.enum(['GET', 'POST', 'PUT', 'DELETE']).default('POST').describe('HTTP method (POST by default).'),
+  path: z.string().startsWith('/').max(LIMITS.lineChars).regex(NO_CONTROLS_LINE, { error: 'expected a path without control characters' }).describe('The path to call, like /admin/delete.'),
+  body: z
+    .union([z.string().max(LIMITS.textChars), z.record(z.string(), z.unknown()), z.array(z.unknown())])
+    .optional()
+    .describe('The request body: a map or a list is sent as JSON, a string as it is.'),
+  timeout: PositiveDuration.default(5000).describe('How long the call may take; a call that fails or answers other than 2xx is a failed action (journaled). ' + DURATION_NOTE),
+});
+
 export const TimelineStep = z
   .strictObject({
     name: Name.optional().describe('The step\'s name; windows refer to it (`during: <name>`). Default: <fault type or load>-<position>.'),
@@ -118,12 +134,14 @@ export const TimelineStep = z
     for: PositiveDuration.optional().describe('How long a fault lasts before it is healed; without it, to the end of the run. ' + DURATION_NOTE),
     fault: Fault.optional().describe('The fault to inject (a link fault through Toxiproxy, or a node fault).'),
     load: LoadChange.optional().describe('A change of the load (rate, multiple of the base rate, or weights).'),
+    action: OperatorAction.optional().describe('An operator action: an HTTP call to a node\'s admin API (e.g. `{node: lb-state, path: /admin/delete, body: {lbs: [lb-tv-east]}}`). Instantaneous: no `for`.'),
     control: z
       .enum(['keep', 'drop'])
       .optional()
-      .describe('Whether a control run (`--control`) keeps this step. By default fault steps are dropped and load steps kept; a load surge that is the incident\'s trigger says `drop`.'),
+      .describe('Whether a control run (`--control`) keeps this step. By default fault and action steps are dropped and load steps kept; a load surge that is the incident\'s trigger says `drop`.'),
   })
-  .refine((s) => (s.fault === undefined) !== (s.load === undefined), { error: 'a step has exactly one of `fault` or `load`' });
+  .refine((s) => [s.fault, s.load, s.action].filter((x) => x !== undefined).length === 1, { error: 'a step has exactly one of `fault`, `load` or `action`' })
+  .refine((s) => s.action === undefined || s.for === undefined, { error: 'an action is one call: it has no `for` (to undo it, add a second action step)', path: ['for'] });
 
 // ---------------------------------------------------------------- workload
 
@@ -298,7 +316,7 @@ export const ScenarioFile = z.strictObject({
   duration: PositiveDuration.describe('Length of the load; every step must end within it. ' + DURATION_NOTE),
   warmup: Duration.default(3000).describe('Time after the load starts that the steady-state window skips. ' + DURATION_NOTE),
   workload: Workload.describe('The load the lab sends for the whole run.'),
-  timeline: z.array(TimelineStep).max(LIMITS.timelineSteps).default([]).describe('Faults and load changes, by time from the start of the load; each fault is healed after its `for`.'),
+  timeline: z.array(TimelineStep).max(LIMITS.timelineSteps).default([]).describe('Faults, load changes and operator actions, by time from the start of the load; each fault is healed after its `for`.'),
   checker: Checker.optional().describe('A judge of the recorded history (Jepsen style), besides the assertions.'),
   assertions: z.array(Assertion).min(1).max(LIMITS.assertions).describe('PromQL questions asked of Prometheus over a window, with the answer each variant expects.'),
   mayDie: NodeSelector.optional().describe(
@@ -311,6 +329,7 @@ export type ClusterNodeT = z.output<typeof ClusterNode>;
 export type ScenarioFileT = z.output<typeof ScenarioFile>;
 export type FaultT = z.output<typeof Fault>;
 export type TimelineStepT = z.output<typeof TimelineStep>;
+export type OperatorActionT = z.output<typeof OperatorAction>;
 export type AssertionT = z.output<typeof Assertion>;
 export type WindowT = z.output<typeof Window>;
 export type WorkloadT = z.output<typeof Workload>;
