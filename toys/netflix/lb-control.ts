@@ -4,7 +4,8 @@
  * entry from lb-state and pushes the backend set it read, with the new unit count. It trusts what it reads: an entry
  * that is gone reads as no backends (the flaw the deleted state exposed on 24 Dec 2012: load balancers the control
  * plane changed were misconfigured). It only scales up.
- * Params: `lbs` (the load balancers it manages: node groups), `pollMs`, `unitRps`, `headroom`, `timeoutMs`.
+ * Params: `lbs` (the load balancers it manages: node groups), `pollMs`, `headroom`, `timeoutMs`. Each load balancer
+ * says how much one of its units serves (`unitRps` in its stats).
  */
 import { Counter } from 'prom-client';
 import { runToyIfMain, type PeerClient, type ToySetup } from '../lib/toy-node.js';
@@ -12,12 +13,12 @@ import { desiredUnits, type LbConfig } from './logic.js';
 
 interface LbStats extends LbConfig {
   rps: number;
+  unitRps: number;
 }
 
 export const lbControl: ToySetup = (toy) => {
   const lbs = toy.params.str('lbs', '').split(',').map((s) => s.trim()).filter(Boolean);
   const pollMs = toy.params.num('pollMs', 1000);
-  const unitRps = toy.params.num('unitRps', 40);
   const headroom = toy.params.num('headroom', 1.25);
   const timeoutMs = toy.params.num('timeoutMs', 500);
   const store = toy.peer('lb-state');
@@ -44,7 +45,7 @@ export const lbControl: ToySetup = (toy) => {
     const stats = await plane.get('/lb/stats', { timeoutMs });
     if (stats.status !== 200) return;
     const s = stats.body as LbStats;
-    const units = desiredUnits(s.rps, unitRps, headroom);
+    const units = desiredUnits(s.rps, s.unitRps, headroom);
     if (units <= s.units) return;
     const read = await store.get(`/state/${encodeURIComponent(lb)}`, { timeoutMs });
     if (read.status !== 200 && read.status !== 404) return; // the store did not answer: try again next poll

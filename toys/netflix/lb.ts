@@ -71,7 +71,7 @@ export const lb: ToySetup = (toy) => {
     }
   });
 
-  toy.route('GET', '/lb/stats', () => ({ body: { ...config, rps: arrivals.rps(now()) } }));
+  toy.route('GET', '/lb/stats', () => ({ body: { ...config, unitRps, rps: arrivals.rps(now()) } }));
 
   toy.route('POST', '/lb/config', async (req) => {
     const body = (await req.json()) as Partial<LbConfig> | undefined;

@@ -6,8 +6,8 @@ const cfg = (backends: string[], version = 1, units = 1): LbConfig => ({ backend
 describe('desiredUnits', () => {
   it('gives a unit per unitRps of traffic with headroom, at least one', () => {
     expect(desiredUnits(0, 40, 1.25)).toBe(1);
-    expect(desiredUnits(24, 40, 1.25)).toBe(1); // the scenario's base TV traffic: 30 of 40
-    expect(desiredUnits(33, 40, 1.25)).toBe(2); // a ramp past 32 req/s makes lb-control reconfigure
+    expect(desiredUnits(24, 40, 1.25)).toBe(1); // 30 of a unit's 40
+    expect(desiredUnits(33, 40, 1.25)).toBe(2); // past 80% of the units: lb-control reconfigures
     expect(desiredUnits(60, 40, 1.25)).toBe(2);
     expect(desiredUnits(65, 40, 1.25)).toBe(3);
     expect(desiredUnits(32, 40, 1.25)).toBe(1); // exactly full is not over
