@@ -16,7 +16,7 @@ import type { FaultSpec } from '../scenario/plan.js';
 import type { TraceSummary } from '../trace/lab-tracing.js';
 import type { LoadSummary } from '../workload/load-generator.js';
 import type { ClusterUp, LiveStats, Progress } from './reporter.js';
-import type { AssertionResult, LoadAverages, RunEnvironment, RunResult, VariantResult } from './result.js';
+import type { ActionRecord, AssertionResult, LoadAverages, RunEnvironment, RunResult, VariantResult } from './result.js';
 import type { JournalRecord } from './journal.js';
 
 export interface ErrorFields {
@@ -57,6 +57,9 @@ export type JournalEvent =
   | InVariant<'fault-error', { step: string; action: 'apply' | 'heal'; error: ErrorFields; description?: string; skewMs?: number }>
   /** A `scale` step (scale-step.ts): the group's size went `from` → `to`; `started`/`stopped` name the instances. */
   | InVariant<'scale', { step: string; action: 'apply' | 'heal'; group: string; from: number; to: number; scheduledMs: number; actualMs: number; started: string[]; stopped: string[]; readyMs: number; error?: ErrorFields }>
+  // An operator action (action-step.ts): written before the call, and with what each instance answered.
+  | InVariant<'action-start', { step: string; description: string; targets: string[]; scheduledMs: number }>
+  | InVariant<'action-end', { step: string; description: string; scheduledMs: number; actualMs: number; skewMs: number; durationMs: number; ok: boolean; calls: ActionRecord['calls']; error?: string }>
   | InVariant<'load-end', { summary: LoadSummary }>
   | InVariant<'checker', { checker: 'set' } & Record<'lost' | 'unexpected' | 'recovered' | 'acked' | 'attempted' | 'read', number> & { valid: boolean }>
   | InVariant<'checker', LinearizabilitySummary & { checker: 'linearizable' }>

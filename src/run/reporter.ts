@@ -84,6 +84,7 @@ export function reporterSubscriber(reporter: Reporter): RunSubscriber {
     'fault-error': (e) => {
       if (e.action === 'apply') reporter.onFault?.({ variant: e.variant, step: e.step, action: 'apply', description: e.description ?? e.step, skewMs: e.skewMs ?? 0, error: e.error.message });
     },
+    'action-end': (e) => reporter.onMessage?.(`[${e.variant}] action ${e.step}: ${e.description} → ${e.calls.map((c) => `${c.node} ${c.status ?? 'no answer'}`).join(', ')}${e.error ? ` — failed: ${e.error}` : ''}`),
     // A report writer that failed is worth a line on the terminal (the journal has it too).
     'subscriber-error': (e) => reporter.onMessage?.(`${e.subscriber} failed on ${e.event}${e.timedOut ? ' (timed out)' : ''}: ${e.error}`),
     'variant-result': (e) => reporter.onVariantEnd?.(e.result),

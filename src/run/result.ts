@@ -33,6 +33,18 @@ export interface FaultRecord {
   error?: string;
 }
 
+/** An operator action step (timeline `action:`): when it was called and what each instance answered. */
+export interface ActionRecord {
+  step: string;
+  description: string;
+  scheduledMs: number;
+  actualMs: number;
+  /** When every answer was in. */
+  doneMs: number;
+  calls: { node: string; status: number | null; error?: string }[];
+  error?: string;
+}
+
 /** Versions of what the run used (a verdict can depend on them). null: the part did not say. */
 export interface RunEnvironment {
   chaoslab: string | null;
@@ -60,6 +72,8 @@ export interface VariantResult {
   t0: number;
   assertions: AssertionResult[];
   faults: FaultRecord[];
+  /** Operator actions (timeline `action:` steps), in the order they ran. */
+  actions?: ActionRecord[];
   load: Record<string, unknown> | null;
   checkers?: Record<string, unknown>;
   error?: { code: string; message: string; hint?: string };

@@ -17,6 +17,7 @@ import type { RunContext, VariantContext, VariantEvent } from './context.js';
 import type { RunEvent } from './events.js';
 import { hostLoad } from './environment.js';
 import { errorFields } from './errors.js';
+import { performActionStep } from './action-step.js';
 import { performFaultStep } from './fault-step.js';
 import { performScaleStep, resetScaledTargets } from './scale-step.js';
 import { expectedOf, judgeAll } from './judge.js';
@@ -278,6 +279,7 @@ export async function runTimeline(v: VariantContext): Promise<void> {
     await runSchedule(actions, realClock(v.t0Perf), stepAbort.signal, async (a: ScheduledAction, actualMs: number) => {
       if (a.step.load) performLoadStep(v, a, actualMs);
       else if (a.step.scale) await performScaleStep(v, a, actualMs);
+      else if (a.step.action) await performActionStep(v, a, actualMs);
       else await performFaultStep(v, a, actualMs);
     });
     await endTimer;

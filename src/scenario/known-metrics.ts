@@ -84,6 +84,23 @@ export const KNOWN_METRICS: { lab: readonly string[]; toys: Readonly<Record<stri
       "toy_request_duration_seconds",
       "toy_requests_total"
     ],
+    "netflix": [
+      "netflix_api_busy",
+      "netflix_api_queued",
+      "netflix_edge_failed_over",
+      "netflix_edge_requests_total",
+      "netflix_lb_backends",
+      "netflix_lb_config_applied_total",
+      "netflix_lb_config_rejected_total",
+      "netflix_lb_config_version",
+      "netflix_lb_control_pushes_total",
+      "netflix_lb_control_reconfigurations_total",
+      "netflix_lb_requests_total",
+      "netflix_lb_state_deleted_total",
+      "netflix_lb_state_entries",
+      "netflix_lb_state_reads_total",
+      "netflix_lb_units"
+    ],
     "spanner": [
       "spanner_client_ops_total",
       "spanner_clock_evictions_total",

@@ -64,6 +64,27 @@ describe('steps limited to some variants (counterfactuals)', () => {
   });
 });
 
+describe('operator actions (timeline `action:`)', () => {
+  const withAction = (action: string, extra = '') => validBase.replace('assertions:', `  - name: poke\n    at: 5s\n${extra}    action: ${action}\nassertions:`);
+  it('resolve to the instances they call, with the body as JSON, POST by default', () => {
+    const plan = loadScenario(write('action', withAction('{ node: backend, path: /admin/delete, body: { lbs: [lb-tv-east] } }')));
+    expect(plan.steps[1]).toMatchObject({ name: 'poke', atMs: 5000, forMs: undefined, inControl: false });
+    expect(plan.steps[1]!.action).toEqual({ node: 'backend', instances: ['backend'], port: 'http', method: 'POST', path: '/admin/delete', body: { text: '{"lbs":["lb-tv-east"]}', contentType: 'application/json' }, timeoutMs: 5000 });
+  });
+  it('a control run drops them by default; `control: keep` keeps one', () => {
+    expect(loadScenario(write('action-keep', withAction('{ node: frontend, method: GET, path: /admin/x }', '    control: keep\n'))).steps[1]!.inControl).toBe(true);
+  });
+  it('end the steady-state window, like the first fault', () => {
+    const text = withAction('{ node: backend, path: /admin/x }').replace('    condition: "< 0.5"', '    condition: "< 0.5"\n  - name: steady\n    query: up\n    window: steady\n    condition: "> 0"');
+    expect(loadScenario(write('action-steady', text)).assertions[1]!.window).toEqual({ startMs: 3000, endMs: 5000, label: 'steady state' });
+  });
+  it('a port the node does not have is an input error naming the field', () => {
+    const e = failure(() => loadScenario(write('action-port', withAction('{ node: backend, port: admin, path: /x }'))));
+    expect(e.code).toBe('CHAOSLAB_UNKNOWN_REFERENCE');
+    expect(e.location?.field).toBe('timeline[1].action.port');
+  });
+});
+
 describe('mayDie (nodes that may exit on their own)', () => {
   it('names instances or groups; the plan lists the instances', () => {
     expect(loadScenario(write('maydie', `${validBase}\nmayDie: [backend]\n`)).mayDie).toEqual(['backend']);

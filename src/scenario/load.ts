@@ -244,13 +244,13 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
   const steps: StepPlan[] = [];
   const names = new Set<string>();
   sc.timeline.forEach((s, i) => {
-    const name = s.name ?? `${s.fault ? s.fault.type : s.scale ? 'scale' : 'load'}-${i + 1}`;
+    const name = s.name ?? `${s.fault ? s.fault.type : s.scale ? 'scale' : s.action ? 'action' : 'load'}-${i + 1}`;
     if (names.has(name)) problems.push(refError(source, ['timeline', i, 'name'], `two steps are named "${name}"`, 'give each step its own name', Errors.InvalidField));
     names.add(name);
     if (s.at + (s.for ?? 0) > sc.duration) {
       problems.push(refError(source, ['timeline', i, s.for ? 'for' : 'at'], `step "${name}" ends at ${formatDuration(s.at + (s.for ?? 0))}, after the run's duration ${formatDuration(sc.duration)}`, 'move the step earlier, shorten it, or lengthen `duration`', Errors.InvalidField));
     }
-    const step: StepPlan = { name, index: i, atMs: s.at, forMs: s.for, inControl: s.control ? s.control === 'keep' : !s.fault, ...(s.variants ? { variants: s.variants } : {}) };
+    const step: StepPlan = { name, index: i, atMs: s.at, forMs: s.for, inControl: s.control ? s.control === 'keep' : !s.fault && !s.action, ...(s.variants ? { variants: s.variants } : {}) };
     (s.variants ?? []).forEach((v, j) => {
       if (!variantNames.includes(v)) problems.push(refError(source, ['timeline', i, 'variants', j], `"${v}" is not a variant of this scenario`, `variants: ${variantNames.join(', ')}`));
     });
@@ -279,13 +279,24 @@ export function loadScenario(file: string, opts: LoadOptions = {}): ScenarioPlan
       }
       if (!unsafe) step.fault = resolveFault(s.fault, faultResolver(nodes, links, s.for, (p, msg, hint, code) => problems.push(refError(source, ['timeline', i, ...p], msg, hint, code))));
     }
+    if (s.action) {
+      const a = s.action;
+      const instances = nodes.filter((n) => n.group === a.node || n.name === a.node);
+      const port = a.port ?? instances[0]?.ports[0];
+      if (!instances.length) problems.push(refError(source, ['timeline', i, 'action', 'node'], `"${a.node}" is not a node of cluster ${cluster.name}`, `use a node group or an instance: ${groups.join(', ')}`));
+      else if (!port || !instances[0]!.ports.includes(port)) problems.push(refError(source, ['timeline', i, 'action', 'port'], `node "${a.node}" has no port "${port}"`, `its ports: ${instances[0]!.ports.join(', ')}`));
+      else {
+        const body = a.body === undefined ? undefined : typeof a.body === 'string' ? { text: a.body, contentType: 'text/plain' } : { text: JSON.stringify(a.body), contentType: 'application/json' };
+        step.action = { node: a.node, instances: instances.map((n) => n.name), port, method: a.method, path: a.path, ...(body ? { body } : {}), timeoutMs: a.timeout };
+      }
+    }
     steps.push(step);
   });
   checkOverlaps(steps, sc.duration, links, (i, msg) => problems.push(refError(source, ['timeline', i], msg, 'faults on one link or node may not overlap in time: move one step, or merge them into one fault', Errors.OverlappingFaults)));
 
   // Assertions.
   const stepByName = new Map(steps.map((s) => [s.name, s]));
-  const firstFault = steps.filter((s) => s.fault).reduce((m, s) => Math.min(m, s.atMs), sc.duration);
+  const firstFault = steps.filter((s) => s.fault || s.action).reduce((m, s) => Math.min(m, s.atMs), sc.duration);
   const assertions: AssertionPlan[] = [];
   const metrics = knownMetrics(cluster);
   sc.assertions.forEach((a, i) => {

@@ -49,6 +49,20 @@ export interface ScaleSpec {
   to: number;
 }
 
+/** A resolved operator action: the instances to call and the request. */
+export interface ActionSpec {
+  /** As written (a group or an instance), for descriptions. */
+  node: string;
+  /** The instances called, each directly on `port`. */
+  instances: string[];
+  port: string;
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  /** The body as sent, and its content type. */
+  body?: { text: string; contentType: string };
+  timeoutMs: number;
+}
+
 export interface StepPlan {
   name: string;
   index: number;
@@ -58,6 +72,7 @@ export interface StepPlan {
   fault?: FaultSpec;
   load?: LoadChangeSpec;
   scale?: ScaleSpec;
+  action?: ActionSpec;
   /** Kept in a control run? */
   inControl: boolean;
   /** Only in these variants (undefined: in every variant). */

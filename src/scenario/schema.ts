@@ -122,8 +122,24 @@ export const ScaleChange = z.strictObject({
   to: z.number().int().min(1).max(LIMITS.replicas).describe(`How many instances the group runs from the step on (1–${LIMITS.replicas}). Instances above the cluster's replicas are started, those above \`to\` stopped.`),
 });
 
+/**
+ * An operator action: one HTTP call to a node's admin API, at `at` (e.g. a maintenance process run against
+ * production by mistake). It is journaled like a fault, and a control run drops it by default: it is the trigger.
+ */
+export const OperatorAction = z.strictObject({
+  node: Name.describe('The node group (each of its instances is called) or one instance (`lb-state-2`) whose API is called, directly (not through a proxy).'),
+  port: PortName.optional().describe('Which of the node\'s ports (the first by default).'),
+  method: z.enum(['GET', 'POST', 'PUT', 'DELETE']).default('POST').describe('HTTP method (POST by default).'),
+  path: z.string().startsWith('/').max(LIMITS.lineChars).regex(NO_CONTROLS_LINE, { error: 'expected a path without control characters' }).describe('The path to call, like /admin/delete.'),
+  body: z
+    .union([z.string().max(LIMITS.textChars), z.record(z.string(), z.unknown()), z.array(z.unknown())])
+    .optional()
+    .describe('The request body: a map or a list is sent as JSON, a string as it is.'),
+  timeout: PositiveDuration.default(5000).describe('How long the call may take; a call that fails or answers other than 2xx is a failed action (journaled). ' + DURATION_NOTE),
+});
+
 /** A step's kinds: exactly one is set. */
-const STEP_KINDS = ['fault', 'load', 'scale'] as const;
+const STEP_KINDS = ['fault', 'load', 'scale', 'action'] as const;
 
 export const TimelineStep = z
   .strictObject({
@@ -133,13 +149,15 @@ export const TimelineStep = z
     fault: Fault.optional().describe('The fault to inject (a link fault through Toxiproxy, or a node fault).'),
     load: LoadChange.optional().describe('A change of the load (rate, multiple of the base rate, or weights).'),
     scale: ScaleChange.optional().describe('Start or stop instances of a node group (pre-scaling for a predictable spike).'),
+    action: OperatorAction.optional().describe('An operator action: an HTTP call to a node\'s admin API (e.g. `{node: lb-state, path: /admin/delete, body: {lbs: [lb-tv-east]}}`). Instantaneous: no `for`.'),
     variants: z.array(Name).min(1).max(LIMITS.variants).optional().describe('Only run this step in these variants (all by default): e.g. pre-scaling that only the mitigated variant does, or a counterfactual variant that leaves out one step of a recovery (an operator\'s action) to show that it was necessary.'),
     control: z
       .enum(['keep', 'drop'])
       .optional()
-      .describe('Whether a control run (`--control`) keeps this step. By default fault steps are dropped, load and scale steps kept (a scale step is an operator\'s action, not a fault); a load surge that is the incident\'s trigger says `drop`.'),
+      .describe('Whether a control run (`--control`) keeps this step. By default fault and action steps are dropped, load and scale steps kept (a scale step is the operators\' capacity change, not a fault); a load surge that is the incident\'s trigger says `drop`.'),
   })
-  .refine((s) => STEP_KINDS.filter((k) => s[k] !== undefined).length === 1, { error: `a step has exactly one of ${STEP_KINDS.map((k) => `\`${k}\``).join(', ')}` });
+  .refine((s) => STEP_KINDS.filter((k) => s[k] !== undefined).length === 1, { error: `a step has exactly one of ${STEP_KINDS.map((k) => `\`${k}\``).join(', ')}` })
+  .refine((s) => s.action === undefined || s.for === undefined, { error: 'an action is one call: it has no `for` (to undo it, add a second action step)', path: ['for'] });
 
 // ---------------------------------------------------------------- workload
 
@@ -326,7 +344,7 @@ export const ScenarioFile = z.strictObject({
   duration: PositiveDuration.describe('Length of the load; every step must end within it. ' + DURATION_NOTE),
   warmup: Duration.default(3000).describe('Time after the load starts that the steady-state window skips. ' + DURATION_NOTE),
   workload: Workload.describe('The load the lab sends for the whole run.'),
-  timeline: z.array(TimelineStep).max(LIMITS.timelineSteps).default([]).describe('Faults and load changes, by time from the start of the load; each fault is healed after its `for`.'),
+  timeline: z.array(TimelineStep).max(LIMITS.timelineSteps).default([]).describe('Faults, load changes and operator actions, by time from the start of the load; each fault is healed after its `for`.'),
   checker: Checker.optional().describe('A judge of the recorded history (Jepsen style), besides the assertions.'),
   assertions: z.array(Assertion).min(1).max(LIMITS.assertions).describe('PromQL questions asked of Prometheus over a window, with the answer each variant expects. ' + REPLAY_RULE),
   mayDie: NodeSelector.optional().describe(
@@ -340,6 +358,7 @@ export type ScenarioFileT = z.output<typeof ScenarioFile>;
 export type FaultT = z.output<typeof Fault>;
 export type TimelineStepT = z.output<typeof TimelineStep>;
 export type ScaleChangeT = z.output<typeof ScaleChange>;
+export type OperatorActionT = z.output<typeof OperatorAction>;
 export type AssertionT = z.output<typeof Assertion>;
 export type WindowT = z.output<typeof Window>;
 export type WorkloadT = z.output<typeof Workload>;

@@ -197,7 +197,7 @@ export function renderTimeline(t: VariantTimeline, domain: [number, number]): st
   const left = 170;
   const right = 20;
   const rowH = 24;
-  const rows = 1 + t.faults.length + (t.loadChanges.length ? 1 : 0);
+  const rows = 1 + t.faults.length + (t.actions.length ? 1 : 0) + (t.loadChanges.length ? 1 : 0);
   const top = 8;
   const H = top + rows * rowH + 26;
   const width = W - left - right;
@@ -246,6 +246,16 @@ export function renderTimeline(t: VariantTimeline, domain: [number, number]): st
       }
     }
     p.push(`<text class="${cls}" x="${r1(x)}" y="${y + 16}">${esc(text)}</text>`);
+    y += rowH;
+  }
+  if (t.actions.length) {
+    // Operator actions are instants: a mark each, like load changes, with the call in the tooltip.
+    p.push(`<text class="row-label" x="${left - 10}" y="${y + 16}">actions</text>`);
+    for (const a of t.actions) {
+      const x = r1(X(a.atSec));
+      p.push(`<path class="${a.error ? 'load-mark failed' : 'load-mark'}" d="M${x} ${y + 5}l6 7l-6 7l-6 -7z"><title>${esc(`${a.step}: ${a.description} at +${formatSeconds(a.atSec)}${a.error ? `\nerror: ${a.error}` : ''}`)}</title></path>`);
+      p.push(`<text class="bar-label" x="${x + 9}" y="${y + 16}">${esc(a.step)}</text>`);
+    }
     y += rowH;
   }
   if (t.loadChanges.length) {

@@ -14,6 +14,21 @@ describe('variantTimeline', () => {
     expect(t.loadChanges).toEqual([{ step: 'spike', action: 'apply', rate: 200, atSec: 28.001 }]);
   });
 
+  it('places operator actions (timeline `action:`) as instants, with a failed call\'s error', () => {
+    const { result, journal } = fixture();
+    const at = journal[0]!.at;
+    const extra = [
+      { kind: 'action-end', t: 7000, at, variant: 'baseline', step: 'delete-state', description: 'POST lb-state /admin/delete', scheduledMs: 5000, actualMs: 5000.4, ok: true },
+      { kind: 'action-end', t: 9000, at, variant: 'baseline', step: 'restore', description: 'POST lb-state /admin/restore', scheduledMs: 7000, actualMs: 7001, ok: false, error: 'lb-state: answered 500: x' },
+    ];
+    const t = variantTimeline(result.variants[0]!, [...journal, ...extra]);
+    expect(t.actions).toEqual([
+      { step: 'delete-state', description: 'POST lb-state /admin/delete', atSec: 5.0004 },
+      { step: 'restore', description: 'POST lb-state /admin/restore', atSec: 7.001, error: 'lb-state: answered 500: x' },
+    ]);
+    expect(variantTimeline(result.variants[0]!, journal).actions).toEqual([]);
+  });
+
   it('shades a fault that was never healed until the end of the run', () => {
     const v = variant('baseline', T0, { faults: [{ step: 'kill', description: 'kill backend', scheduledMs: 5000, appliedMs: 5001, healScheduledMs: null, healedMs: null }] });
     expect(variantTimeline(v, []).faults[0]).toMatchObject({ fromSec: 5.001, toSec: 36 });

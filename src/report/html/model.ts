@@ -38,12 +38,21 @@ export interface LoadChange {
   atSec: number;
 }
 
+/** An operator action (timeline `action:`): when it was made and whether every call succeeded. */
+export interface ActionMark {
+  step: string;
+  description: string;
+  atSec: number;
+  error?: string;
+}
+
 export interface VariantTimeline {
   variant: string;
   durationSec: number;
   phases: PhaseSpan[];
   faults: FaultSpan[];
   loadChanges: LoadChange[];
+  actions: ActionMark[];
 }
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -111,7 +120,16 @@ export function variantTimeline(v: VariantResult, journal: readonly JournalRecor
       atSec: (num(r['actualMs']) ?? num(r['scheduledMs']) ?? 0) / 1000,
     }));
 
-  return { variant: v.name, durationSec, phases, faults, loadChanges };
+  const actions: ActionMark[] = own
+    .filter((r) => r.kind === 'action-end')
+    .map((r) => ({
+      step: String(r['step'] ?? ''),
+      description: String(r['description'] ?? ''),
+      atSec: (num(r['actualMs']) ?? num(r['scheduledMs']) ?? 0) / 1000,
+      ...(typeof r['error'] === 'string' ? { error: r['error'] } : {}),
+    }));
+
+  return { variant: v.name, durationSec, phases, faults, loadChanges, actions };
 }
 
 /** Latency quantiles of a `_seconds` histogram are seconds; everything else is shown as a plain number. */

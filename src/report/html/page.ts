@@ -105,13 +105,14 @@ function counterexampleSection(v: VariantResult): string {
 }
 
 function faultTable(t: VariantTimeline): string {
-  if (!t.faults.length && !t.loadChanges.length) return '<p class="muted">No faults in this variant.</p>';
+  if (!t.faults.length && !t.loadChanges.length && !t.actions.length) return '<p class="muted">No faults in this variant.</p>';
   const skew = (actual: number | null, scheduled: number | null) => (actual === null || scheduled === null ? '' : ` <span class="muted">(${Math.round(Math.abs(actual - scheduled) * 10000) / 10} ms ${actual >= scheduled ? 'late' : 'early'})</span>`);
   const rows = t.faults.map(
     (f) => `<tr><td><code>${esc(f.step)}</code></td><td>${esc(f.description)}</td><td>+${formatSeconds(f.scheduledSec)}</td><td>${f.appliedSec === null ? '<span class="bad-text">not applied</span>' : `+${formatSeconds(f.appliedSec)}${skew(f.appliedSec, f.scheduledSec)}`}</td><td>${f.healScheduledSec === null ? '—' : `+${formatSeconds(f.healScheduledSec)}`}</td><td>${f.healedSec === null ? (f.appliedSec === null ? '—' : 'at the end') : `+${formatSeconds(f.healedSec)}${skew(f.healedSec, f.healScheduledSec)}`}</td><td>${f.error ? `<span class="bad-text">${esc(f.error)}</span>` : ''}</td></tr>`,
   );
   const loads = t.loadChanges.map((l) => `<tr><td><code>${esc(l.step)}</code></td><td>load ${esc(l.action)}${l.rate === null ? '' : ` → ${l.rate} req/s`}</td><td colspan="5">+${formatSeconds(l.atSec)}</td></tr>`);
-  return `<table class="events"><thead><tr><th>step</th><th>what</th><th>scheduled</th><th>applied</th><th>heal scheduled</th><th>healed</th><th></th></tr></thead><tbody>${[...rows, ...loads].join('')}</tbody></table>`;
+  const actions = t.actions.map((a) => `<tr><td><code>${esc(a.step)}</code></td><td>action ${esc(a.description)}</td><td colspan="4">+${formatSeconds(a.atSec)}</td><td>${a.error ? `<span class="bad-text">${esc(a.error)}</span>` : ''}</td></tr>`);
+  return `<table class="events"><thead><tr><th>step</th><th>what</th><th>scheduled</th><th>applied</th><th>heal scheduled</th><th>healed</th><th></th></tr></thead><tbody>${[...rows, ...actions, ...loads].join('')}</tbody></table>`;
 }
 
 function outcomeChip(a: AssertionResult): string {
