@@ -16,7 +16,7 @@ const FAULT_MS = 300;
 const WORKER_TO_CACHE = /^worker-\d+_to_cache-\d+$/;
 
 describe('traces', () => {
-  it('one trace crosses four services through Toxiproxy links, and a fault’s latency shows inside its spans', async () => {
+  it('one trace crosses five services through Toxiproxy links, and a fault’s latency shows inside its spans', async () => {
     const run = await runCli(['run', fixture, '--variant', 'baseline', '--seed', '11', '--trace-sample', '1', '--json', '--out', 'runs/e2e']);
     const r = run.json;
     // The verdict is not this test's business; a part that failed (3) or bad input (2) is.
@@ -44,11 +44,11 @@ describe('traces', () => {
     expect(variantSpan.name).toBe('variant baseline');
     expect(spans.find((s) => s.spanId === variantSpan.parentSpanId)?.name).toBe('chaoslab run traces-twitter');
 
-    // One tweet, one trace: rooted at the lab's request span, connected, through api, queue, worker and cache.
+    // One tweet, one trace: rooted at the lab's request span, connected, through api, the tweet store, queue, worker and cache.
     const full = [...traces.values()].filter((t) => toyServices(t).size >= 4);
     expect(full.length, `services per trace: ${[...traces.values()].map((t) => [...toyServices(t)].join('+')).slice(0, 20).join(', ')}`).toBeGreaterThan(0);
     const trace = full[0]!;
-    expect([...toyServices(trace)].sort()).toEqual(['api', 'cache', 'queue', 'worker']);
+    expect([...toyServices(trace)].sort()).toEqual(['api', 'cache', 'queue', 'store', 'worker']);
     const ids = new Set(trace.map((s) => s.spanId));
     const roots = trace.filter((s) => s.parentSpanId === undefined || !ids.has(s.parentSpanId));
     expect(roots.map((s) => `${s.service} ${s.kind} ${s.name}`)).toEqual(['chaoslab client POST /tweet/{key}']);
@@ -57,6 +57,7 @@ describe('traces', () => {
     const crossed = trace.filter((s) => s.kind === 'client' && typeof s.attributes['chaoslab.link'] === 'string');
     const links = crossed.map((s) => String(s.attributes['chaoslab.link']));
     expect(links).toContain('api_to_queue');
+    expect(links).toContain('api_to_store');
     expect(links.some((l) => WORKER_TO_CACHE.test(l))).toBe(true);
     for (const c of crossed) expect(trace.some((s) => s.kind === 'server' && s.parentSpanId === c.spanId), `a server span under ${c.name} over ${String(c.attributes['chaoslab.link'])}`).toBe(true);
     // The worker's part continues the queue's span (the job carried it), in a consumer span.
