@@ -35,7 +35,7 @@ function loadLine(load: Record<string, unknown>): string {
   const bits: string[] = [];
   if (n('sent') !== null) bits.push(`sent ${n('sent')}`);
   for (const k of ['ok', 'error', 'timeout', 'dropped']) if (n(k) !== null) bits.push(`${k} ${n(k)}`);
-  if (n('achievedRate') !== null) bits.push(`${formatNumber(n('achievedRate'), { digits: 4 })} req/s${n('askedRate') !== null ? ` (asked ${n('askedRate')})` : ''}`);
+  if (n('achievedRate') !== null) bits.push(`${formatNumber(n('achievedRate'), { digits: 4 })} req/s${n('askedRate') !== null ? ` (asked ${formatNumber(n('askedRate'), { digits: 4 })})` : ''}`);
   if (latency) {
     const q = (k: string) => finite(latency[k]);
     const ms = (k: string) => formatValue(q(k)! / 1000, 'seconds');
