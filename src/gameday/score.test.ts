@@ -51,6 +51,11 @@ describe('computeScore', () => {
     expect(s.actions).toHaveLength(7);
   });
 
+  it('never gives a negative detection lag: a declare on the live view just before the sampled signal is on time', () => {
+    const s = computeScore(input({ series: [slo], actions: [team(6500, 'declare', 'p99 high on the live view')] }));
+    expect(s).toMatchObject({ firstSignalMs: 7000, declaredMs: 6500, detectionLagSeconds: 0, ttdSeconds: 1.5 });
+  });
+
   it('says self-healed when nothing changed, and not recovered while the SLO is still broken', () => {
     expect(computeScore(input({ series: [slo], actions: [team(9000, 'declare', 'x')] })).recoveredBy).toBe('self-healed');
     const broken = computeScore(input({ series: [series(30, (t) => (t >= 7 ? 0.8 : 0.1))], actions: [team(9000, 'mitigate', 'm')] }));

@@ -73,6 +73,12 @@ export interface Score {
   slos: string[];
 }
 
+/**
+ * The scored series' resolution: one sample a second. The team's live view is an instant query at the moment it
+ * looks, so it can show a break up to one step before the scored series has a sample of it.
+ */
+export const SCORE_STEP_MS = 1000;
+
 /** How long the recovery assertion must hold, to the end of the game, for the recovery to count. */
 export const HOLD_FOR_GOOD_MS = 5000;
 
@@ -167,7 +173,8 @@ export function computeScore(i: ScoreInput): Score {
     recoveredMs: recovered,
     recoveredBy,
     ttdSeconds: declared === null || fault === null ? null : seconds(declared - fault),
-    detectionLagSeconds: declared === null || signal === null ? null : seconds(declared - signal),
+    // Declaring within one step before the sampled signal is on time, not early: the lag is never negative.
+    detectionLagSeconds: declared === null || signal === null ? null : seconds(Math.max(0, declared - signal)),
     ttmSeconds: recovered === null || fault === null ? null : seconds(recovered - fault),
     errorBudgetBurned: i.budget ? Math.round(i.budget.burned * 1000) / 1000 : null,
     errorBudget: i.budget,

@@ -29,7 +29,7 @@ import { dealIncident, hintsFor, sloAssertions, type Deal } from './deal.js';
 import { addToLeaderboard } from './leaderboard.js';
 import { insertLanes, lanesHtml } from './lanes.js';
 import { forgetGame, writeGame, type GameRecord } from './record.js';
-import { computeScore, errorBudget, type GameAction, type Score, type SloSeries } from './score.js';
+import { computeScore, errorBudget, SCORE_STEP_MS, type GameAction, type Score, type SloSeries } from './score.js';
 
 export interface GameOptions {
   plan: ScenarioPlan;
@@ -336,7 +336,7 @@ export class Game {
     const series: SloSeries[] = [];
     for (const a of sloAssertions(this.o.plan)) {
       const condition = parseCondition(`${a.comparator} ${a.threshold}`)!;
-      for (const s of await prom.client.queryRange(a.query, Math.floor(t0 / 1000), endSec, 1)) {
+      for (const s of await prom.client.queryRange(a.query, Math.floor(t0 / 1000), endSec, SCORE_STEP_MS / 1000)) {
         series.push({ name: a.name, condition, points: s.points.map(([t, val]) => [Math.round(t * 1000 - t0), val]) });
       }
     }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dealIncident } from '../../src/gameday/deal.js';
-import type { Score } from '../../src/gameday/score.js';
+import { SCORE_STEP_MS, type Score } from '../../src/gameday/score.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { runCli } from '../utils/cli.js';
 
@@ -139,7 +139,10 @@ describe('a scored game day (process runtime)', () => {
     expect(score).toMatchObject({ scenario: 'hello-short', seed, team: 'e2e', faultStartMs: applied['actualMs'], declaredMs: act('declare')['atMs'], hintsUsed: 0 });
     expect(score.recoveredBy).toEqual({ atMs: act('mitigate')['atMs'], kind: 'mitigate', text: 'timeout-and-fallback' });
     expect(score.firstSignalMs!).toBeGreaterThan(score.faultStartMs!);
-    expect(score.firstSignalMs!).toBeLessThanOrEqual(score.declaredMs!);
+    // The team declared on its live view (an instant query); the scored series samples once a second, so its first
+    // signal can be up to one step after the click (CI saw 644 ms), never more.
+    expect(score.firstSignalMs!).toBeLessThanOrEqual(score.declaredMs! + SCORE_STEP_MS);
+    expect(score.detectionLagSeconds).toBeGreaterThanOrEqual(0);
     expect(score.recoveredMs!).toBeGreaterThan(act('mitigate')['atMs'] as number);
     expect(score.ttdSeconds).toBeCloseTo((score.declaredMs! - score.faultStartMs!) / 1000, 2);
     expect(score.ttmSeconds).toBeCloseTo((score.recoveredMs! - score.faultStartMs!) / 1000, 2);
