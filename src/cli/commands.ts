@@ -173,6 +173,10 @@ export interface GamedayValues {
   out?: string;
   runtime?: string;
   json: boolean;
+  seeds?: string;
+  at?: string;
+  mitigation?: string;
+  par?: string;
 }
 
 export const GAMEDAY: CommandSpec<GamedayValues> = {
@@ -180,10 +184,12 @@ export const GAMEDAY: CommandSpec<GamedayValues> = {
   summary: 'Run a game day: a hidden fault dealt by the seed, a console for the team and one for the facilitator, scored by itself.',
   synopsis: '<command> [<argument>] [options]',
   details: [
-    'Commands: start <scenario> --seed N [--team NAME] · declare "text" · hypothesis "text" · mitigate <name> · set node.param=value · restart <node> · hint · status · end',
+    'Commands: start <scenario> --seed N [--team NAME] [--par FILE] · declare "text" · hypothesis "text" · mitigate <name> · set node.param=value · restart <node> · hint · status · end · par <scenario> [--seeds 1,2] [--at 5s,10s,20s]',
     SCENARIO_ARGUMENT,
     "start deals the incident (which fault of the scenario and when, from the seed: one seed deals every team the same incident), starts the baseline cluster with its load in the background, and prints the participants' console, their Prometheus (cluster and load metrics only) and the facilitator's console, each with its own token.",
     "declare, hypothesis, mitigate, set, restart and hint are the team's actions, timestamped in the journal (the participants' console has the same buttons). end scores the game (time to detect, time to mitigate, error budget) and stops everything; score.json, debrief.md and report.html land in the run folder.",
+    "par replays, offline and before the game, the incident each seed deals (the same fault at the same time, on to the end) once per --at time T, with the mitigation (--mitigation, default: the scenario's recovering variant's) pushed to the nodes T after the fault starts, and draws error budget burned against time to mitigate (par.json, par.svg, par.html in <out>/<scenario>-par/). Par, per seed, is the replay with the earliest T after which the SLO holds for good (5 s to the end): its error budget burned (failed or too-slow requests) and its time to mitigate (fault start until the SLO holds for good, never before the push). Each replay lasts the fault's time + the latest T + 12 s, one replay per T and seed.",
+    "start --par FILE (default: <out>/<scenario>-par/par.json when there is one) puts in the score how far the team was from its seed's par (else the median over the par's seeds): its bad requests as a multiple of par's and its TTM minus par's, e.g. \"budget 2.1× par, TTM +14 s\".",
   ],
   options: {
     seed: CLUSTER_OPTIONS.seed,
@@ -194,9 +200,14 @@ export const GAMEDAY: CommandSpec<GamedayValues> = {
     set: CLUSTER_OPTIONS.set,
     out: CLUSTER_OPTIONS.out,
     runtime: CLUSTER_OPTIONS.runtime,
-    json: { type: 'boolean', description: 'print one JSON document (start: the game id and addresses; end: the score)' },
+    json: { type: 'boolean', description: 'print one JSON document (start: the game id and addresses; end: the score; par: par.json)' },
+    seeds: { type: 'string', argument: 'list', description: 'par: the seeds to replay, e.g. 1,2 (default 1); use the seed of the game' },
+    at: { type: 'string', argument: 'list', description: 'par: when the mitigation is pushed after the fault starts, e.g. 5s,10s,20s (the default)' },
+    mitigation: { type: 'string', argument: 'name', description: "par: the cluster's mitigation to push (default: the mitigations of the scenario's variant that expects recovery)" },
+    par: { type: 'string', argument: 'file', description: 'start: the par.json to score the game against (default: <out>/<scenario>-par/par.json if there is one)' },
   },
   examples: [
+    'chaoslab gameday par hello-latency --seeds 7 --at 5s,10s,20s',
     'chaoslab gameday start hello-latency --seed 7 --team blue',
     'chaoslab gameday declare "p99 over 500ms on the frontend"',
     'chaoslab gameday mitigate timeout-and-fallback',

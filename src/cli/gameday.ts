@@ -6,18 +6,22 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, openSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDuration } from '../common/duration.js';
 import { sleep } from '../common/time.js';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
+import { parHtml, parSvg } from '../gameday/par-chart.js';
+import { parDoc as makeParDoc, parMitigation, parPlan, parPoint, parseSweep, parVariantName, readParFile, type ParDoc, type ParSeed } from '../gameday/par.js';
 import { gamesDir, listGames, readGame, type GameRecord } from '../gameday/record.js';
 import type { Score } from '../gameday/score.js';
 import { serveGame } from '../gameday/server.js';
 import { isSameProcessAlive } from '../runtime/proc.js';
 import { openStateDir } from '../runtime/state-dir.js';
 import { loadScenario } from '../scenario/load.js';
+import { runScenario } from '../run/runner.js';
+import { reportWriters } from '../run/subscribers.js';
 import { GAMEDAY, type GamedayValues } from './commands.js';
 import { chooseRuntime } from './config.js';
 import { EXIT } from './exit-codes.js';
@@ -30,7 +34,7 @@ export const HINT_AFTER_DEFAULT_MS = 5 * 60_000;
 /** How long `start` waits for the cluster, the Prometheus servers and the consoles. */
 const START_TIMEOUT_MS = 120_000;
 
-const SUBCOMMANDS = ['start', 'declare', 'hypothesis', 'mitigate', 'set', 'restart', 'hint', 'status', 'end', 'serve'] as const;
+const SUBCOMMANDS = ['start', 'declare', 'hypothesis', 'mitigate', 'set', 'restart', 'hint', 'status', 'end', 'par', 'serve'] as const;
 type Sub = (typeof SUBCOMMANDS)[number];
 
 function durationOption(flag: string, text: string | undefined, fallback: number, min: number): number {
@@ -72,6 +76,8 @@ export async function gamedayCommand(args: string[], env: CliEnv): Promise<numbe
     }
     case 'end':
       return endGame(env, values.game, values.json);
+    case 'par':
+      return parCommand(rest, values, env);
   }
 }
 
@@ -89,6 +95,8 @@ async function startOrServe(sub: 'start' | 'serve', rest: string[], values: Game
   const plan = loadScenario(file, { overrides: parseSet(values.set) });
   const { dealIncident } = await import('../gameday/deal.js');
   dealIncident(plan, seed);
+  const par = parFileFor(values.par, runsDir, plan.id, env);
+  const parDoc = par === undefined ? undefined : readParFile(par);
 
   if (sub === 'serve') {
     if (!values.game) throw new LabError(Errors.InvalidArgument, 'gameday serve is started by gameday start', { hint: 'chaoslab gameday start <scenario> --seed N' });
@@ -112,6 +120,7 @@ async function startOrServe(sub: 'start' | 'serve', rest: string[], values: Game
           envPath: env.path,
           ...(env.toxiproxyBinary ? { toxiproxyBinary: env.toxiproxyBinary } : {}),
           ...(env.prometheusBinary ? { prometheusBinary: env.prometheusBinary } : {}),
+          ...(par && parDoc ? { par: { doc: parDoc, file: par } } : {}),
           command: `npx chaoslab gameday start ${path.relative(env.cwd, file) || file} --seed ${seed} --team ${JSON.stringify(team)}`,
           log: (line) => env.stdout.write(`${new Date().toISOString()} ${line}\n`),
         },
@@ -133,7 +142,7 @@ async function startOrServe(sub: 'start' | 'serve', rest: string[], values: Game
   openStateDir(gamesDir(env.stateDir), { create: true });
   const logFile = path.join(gamesDir(env.stateDir), `${game}.log`);
   const fd = openSync(logFile, 'a', 0o600);
-  const serveArgs = ['gameday', 'serve', file, '--seed', String(seed), '--team', team, '--game', game, '--out', runsDir, ...(values.for ? ['--for', values.for] : []), ...(values['hint-after'] ? ['--hint-after', values['hint-after']] : []), ...values.set.flatMap((s) => ['--set', s])];
+  const serveArgs = ['gameday', 'serve', file, '--seed', String(seed), '--team', team, '--game', game, '--out', runsDir, ...(values.for ? ['--for', values.for] : []), ...(values['hint-after'] ? ['--hint-after', values['hint-after']] : []), ...(par ? ['--par', par] : []), ...values.set.flatMap((s) => ['--set', s])];
   const child = spawn(process.execPath, [path.join(projectRoot, 'bin', 'chaoslab.js'), ...serveArgs], { detached: true, stdio: ['ignore', fd, fd], cwd: env.cwd, env: { ...process.env, CHAOSLAB_STATE_DIR: env.stateDir } });
   closeSync(fd);
   let exited: number | null | undefined;
@@ -253,4 +262,95 @@ function moveFile(from: string, to: string): void {
       // the log stays in the state folder
     }
   }
+}
+
+/** The par a game is scored against: --par FILE, else `<out>/<scenario>-par/par.json` when it exists. */
+function parFileFor(flag: string | undefined, runsDir: string, scenario: string, env: CliEnv): string | undefined {
+  if (flag !== undefined) return path.resolve(env.cwd, flag);
+  const found = path.join(parDir(runsDir, scenario), 'par.json');
+  return existsSync(found) ? found : undefined;
+}
+
+const parDir = (runsDir: string, scenario: string): string => path.join(runsDir, `${scenario}-par`);
+
+function seedsOption(text: string | undefined): number[] {
+  if (text === undefined) return [1];
+  const seeds = text.split(',').map((s) => seedOption(s.trim()));
+  if (new Set(seeds).size !== seeds.length) throw new LabError(Errors.InvalidArgument, `--seeds ${text}: a seed is there twice`, { hint: 'e.g. --seeds 1,2' });
+  return seeds;
+}
+
+/**
+ * `gameday par <scenario>`: one run of the ordinary runner per seed (its variants: one per sweep time), then par
+ * from what each recorded (src/gameday/par.ts), the chart, and par.json where `gameday start` finds it.
+ */
+async function parCommand(rest: string[], values: GamedayValues, env: CliEnv): Promise<number> {
+  if (rest.length !== 1) throw new LabError(Errors.InvalidArgument, rest.length ? `gameday par takes one scenario, got ${rest.length}` : 'gameday par needs a scenario', { hint: 'chaoslab gameday par hello-latency --seeds 7 --at 5s,10s,20s' });
+  if (chooseRuntime(values.runtime, env.config) !== 'process') throw new LabError(Errors.InvalidArgument, 'par replays on the process runtime only (as game days do)', { hint: 'leave out --runtime, or use --runtime process' });
+  const seeds = seedsOption(values.seeds);
+  const sweepMs = parseSweep(values.at ?? '5s,10s,20s', parseDuration);
+  const runsDir = runsDirOf(values.out, env);
+  const file = scenarioFile(rest[0]!, env);
+  const scenario = loadScenario(file, { overrides: parseSet(values.set) });
+  const mitigation = parMitigation(scenario, values.mitigation);
+  const sloTarget = 0.99;
+  const plans = seeds.map((seed) => ({ seed, ...parPlan(scenario, seed, sweepMs, mitigation) }));
+  const rel = path.relative(env.cwd, file) || file;
+  const say = (line: string) => (values.json ? env.stderr : env.stdout).write(`${line}\n`);
+  say(`par of ${scenario.id}: ${mitigation.names.join(' + ')} pushed ${sweepMs.map((m) => `${m / 1000}s`).join(', ')} after the fault, seeds ${seeds.join(', ')}: ${plans.length * sweepMs.length} replays of ${plans[0]!.plan.durationMs / 1000} s`);
+
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const done: Omit<ParSeed, 'par'>[] = [];
+  try {
+    for (const { seed, plan, deal } of plans) {
+      if (abort.signal.aborted) break;
+      say(`seed ${seed}: ${deal.description} at ${deal.atMs / 1000} s (as a game with --seed ${seed} deals it)`);
+      const result = await runScenario(plan, {
+        projectRoot,
+        seed,
+        control: false,
+        runsDir,
+        envPath: env.path,
+        stateDir: env.stateDir,
+        reporter: { onMessage: (line) => say(`  ${line}`) },
+        subscribers: reportWriters,
+        signal: abort.signal,
+        runtime: 'process',
+        command: `npx chaoslab gameday par ${rel} --seeds ${seed} --at ${sweepMs.map((m) => `${m / 1000}s`).join(',')}${values.mitigation ? ` --mitigation ${values.mitigation}` : ''}`,
+        ...(env.toxiproxyBinary ? { toxiproxyBinary: env.toxiproxyBinary } : {}),
+        ...(env.prometheusBinary ? { prometheusBinary: env.prometheusBinary } : {}),
+      });
+      const failed = result.variants.find((v) => v.status === 'failed');
+      if (failed?.error) {
+        env.stderr.write(`chaoslab: a real part failed in par replay ${failed.name} (seed ${seed}): ${failed.error.message}\n`);
+        return EXIT.partFailed;
+      }
+      const points = sweepMs.flatMap((at) => {
+        const r = result.variants.find((v) => v.name === parVariantName(at));
+        return r ? [parPoint(r, at, sloTarget)] : [];
+      });
+      for (const p of points) say(`  mitigated ${p.atSeconds} s after the fault: ${p.recovered ? `TTM ${p.ttmSeconds} s` : `not recovered${p.error ? ` (${p.error})` : ''}`}, ${p.badRequests} bad of ${p.totalRequests} requests (${Math.round(p.errorBudgetBurned * 100)} % of the budget)`);
+      done.push({ seed, fault: { step: deal.step.name, description: deal.description, atMs: deal.atMs }, runDir: result.runDir, points });
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (abort.signal.aborted) return EXIT.interrupted;
+  const doc: ParDoc = makeParDoc({ scenario: scenario.id, mitigation: mitigation.names, sloTarget, sweepMs, durationMs: plans[0]!.plan.durationMs, seeds: done });
+  const out = parDir(runsDir, scenario.id);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(path.join(out, 'par.json'), `${JSON.stringify(doc, null, 2)}\n`);
+  writeFileSync(path.join(out, 'par.svg'), `${parSvg(doc)}\n`);
+  writeFileSync(path.join(out, 'par.html'), parHtml(doc));
+  if (values.json) env.stdout.write(`${JSON.stringify(doc)}\n`);
+  else {
+    const outRel = path.relative(env.cwd, out) || out;
+    for (const s of doc.seeds) say(s.par ? `par, seed ${s.seed}: mitigated ${s.par.atSeconds} s after the fault, TTM ${s.par.ttmSeconds} s, ${s.par.badRequests} bad requests (${Math.round(s.par.errorBudgetBurned * 100)} % of the budget)` : `par, seed ${s.seed}: none (no sweep time recovered)`);
+    say(`written: ${path.join(outRel, 'par.json')}, par.svg, par.html (gameday start finds par.json there; or --par FILE)`);
+  }
+  return EXIT.ok;
 }

@@ -15,7 +15,8 @@ export function debriefMarkdown(plan: Pick<ScenarioPlan, 'id' | 'title' | 'incid
   const recovered =
     score.recoveredBy === null ? 'The SLO did not recover before the game ended.' : score.recoveredBy === 'self-healed' ? 'The SLO recovered with no change by the team (self-healed).' : `The SLO recovered after the team's \`${score.recoveredBy.kind} ${score.recoveredBy.text}\` at ${t(score.recoveredBy.atMs)}.`;
   const timeline = [
-    ...score.actions.map((a) => ({ atMs: a.atMs, line: `${a.by} **${a.kind}**${a.text ? `: ${a.text}` : ''}${a.ok ? '' : ` (refused: ${a.detail ?? ''})`}` })),
+    // The fault's own line comes from the score (the lab's `fault` record says the same).
+    ...score.actions.filter((a) => !(a.by === 'lab' && a.kind === 'fault')).map((a) => ({ atMs: a.atMs, line: `${a.by} **${a.kind}**${a.text ? `: ${a.text}` : ''}${a.ok ? '' : ` (refused: ${a.detail ?? ''})`}` })),
     ...(score.faultStartMs !== null ? [{ atMs: score.faultStartMs, line: `**fault on** (hidden from the team): ${deal.description}` }] : []),
     ...(score.firstSignalMs !== null ? [{ atMs: score.firstSignalMs, line: '**first signal**: the first sample breaking an SLO' }] : []),
     ...(score.recoveredMs !== null ? [{ atMs: score.recoveredMs, line: '**recovered**: the SLO holds from here to the end' }] : []),

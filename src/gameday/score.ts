@@ -3,6 +3,9 @@
  * actions and the SLO series Prometheus scraped. Pure: the server queries, this decides.
  */
 import { satisfies, type Condition } from '../check/condition.js';
+import type { ScenarioPlan } from '../scenario/plan.js';
+import { sloAssertions } from './deal.js';
+import type { ParComparison } from './par.js';
 
 /** Team actions that change the cluster: recovery is attributed to the last of these before it. */
 export const CHANGING_ACTIONS = ['mitigate', 'set', 'restart'] as const;
@@ -65,7 +68,8 @@ export interface Score {
   madeWorse: { atMs: number; kind: string; text: string }[];
   /** Recovered while the hidden fault was still on: the fix holds under the fault. */
   fixHoldsUnderFault: boolean | null;
-  par: { available: false; why: string } | Record<string, unknown>;
+  /** How far the team was from par (`gameday par`): see par.ts `compareWithPar`. */
+  par: { available: false; why: string } | ParComparison;
   endedMs: number;
   endedBy: string;
   actions: { atMs: number; kind: string; text: string; by: string; ok: boolean; detail?: string }[];
@@ -181,7 +185,7 @@ export function computeScore(i: ScoreInput): Score {
     hintsUsed: i.actions.filter((a) => a.kind === 'hint').length,
     madeWorse,
     fixHoldsUnderFault: recovered === null ? null : i.faultHealedMs === null || i.faultHealedMs > recovered,
-    par: i.par ?? { available: false, why: 'par needs offline replays (`gameday par`), not built yet' },
+    par: i.par ?? { available: false, why: 'no par for this game: make one with `npx chaoslab gameday par <scenario> --seeds N`, then `gameday start --par FILE`' },
     endedMs: i.endedMs,
     endedBy: i.endedBy,
     actions: i.actions.map((a) => ({ atMs: a.atMs, kind: a.kind, text: a.text, by: a.by, ok: a.ok, ...(a.detail ? { detail: a.detail } : {}) })),
@@ -194,4 +198,21 @@ export function errorBudget(total: number, failed: number, tooSlow: number, targ
   const bad = failed + tooSlow;
   const allowed = total * (1 - target);
   return { total, bad, failed, tooSlow, target, burned: allowed > 0 ? bad / allowed : 0, queries };
+}
+
+/** The SLO latency (a bucket boundary, `le`) from the scenario's latency assertion on the load's histogram; 0.5 s if none. */
+export function latencySlo(plan: Pick<ScenarioPlan, 'assertions'>): string {
+  const a = sloAssertions(plan).find((x) => x.query.includes('chaoslab_client_request_duration_seconds_bucket') && (x.comparator === '<' || x.comparator === '<='));
+  return String(a?.threshold ?? 0.5);
+}
+
+/** The error budget's totals over the last `rangeSec` seconds, as PromQL (the game's and par's replays alike). */
+export function budgetQueries(plan: Pick<ScenarioPlan, 'assertions'>, rangeSec: number): { total: string; failed: string; tooSlow: string } {
+  const range = `${Math.max(1, Math.ceil(rangeSec))}s`;
+  const latency = latencySlo(plan);
+  return {
+    total: `sum(increase(chaoslab_client_requests_total[${range}]))`,
+    failed: `sum(increase(chaoslab_client_requests_total{outcome!~"ok|timeout"}[${range}]))`,
+    tooSlow: `sum(increase(chaoslab_client_request_duration_seconds_count[${range}])) - sum(increase(chaoslab_client_request_duration_seconds_bucket{le="${latency}"}[${range}]))`,
+  };
 }

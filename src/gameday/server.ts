@@ -28,8 +28,9 @@ import { debriefMarkdown } from './debrief.js';
 import { dealIncident, hintsFor, sloAssertions, type Deal } from './deal.js';
 import { addToLeaderboard } from './leaderboard.js';
 import { insertLanes, lanesHtml } from './lanes.js';
+import { compareWithPar, type ParDoc } from './par.js';
 import { forgetGame, writeGame, type GameRecord } from './record.js';
-import { computeScore, errorBudget, SCORE_STEP_MS, type GameAction, type Score, type SloSeries } from './score.js';
+import { budgetQueries, computeScore, errorBudget, SCORE_STEP_MS, type GameAction, type Score, type SloSeries } from './score.js';
 
 export interface GameOptions {
   plan: ScenarioPlan;
@@ -48,6 +49,8 @@ export interface GameOptions {
   toxiproxyBinary?: string;
   prometheusBinary?: string;
   command: string;
+  /** The scenario's par (`gameday par`), for the score's `par`. */
+  par?: { doc: ParDoc; file: string };
   log(line: string): void;
 }
 
@@ -155,6 +158,8 @@ export class Game {
     clearTimeout(this.faultTimer);
     await performFaultStep(v, { atMs: this.deal.atMs, kind: 'apply', step: this.deal.step }, this.now());
     this.faultOnMs = v.faultRecords.get(this.deal.step.name)?.appliedMs ?? this.now();
+    // In the facilitator's journal (the participants' view shows team actions only).
+    this.record('fault', `${this.deal.step.name}: ${this.deal.description}`, 'lab');
     return { ok: true, detail: this.deal.description };
   }
 
@@ -281,7 +286,13 @@ export class Game {
         const s = { ...step, name, atMs: this.now() };
         try {
           await performFaultStep(this.v, { atMs: s.atMs, kind: 'apply', step: s }, this.now());
-          if (s.forMs !== undefined) this.timers.push(setTimeout(() => void performFaultStep(this.v!, { atMs: s.atMs + s.forMs!, kind: 'heal', step: s }, this.now()).catch(() => undefined), s.forMs));
+          if (s.forMs !== undefined) {
+            const heal = async () => {
+              await performFaultStep(this.v!, { atMs: s.atMs + s.forMs!, kind: 'heal', step: s }, this.now());
+              this.record('curveball-healed', name, 'lab');
+            };
+            this.timers.push(setTimeout(() => void heal().catch(() => undefined), s.forMs));
+          }
           this.record('curveball', name, 'facilitator');
           return { ok: true, detail: name };
         } catch (e) {
@@ -318,7 +329,7 @@ export class Game {
 
   private scoreWithout(by: string, why: string): Score {
     this.o.log(`scored without Prometheus: ${why}`);
-    return computeScore({ ...this.ids(), t0: this.v?.result.t0 ?? Date.now(), faultStartMs: this.faultOnMs, faultHealedMs: null, endedMs: this.now(), endedBy: by, series: [], actions: this.actions, budget: null });
+    return this.withPar(computeScore({ ...this.ids(), t0: this.v?.result.t0 ?? Date.now(), faultStartMs: this.faultOnMs, faultHealedMs: null, endedMs: this.now(), endedBy: by, series: [], actions: this.actions, budget: null }));
   }
 
   private ids() {
@@ -340,13 +351,7 @@ export class Game {
         series.push({ name: a.name, condition, points: s.points.map(([t, val]) => [Math.round(t * 1000 - t0), val]) });
       }
     }
-    const range = `${Math.max(1, Math.ceil(endSec - t0 / 1000))}s`;
-    const latency = latencySlo(this.o.plan);
-    const queries = {
-      total: `sum(increase(chaoslab_client_requests_total[${range}]))`,
-      failed: `sum(increase(chaoslab_client_requests_total{outcome!~"ok|timeout"}[${range}]))`,
-      tooSlow: `sum(increase(chaoslab_client_request_duration_seconds_count[${range}])) - sum(increase(chaoslab_client_request_duration_seconds_bucket{le="${latency}"}[${range}]))`,
-    };
+    const queries = budgetQueries(this.o.plan, endSec - t0 / 1000);
     const one = async (q: string): Promise<number> => {
       const r = await prom.client.query(q, endSec);
       const val = r[0]?.points[0]?.[1];
@@ -354,7 +359,12 @@ export class Game {
     };
     this.series = series;
     const budget = errorBudget(await one(queries.total), await one(queries.failed), await one(queries.tooSlow), this.o.sloTarget, queries);
-    return computeScore({ ...this.ids(), t0, faultStartMs: this.faultOnMs, faultHealedMs: null, endedMs, endedBy: by, series, actions: this.actions, budget });
+    return this.withPar(computeScore({ ...this.ids(), t0, faultStartMs: this.faultOnMs, faultHealedMs: null, endedMs, endedBy: by, series, actions: this.actions, budget }));
+  }
+
+  /** How far from par the team was, when the game has one. */
+  private withPar(score: Score): Score {
+    return this.o.par ? { ...score, par: compareWithPar(score, this.o.par.doc, this.o.par.file) } : score;
   }
 
   /** What the participants see: the clock, their actions, released hints, the cluster's names. Never the deal. */
@@ -391,12 +401,6 @@ export class Game {
       incident: this.o.plan.incident,
     };
   }
-}
-
-/** The SLO latency (a bucket boundary, `le`) from the scenario's latency assertion on the load's histogram; 0.5 s if none. */
-export function latencySlo(plan: Pick<ScenarioPlan, 'assertions'>): string {
-  const a = sloAssertions(plan).find((x) => x.query.includes('chaoslab_client_request_duration_seconds_bucket') && (x.comparator === '<' || x.comparator === '<='));
-  return String(a?.threshold ?? 0.5);
 }
 
 /** Live numbers for the consoles, from a Prometheus (the participants' own, for both: the same view). */
