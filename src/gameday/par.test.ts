@@ -6,8 +6,8 @@ import { parseDuration } from '../common/duration.js';
 import { LabError } from '../errors/lab-error.js';
 import type { AssertionResult, VariantResult } from '../run/result.js';
 import { loadScenario } from '../scenario/load.js';
-import { dealIncident } from './deal.js';
-import { compareWithPar, parDoc, parMitigation, parOf, parPlan, parPoint, parseSweep, PAR_TAIL_MS, readParFile, type ParPoint } from './par.js';
+import { dealIncident, sloAssertions } from './deal.js';
+import { compareWithPar, parDoc, parMitigation, parOf, parPlan, parPoint, parseSweep, PAR_LEAD_MS, parTailMs, readParFile, type ParPoint } from './par.js';
 import { parHtml, parSvg, niceMax } from './par-chart.js';
 import type { Score } from './score.js';
 
@@ -24,14 +24,18 @@ describe('parPlan', () => {
     expect(p.variants.map((v) => v.name)).toEqual(['mitigate-at-1s', 'mitigate-at-4s']);
     // Every variant runs the baseline's parameters: the mitigation comes only by the push.
     for (const v of p.variants) expect(v.params).toEqual(plan.variants.find((x) => x.name === 'baseline')!.params);
-    expect(p.durationMs).toBe(deal.atMs + 4000 + PAR_TAIL_MS);
+    // hello-short's SLO reads rate(…[2s]): the tail is 5 s of hold after max(4 s, 2 × 2 s).
+    expect(parTailMs(sloAssertions(plan))).toBe(9000);
+    expect(parTailMs([{ query: 'rate(x[10s]) / rate(y[500ms])' }])).toBe(25_000);
+    const at = PAR_LEAD_MS + deal.atMs;
+    expect(p.durationMs).toBe(at + 4000 + 9000);
     const fault = p.steps.filter((s) => s.fault);
     expect(fault).toHaveLength(1);
-    expect(fault[0]).toMatchObject({ name: deal.step.name, atMs: deal.atMs, forMs: undefined });
+    expect(fault[0]).toMatchObject({ name: deal.step.name, atMs: at, forMs: undefined });
     const pushes = p.steps.filter((s) => s.action);
     expect(pushes.map((s) => [s.atMs, s.variants])).toEqual([
-      [deal.atMs + 1000, ['mitigate-at-1s']],
-      [deal.atMs + 4000, ['mitigate-at-4s']],
+      [at + 1000, ['mitigate-at-1s']],
+      [at + 4000, ['mitigate-at-4s']],
     ]);
     expect(pushes[0]!.action).toMatchObject({ method: 'POST', path: '/admin/params', instances: ['frontend'] });
     expect(JSON.parse(pushes[0]!.action!.body!.text)).toEqual(plan.cluster.mitigations['timeout-and-fallback']!.set['frontend']);

@@ -22,8 +22,18 @@ import type { VariantResult } from '../run/result.js';
 import { dealIncident, sloAssertions, type Deal } from './deal.js';
 import { budgetQueries, errorBudget, firstSignal, HOLD_FOR_GOOD_MS, recoveredAt, type Score, type SloSeries } from './score.js';
 
-/** After the latest mitigation: time for its effect to reach the SLO's rate windows, and the hold for good. */
-export const PAR_TAIL_MS = HOLD_FOR_GOOD_MS + 7000;
+/**
+ * Load before the dealt fault's time: a run's fresh Prometheus first scrapes the load a few seconds after it
+ * starts, and a replay must see the whole incident (its first variant would miss an early fault's first requests).
+ * TTM and bad requests count from the fault, so the lead changes neither.
+ */
+export const PAR_LEAD_MS = 6000;
+
+/** After the latest mitigation: its effect through the SLO's rate windows (twice the longest, at least 4 s), then the hold for good. */
+export function parTailMs(slos: readonly Pick<AssertionPlan, 'query'>[]): number {
+  const windows = slos.flatMap((a) => [...a.query.matchAll(/\[(\d+)(ms|s|m)\]/g)].map(([, n, u]) => Number(n) * (u === 'ms' ? 1 : u === 's' ? 1000 : 60_000)));
+  return HOLD_FOR_GOOD_MS + Math.max(4000, 2 * Math.max(0, ...windows));
+}
 export const PAR_MAX_AT_MS = 10 * 60_000;
 /** Budget assertions of a par replay are named with this prefix (they only read a number). */
 const BUDGET_PREFIX = 'par budget: ';
@@ -50,17 +60,18 @@ export const parVariantName = (atMs: number): string => `mitigate-at-${atMs / 10
 
 /**
  * The replay plan of one seed: the baseline's parameters, the dealt fault on from its dealt time to the end, and
- * one variant per sweep time whose only other step is the mitigation's push. Every variant lasts as long as the
+ * one variant per sweep time whose only other step is the mitigation's push (all after `PAR_LEAD_MS` more load). Every variant lasts as long as the
  * latest one needs, so their budgets are over the same number of requests. The SLO assertions are judged over the
  * whole replay (their series are the score's), and three more read the error budget's totals at the end.
  */
 export function parPlan(plan: ScenarioPlan, seed: number, sweepMs: readonly number[], mitigation: ParMitigation): { plan: ScenarioPlan; deal: Deal } {
   const deal = dealIncident(plan, seed);
+  const faultAtMs = PAR_LEAD_MS + deal.atMs;
   const baseline = plan.variants.find((v) => v.name === 'baseline') ?? plan.variants[0]!;
-  const durationMs = deal.atMs + Math.max(...sweepMs) + PAR_TAIL_MS;
+  const durationMs = faultAtMs + Math.max(...sweepMs) + parTailMs(sloAssertions(plan));
   const variants: VariantPlan[] = sweepMs.map((at) => ({ name: parVariantName(at), description: `${mitigation.names.join(' + ')} pushed ${at / 1000} s after the fault`, expect: 'recover', mitigations: [], params: baseline.params }));
   const names = variants.map((v) => v.name);
-  const steps: StepPlan[] = [{ ...deal.step, index: 0, forMs: undefined, inControl: false }];
+  const steps: StepPlan[] = [{ ...deal.step, atMs: faultAtMs, index: 0, forMs: undefined, inControl: false }];
   for (const [i, at] of sweepMs.entries()) {
     for (const [group, params] of Object.entries(mitigation.set)) {
       const nodes = plan.nodes.filter((n) => n.group === group && !n.spare);
@@ -68,7 +79,7 @@ export function parPlan(plan: ScenarioPlan, seed: number, sweepMs: readonly numb
       steps.push({
         name: `${names[i]}-${group}`,
         index: steps.length,
-        atMs: deal.atMs + at,
+        atMs: faultAtMs + at,
         forMs: undefined,
         action: { node: group, instances: nodes.map((n) => n.name), port: nodes[0]!.ports[0]!, method: 'POST', path: '/admin/params', body: { text: JSON.stringify(params), contentType: 'application/json' }, timeoutMs: 3000 },
         inControl: false,
@@ -142,7 +153,7 @@ export function parPoint(r: VariantResult, atMs: number, sloTarget: number): Par
 
 export interface ParSeed {
   seed: number;
-  /** The dealt fault (as the game with this seed deals it). */
+  /** The dealt fault (as the game with this seed deals it: `atMs`; in the replay it comes `PAR_LEAD_MS` later). */
   fault: { step: string; description: string; atMs: number };
   runDir: string;
   points: ParPoint[];

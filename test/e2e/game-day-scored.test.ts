@@ -2,6 +2,7 @@
  * A scripted game day with the real parts, on the short fixture: `gameday start` deals the hidden fault, the team
  * sees only its own Prometheus and console (checked to name no fault), declares from the console in headless
  * Chromium, mitigates from the CLI, the SLO recovers, `gameday end` scores it; the score's times are the journal's.
+ * Before it, `gameday par` replays the same deal with the mitigation at 1 s and 4 s, and the game is scored against it.
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dealIncident } from '../../src/gameday/deal.js';
+import type { ParDoc } from '../../src/gameday/par.js';
 import { SCORE_STEP_MS, type Score } from '../../src/gameday/score.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { runCli } from '../utils/cli.js';
@@ -59,14 +61,46 @@ async function until<T>(read: () => Promise<T> | T, ok: (v: T) => boolean, timeo
   return v;
 }
 
-describe('a scored game day (process runtime)', () => {
-  it('start, hidden fault, declare in the console, mitigate, recovery, end: the score is the journal', async () => {
-    // A seed that deals the fault early, so the game stays short.
-    const plan = loadScenario(scenario);
-    const seed = [...Array(40).keys()].map((i) => i + 1).find((s) => dealIncident(plan, s).atMs <= 4000)!;
-    const deal = dealIncident(plan, seed);
+// A seed that deals the fault early, so the game stays short.
+const plan = loadScenario(scenario);
+const seed = [...Array(40).keys()].map((i) => i + 1).find((s) => dealIncident(plan, s).atMs <= 4000)!;
+const deal = dealIncident(plan, seed);
+const out = 'runs/e2e-gameday';
 
-    const start = await runCli<StartJson>(['gameday', 'start', scenario, '--seed', String(seed), '--team', 'e2e', '--for', '90s', '--hint-after', '0', '--json', '--out', 'runs/e2e-gameday'], { env });
+describe('a scored game day (process runtime)', () => {
+  it("par: the seed's incident replayed with the mitigation at 1 s and 4 s; the earlier one burns less", async () => {
+    rmSync(path.join(out, 'hello-short-par'), { recursive: true, force: true });
+    const par = await runCli<ParDoc>(['gameday', 'par', scenario, '--seeds', String(seed), '--at', '1s,4s', '--json', '--out', out], { env });
+    expect(par.code, par.stderr).toBe(0);
+    const doc = par.json;
+    expect(JSON.parse(readFileSync(path.join(out, 'hello-short-par', 'par.json'), 'utf8'))).toEqual(doc);
+    expect(doc).toMatchObject({ version: 1, scenario: 'hello-short', mitigation: ['timeout-and-fallback'], sweepSeconds: [1, 4] });
+    expect(doc.seeds).toHaveLength(1);
+    const s = doc.seeds[0]!;
+    expect(s.fault).toEqual({ step: deal.step.name, description: deal.description, atMs: deal.atMs });
+    const [early, late] = s.points;
+    expect(early).toMatchObject({ atSeconds: 1, recovered: true });
+    expect(late).toMatchObject({ atSeconds: 4, recovered: true });
+    expect(late!.badRequests).toBeGreaterThan(0);
+    expect(early!.badRequests).toBeLessThan(late!.badRequests);
+    expect(early!.ttmSeconds!).toBeLessThan(late!.ttmSeconds!);
+    // Each TTM is from the fault, and no recovery before the push.
+    for (const p of s.points) expect(p.recoveredMs!).toBeGreaterThanOrEqual(p.mitigatedMs!);
+    expect(s.par).toEqual({ atSeconds: 1, ttmSeconds: early!.ttmSeconds, badRequests: early!.badRequests, errorBudgetBurned: early!.errorBudgetBurned });
+    expect(readFileSync(path.join(out, 'hello-short-par', 'par.svg'), 'utf8')).toContain('at 1 s (par)');
+    expect(readFileSync(path.join(out, 'hello-short-par', 'par.html'), 'utf8')).toContain('<tr class="par">');
+    // The replays are ordinary runs: a journal with the mitigation's push at its time.
+    const pushed = journal(s.runDir).filter((r) => r.kind === 'action-end');
+    expect(pushed.map((r) => [r['variant'], r['ok']])).toEqual([
+      ['mitigate-at-1s', true],
+      ['mitigate-at-4s', true],
+    ]);
+  });
+
+  it('start, hidden fault, declare in the console, mitigate, recovery, end: the score is the journal, and has a par', async () => {
+
+    // The par.json just written is found in the out folder.
+    const start = await runCli<StartJson>(['gameday', 'start', scenario, '--seed', String(seed), '--team', 'e2e', '--for', '90s', '--hint-after', '0', '--json', '--out', out], { env });
     expect(start.code, start.stderr).toBe(0);
     const g = start.json;
     const p = g.participants;
@@ -97,6 +131,7 @@ describe('a scored game day (process runtime)', () => {
 
     // The hidden fault fires at its dealt time; the facilitator's console shows it, live.
     await expect.poll(() => facilitator.locator('#fault-state').textContent(), { timeout: 15_000 }).toContain('on since');
+    await expect.poll(() => facilitator.locator('#actions').textContent(), { timeout: 5000 }).toContain(`lab fault: ${deal.step.name}: ${deal.description}`);
 
     // The participants' side names no fault: their Prometheus has no fault or phase metric and no Toxiproxy target
     // (the facilitator's has them: the check can fail), and their console's state has no fault word.
@@ -148,7 +183,14 @@ describe('a scored game day (process runtime)', () => {
     expect(score.ttmSeconds).toBeCloseTo((score.recoveredMs! - score.faultStartMs!) / 1000, 2);
     expect(score.errorBudget!.tooSlow).toBeGreaterThan(0);
     expect(score.errorBudgetBurned).toBeGreaterThan(0);
-    expect(score.actions.map((a) => a.kind)).toEqual(['start', 'declare', 'mitigate', 'mitigate', 'end']);
+    expect(score.actions.map((a) => a.kind)).toEqual(['start', 'fault', 'declare', 'mitigate', 'mitigate', 'end']);
+    // Scored against the par made above, for this seed.
+    const parDoc = JSON.parse(readFileSync(path.join(out, 'hello-short-par', 'par.json'), 'utf8')) as ParDoc;
+    const par = parDoc.seeds[0]!.par!;
+    expect(score.par).toMatchObject({ available: true, basis: 'seed', seed, parTtmSeconds: par.ttmSeconds, parBadRequests: par.badRequests, teamBadRequests: score.errorBudget!.bad });
+    if (!score.par.available) throw new Error('no par');
+    expect(score.par.ttmOverParSeconds).toBeCloseTo(score.ttmSeconds! - par.ttmSeconds, 1);
+    expect(score.par.summary).toMatch(/^budget (\d+(\.\d)?× par|\d+ bad requests \(par 0\)), TTM [+−]\d+(\.\d)? s$/);
 
     // What it wrote, and everything stopped.
     expect(JSON.parse(readFileSync(path.join(g.runDir, 'score.json'), 'utf8'))).toEqual(score);
