@@ -38,6 +38,13 @@ describe('chaoslab gameday', () => {
     [['gameday', 'declare'], 'gameday declare takes one text'],
     [['gameday', 'declare', 'p99 is high'], 'no game day is running'],
     [['gameday', 'end'], 'no game day is running'],
+    [['gameday', 'par'], 'gameday par needs a scenario'],
+    [['gameday', 'par', 'hello-latency', '--at', '5s,5s'], '--at 5s,5s: 5s is there twice'],
+    [['gameday', 'par', 'hello-latency', '--at', 'soon'], '"soon" is not a duration'],
+    [['gameday', 'par', 'hello-latency', '--seeds', '1,x'], '--seed x'],
+    [['gameday', 'par', 'hello-latency', '--mitigation', 'prayer'], '--mitigation prayer: the cluster has no such mitigation'],
+    [['gameday', 'par', 'hello-latency', '--runtime', 'docker'], 'process runtime only'],
+    [['gameday', 'start', 'hello-latency', '--par', 'no-such-par.json'], 'no-such-par.json: no such file'],
   ])('%j: exit 2, %s', async (argv, message) => {
     const c = cli();
     expect(await c.run(...argv)).toBe(2);

@@ -242,6 +242,7 @@ async function endGame(env: CliEnv, id: string | undefined, json: boolean): Prom
       `  time to mitigate   ${score.ttmSeconds ?? '—'} s (${by})`,
       `  error budget       ${score.errorBudgetBurned === null ? '—' : `${Math.round(score.errorBudgetBurned * 100)} % of the game's budget burned`}`,
       `  hints used         ${score.hintsUsed}`,
+      `  par                ${score.par.available ? score.par.summary : `— (${score.par.why})`}`,
       `  written            ${path.join(rel, 'score.json')}, ${path.join(rel, 'debrief.md')}, ${path.join(rel, 'report.html')}`,
       '',
     ].join('\n'),
@@ -330,7 +331,7 @@ async function parCommand(rest: string[], values: GamedayValues, env: CliEnv): P
       }
       const points = sweepMs.flatMap((at) => {
         const r = result.variants.find((v) => v.name === parVariantName(at));
-        return r ? [parPoint(r, at, sloTarget)] : [];
+        return r ? [parPoint(r, at, sloTarget, (plan.workload.rate * plan.durationMs) / 1000)] : [];
       });
       for (const p of points) say(`  mitigated ${p.atSeconds} s after the fault: ${p.recovered ? `TTM ${p.ttmSeconds} s` : `not recovered${p.error ? ` (${p.error})` : ''}`}, ${p.badRequests} bad of ${p.totalRequests} requests (${Math.round(p.errorBudgetBurned * 100)} % of the budget)`);
       done.push({ seed, fault: { step: deal.step.name, description: deal.description, atMs: deal.atMs }, runDir: result.runDir, points });

@@ -44,6 +44,7 @@ ${recovered}
 | bad requests (failed, or slower than the SLO) | ${b ? `${b.bad} (${b.failed} failed, ${b.tooSlow} too slow)` : '—'} |
 | error budget burned (SLO ${b ? b.target * 100 : '—'} %) | ${score.errorBudgetBurned === null ? '—' : `${Math.round(score.errorBudgetBurned * 100)} % of the game's budget`} |
 | hints used | ${score.hintsUsed} |
+| par (\`gameday par\`) | ${score.par.available ? score.par.summary : '—'} |
 | changes that made a metric worse | ${score.madeWorse.length ? score.madeWorse.map((a) => `${a.kind} ${a.text} at ${t(a.atMs)}`).join('; ') : 'none'} |
 
 SLOs scored: ${score.slos.length ? [...new Set(score.slos)].map((s) => `"${s}"`).join(', ') : '—'}. The game ended: ${score.endedBy}, at ${t(score.endedMs)}.

@@ -112,13 +112,17 @@ export interface ParPoint {
   ttmSeconds: number | null;
   totalRequests: number;
   badRequests: number;
-  /** `bad / (total × (1 − target))` over the replay. */
+  /** `bad / (requests × (1 − target))` over the replay (requests: at least the load's rate × its length). */
   errorBudgetBurned: number;
   error?: string;
 }
 
-/** Judges one replay (one sweep time) from what it recorded: the SLO series and the budget's totals. */
-export function parPoint(r: VariantResult, atMs: number, sloTarget: number): ParPoint {
+/**
+ * Judges one replay (one sweep time) from what it recorded: the SLO series and the budget's totals. The budget is
+ * out of `nominalRequests` (the load's rate × the replay's length) when Prometheus counted fewer (a fresh server
+ * misses the first seconds), so every replay of a sweep has the same budget.
+ */
+export function parPoint(r: VariantResult, atMs: number, sloTarget: number, nominalRequests = 0): ParPoint {
   const fault = r.faults[0]?.appliedMs ?? null;
   const push = (r.actions ?? []).filter((a) => !a.error);
   const failedPush = (r.actions ?? []).find((a) => a.error)?.error;
@@ -130,7 +134,7 @@ export function parPoint(r: VariantResult, atMs: number, sloTarget: number): Par
     const v = r.assertions.find((a) => a.name === `${BUDGET_PREFIX}${k}`)?.observed.last;
     return v === null || v === undefined || !Number.isFinite(v) ? 0 : Math.max(0, Math.round(v));
   };
-  const budget = errorBudget(total('total'), total('failed'), total('tooSlow'), sloTarget, {});
+  const budget = errorBudget(Math.max(total('total'), Math.round(nominalRequests)), total('failed'), total('tooSlow'), sloTarget, {});
   const signal = fault === null ? null : firstSignal(series, fault);
   const held = fault === null ? null : recoveredAt(series, signal ?? fault);
   const recoveredMs = held === null || mitigatedMs === null ? null : Math.max(held, mitigatedMs);
@@ -144,7 +148,7 @@ export function parPoint(r: VariantResult, atMs: number, sloTarget: number): Par
     recoveredMs,
     recovered: recoveredMs !== null && !error,
     ttmSeconds: recoveredMs === null || fault === null ? null : Math.round(recoveredMs - fault) / 1000,
-    totalRequests: budget.total,
+    totalRequests: total('total'),
     badRequests: budget.bad,
     errorBudgetBurned: Math.round(budget.burned * 1000) / 1000,
     ...(error ? { error } : {}),
