@@ -18,8 +18,12 @@ export interface Deal {
   curveballs: (StepPlan & { fault: NonNullable<StepPlan['fault']> })[];
 }
 
-/** The earliest a fault may be dealt: the team gets a steady state to look at first. */
-export const MIN_FAULT_AT_MS = 2000;
+/**
+ * The earliest a fault may be dealt: the team gets a steady state to look at first, and the game's fresh Prometheus
+ * has scraped by then (its scrape manager applies new targets up to 5 s after it starts), so the score's SLO series
+ * and error budget see the fault from its first second.
+ */
+export const MIN_FAULT_AT_MS = 6000;
 
 /**
  * The scenario's timeline fault steps; one is picked by the seed and its time moved by a seeded factor in

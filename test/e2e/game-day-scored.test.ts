@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dealIncident } from '../../src/gameday/deal.js';
+import { dealIncident, MIN_FAULT_AT_MS } from '../../src/gameday/deal.js';
 import type { ParDoc } from '../../src/gameday/par.js';
 import { SCORE_STEP_MS, type Score } from '../../src/gameday/score.js';
 import { loadScenario } from '../../src/scenario/load.js';
@@ -63,7 +63,7 @@ async function until<T>(read: () => Promise<T> | T, ok: (v: T) => boolean, timeo
 
 // A seed that deals the fault early, so the game stays short.
 const plan = loadScenario(scenario);
-const seed = [...Array(40).keys()].map((i) => i + 1).find((s) => dealIncident(plan, s).atMs <= 4000)!;
+const seed = [...Array(40).keys()].map((i) => i + 1).find((s) => dealIncident(plan, s).atMs <= MIN_FAULT_AT_MS + 1000)!;
 const deal = dealIncident(plan, seed);
 const out = 'runs/e2e-gameday';
 
