@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { validBase, validCluster } from '../../test/fixtures/invalid-scenarios.js';
 import { LabError } from '../errors/lab-error.js';
 import { loadScenario } from '../scenario/load.js';
-import { scaledTargets, scalePlan } from './scale-step.js';
+import { scaleGoal, scaledTargets, scalePlan } from './scale-step.js';
 import { scheduleActions } from './timeline.js';
 import { buildAddresses, peersFor } from './topology.js';
 import { startPartWatch, type WatchClock } from './part-watch.js';
@@ -105,6 +105,15 @@ describe('what a scale step starts and stops', () => {
     const down = scalePlan(nodes, (n) => all.has(n), 2);
     expect([down.start, down.stop.map((n) => n.name)]).toEqual([[], ['geo-3', 'geo-4']]);
     expect(scalePlan(nodes, (n) => all.has(n), 4)).toEqual({ start: [], stop: [] });
+  });
+
+  it('goes to `to` when applied and back to the size before the step at its heal', () => {
+    expect(scaleGoal('apply', 4, undefined, 2)).toBe(4);
+    expect(scaleGoal('heal', 4, 2, 4)).toBe(2);
+    // Scaled in below the replicas (2 → 1), the heal goes back up to 2, not to the step's `to`.
+    expect(scaleGoal('heal', 1, 2, 1)).toBe(2);
+    // A heal whose apply never ran (its size unknown) changes nothing.
+    expect(scaleGoal('heal', 4, undefined, 3)).toBe(3);
   });
 });
 

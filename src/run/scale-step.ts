@@ -29,6 +29,14 @@ export function scalePlan(instances: readonly NodeInstance[], running: (name: st
   };
 }
 
+/**
+ * The group's size a step asks for: its `to` when applied; at its heal, the size the group had before the step
+ * was applied (not the cluster's replicas: a later step may have changed it), or the current size if it never was.
+ */
+export function scaleGoal(action: 'apply' | 'heal', to: number, before: number | undefined, current: number): number {
+  return action === 'apply' ? to : (before ?? current);
+}
+
 /** The scrape targets: the run's fixed ones with the node targets of the instances running now. */
 export function scaledTargets(base: readonly ScrapeTarget[], nodes: readonly NodeInstance[], running: (name: string) => boolean, innerAddrOf: (instance: string, port: string) => string): ScrapeTarget[] {
   return [...base.filter((t) => t.labels['job'] !== 'node'), ...nodes.filter((n) => running(n.name)).map((n) => nodeTarget(n, innerAddrOf))];
@@ -53,7 +61,7 @@ export async function performScaleStep(v: VariantContext, a: ScheduledAction, ac
   const instances = v.plan.nodes.filter((n) => n.group === spec.group);
   const running = (name: string) => v.nodes.has(name);
   const from = instances.filter((n) => running(n.name)).length;
-  const to = a.kind === 'apply' ? spec.to : (state.before.get(s.name) ?? from);
+  const to = scaleGoal(a.kind, spec.to, state.before.get(s.name), from);
   if (a.kind === 'apply') state.before.set(s.name, from);
   const { start, stop } = scalePlan(instances, running, to);
   const began = performance.now();
