@@ -181,8 +181,19 @@ export class ReplicaCore {
     return Math.floor(this.#o.size / 2) + 1;
   }
 
+  /** How long a follower waits after it last heard a leader before it stands: a lease, plus seeded jitter. */
   #electionTimeout(): number {
     return this.#o.leaseMs + this.#o.random() * this.#o.electionJitterMs;
+  }
+
+  /**
+   * After an attempt that won nobody (a pre-vote or vote without a majority): try again soon, after a heartbeat
+   * and seeded jitter, not after a whole lease. Safe: what keeps two leaders' leases apart is each voter's
+   * promise (it grants nothing while it stands), not the candidate's patience; and a candidate's own promise
+   * must have lapsed too before it stands (`tick`).
+   */
+  #retryTimeout(): number {
+    return this.#o.heartbeatMs + this.#o.random() * this.#o.electionJitterMs;
   }
 
   /** Called often (every few ms) by the node; starts heartbeats, elections and clock checks when due. */
@@ -243,11 +254,17 @@ export class ReplicaCore {
    */
   async #standForElection(): Promise<void> {
     this.#electionInFlight = true;
-    this.#lastHeardMono = this.#o.clocks.mono();
-    this.#electionAfterMs = this.#electionTimeout();
-    const pre: VoteRequest = { term: this.term + 1, candidate: this.#o.id, lastIndex: this.lastIndex, lastTerm: this.lastTerm, preVote: true };
-    const replies = await Promise.all(this.#peers().map((p) => this.#o.transport.vote(p, pre).catch(() => undefined)));
-    if (replies.filter((r) => r?.granted).length + 1 < this.#majority() || this.role === 'leader') {
+    const startedMono = this.#o.clocks.mono();
+    this.#lastHeardMono = startedMono;
+    this.#electionAfterMs = this.#retryTimeout();
+    const term = this.term;
+    const pre: VoteRequest = { term: term + 1, candidate: this.#o.id, lastIndex: this.lastIndex, lastTerm: this.lastTerm, preVote: true };
+    const granted = await this.#canvass(pre);
+    // The pre-vote is only good for the moment it was asked: if meanwhile another candidate won (we heard its
+    // append or granted it our vote) or the term moved, standing now would depose a leader just elected with a
+    // term the voters already passed (two candidates whose pre-votes overlapped took turns deposing each other).
+    const stillAlone = this.role === 'follower' && this.term === term && this.#lastHeardMono === startedMono && !this.evicted;
+    if (!granted || !stillAlone) {
       // Leader placement (Spanner's default leader region): while the group has never had a leader, replica 0
       // asks again soon — its peers may still be starting — instead of waiting out a whole election timeout.
       if (this.#o.id === 0 && this.term === 0) this.#electionAfterMs = this.#o.heartbeatMs;
@@ -255,6 +272,28 @@ export class ReplicaCore {
       return;
     }
     await this.#runElection();
+  }
+
+  /**
+   * Asks every peer; true as soon as a majority (with our own vote) granted, false once all answered or failed
+   * without one. Not waiting for the peers that do not answer: a cut-off region would hold every pre-vote for a
+   * whole RPC timeout, and the longer a pre-vote is open, the likelier another candidate's overlaps it.
+   */
+  #canvass(req: VoteRequest): Promise<boolean> {
+    const peers = this.#peers();
+    return new Promise<boolean>((resolve) => {
+      let votes = 1;
+      let pending = peers.length;
+      for (const p of peers) {
+        this.#o.transport.vote(p, req).then(
+          (r) => {
+            if (r.granted && ++votes >= this.#majority()) resolve(true);
+            if (--pending === 0) resolve(false);
+          },
+          () => (--pending === 0 ? resolve(false) : undefined),
+        );
+      }
+    });
   }
 
   async #runElection(): Promise<void> {
@@ -265,7 +304,7 @@ export class ReplicaCore {
     const term = this.term;
     this.#events.electionStarted(term);
     this.#lastHeardMono = this.#o.clocks.mono();
-    this.#electionAfterMs = this.#electionTimeout();
+    this.#electionAfterMs = this.#retryTimeout();
     let votes = 1;
     const req: VoteRequest = { term, candidate: this.#o.id, lastIndex: this.lastIndex, lastTerm: this.lastTerm };
     try {
