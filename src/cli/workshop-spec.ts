@@ -5,6 +5,7 @@ export interface WorkshopValues {
   dir?: string;
   seed?: string;
   reference: boolean;
+  'with-starter': boolean;
   json: boolean;
 }
 
@@ -12,6 +13,7 @@ const OPTIONS: CliOptions<WorkshopValues> = {
   dir: { type: 'string', argument: 'dir', description: "the learner's folder: modules, attempts/ and runs/ (default: the current folder)" },
   seed: { type: 'string', argument: 'n', description: 'check: replay with this seed (default 1, so attempts compare; a whole number from 0 to 4294967295)' },
   reference: { type: 'boolean', description: 'check: grade the shipped reference solution instead of your module' },
+  'with-starter': { type: 'boolean', description: "check: also replay the exercise's shipped starter in the same run (a second variant, as long again) and grade it beside yours" },
   json: { type: 'boolean', description: 'print one JSON document on stdout instead of the human view' },
 };
 
@@ -27,7 +29,7 @@ export const WORKSHOP: CommandSpec<WorkshopValues> = {
   ],
   options: OPTIONS,
   maxPositionals: 2,
-  examples: ['chaoslab workshop list', 'chaoslab workshop start 1 --dir my-workshop', 'chaoslab workshop check 1 --dir my-workshop', 'chaoslab workshop check 1 --reference --json', 'chaoslab workshop report --dir my-workshop'],
+  examples: ['chaoslab workshop list', 'chaoslab workshop start 1 --dir my-workshop', 'chaoslab workshop check 1 --dir my-workshop', 'chaoslab workshop check 1 --reference --json', 'chaoslab workshop check 6 --reference --with-starter', 'chaoslab workshop report --dir my-workshop'],
   stateDir: true,
 };
 

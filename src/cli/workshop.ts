@@ -18,6 +18,7 @@ import { findExercise, loadExerciseScenario, loadExercises, TIERS, type Exercise
 import { gradeAttempt, type Grade } from '../workshop/grade.js';
 import { ModuleProblem, compileModule, precheckModule, prepareModule } from '../workshop/module.js';
 import { renderWorkshopReport } from '../workshop/report-page.js';
+import { STARTER_VARIANT, withStarterVariant } from '../workshop/starter-variant.js';
 import { WORKSHOP, type WorkshopValues } from './workshop-spec.js';
 import { parseCommand } from './options.js';
 import { EXIT } from './exit-codes.js';
@@ -37,7 +38,7 @@ export async function workshopCommand(args: string[], env: CliEnv): Promise<numb
     throw new LabError(Errors.InvalidArgument, sub === undefined ? 'workshop needs a subcommand' : `workshop ${sub}: unknown subcommand`, { hint: `one of: ${SUBCOMMANDS.join(', ')} (chaoslab workshop --help)` });
   }
   if ((sub === 'list' || sub === 'report') && ref !== undefined) throw new LabError(Errors.InvalidArgument, `workshop ${sub} takes no exercise (got "${ref}")`, { hint: `chaoslab workshop ${sub}` });
-  if (sub !== 'check' && (values.reference || values.seed !== undefined)) throw new LabError(Errors.InvalidArgument, `--reference and --seed belong to workshop check, not workshop ${sub}`, { hint: 'chaoslab workshop check 1 --reference' });
+  if (sub !== 'check' && (values.reference || values['with-starter'] || values.seed !== undefined)) throw new LabError(Errors.InvalidArgument, `--reference, --with-starter and --seed belong to workshop check, not workshop ${sub}`, { hint: 'chaoslab workshop check 1 --reference' });
   const dir = path.resolve(env.cwd, values.dir ?? '.');
   const exercises = loadExercises(exercisesRoot());
   switch (sub) {
@@ -91,6 +92,8 @@ interface CheckOutcome {
   attempt: Attempt;
   grade: Grade | null;
   exit: number;
+  /** `--with-starter`: the shipped starter's grade from the same run. */
+  starter?: Grade | null;
 }
 
 async function check(ex: Exercise, dir: string, values: WorkshopValues, env: CliEnv): Promise<number> {
@@ -124,9 +127,14 @@ async function check(ex: Exercise, dir: string, values: WorkshopValues, env: Cli
   mkdirSync(buildDir, { recursive: true });
   const compiledFile = path.join(buildDir, `${ex.id}-${Date.now()}.cjs`);
   writeFileSync(compiledFile, compiled);
-  const plan = loadExerciseScenario(ex, { [ex.extension.node]: { extension: compiledFile } });
+  let plan = loadExerciseScenario(ex, { [ex.extension.node]: { extension: compiledFile } });
+  if (values['with-starter']) {
+    const starterFile = path.join(buildDir, `${ex.id}-starter-${Date.now()}.cjs`);
+    writeFileSync(starterFile, await compileModule(ex.starter, `${ex.id}-starter.ts`));
+    plan = withStarterVariant(plan, ex, starterFile);
+  }
   const runsDir = runsDirOf(undefined, { cwd: dir });
-  if (!values.json) env.stdout.write(`Checking ${values.reference ? 'the reference solution' : path.relative(env.cwd, moduleFile)} against exercise ${ex.number} (${ex.title}): replaying ${path.basename(ex.scenarioFile)}, seed ${seed}, about ${ex.replaySeconds} s...\n`);
+  if (!values.json) env.stdout.write(`Checking ${values.reference ? 'the reference solution' : path.relative(env.cwd, moduleFile)}${values['with-starter'] ? ' and the shipped starter' : ''} against exercise ${ex.number} (${ex.title}): replaying ${path.basename(ex.scenarioFile)}, seed ${seed}, about ${ex.replaySeconds * (values['with-starter'] ? 2 : 1)} s...\n`);
 
   const abort = new AbortController();
   const onSignal = () => abort.abort();
@@ -138,7 +146,7 @@ async function check(ex: Exercise, dir: string, values: WorkshopValues, env: Cli
     result = await runScenario(plan, {
       projectRoot,
       seed,
-      variants: [ex.variant],
+      variants: plan.variants.map((v) => v.name),
       control: false,
       runsDir,
       envPath: env.path,
@@ -170,7 +178,10 @@ async function check(ex: Exercise, dir: string, values: WorkshopValues, env: Cli
   const moduleErrors = grade.moduleFailed ? extensionErrors(path.join(result.runDir, variant.name, 'logs', `${ex.extension.node}.log`)) : [];
   const attempt: Attempt = { ...base, source, grade, runDir: result.runDir, replaySeconds, ...(moduleErrors.length ? { moduleErrors } : {}) };
   saveAttempt(dir, attempt);
-  return finish({ attempt, grade, exit: grade.reached ? EXIT.ok : EXIT.missed }, ex, values.json, env);
+  // The starter's variant ran second; if it did not complete, its grade is null (the module's own stands).
+  const starterRun = values['with-starter'] ? result.variants.find((v) => v.name === STARTER_VARIANT) : undefined;
+  const starter = values['with-starter'] ? (starterRun && starterRun.status !== 'failed' ? gradeAttempt(ex, starterRun.assertions) : null) : undefined;
+  return finish({ attempt, grade, exit: grade.reached ? EXIT.ok : EXIT.missed, ...(starter !== undefined ? { starter } : {}) }, ex, values.json, env);
 }
 
 function finish(o: CheckOutcome, ex: Exercise, json: boolean, env: CliEnv): number {
@@ -191,6 +202,7 @@ function finish(o: CheckOutcome, ex: Exercise, json: boolean, env: CliEnv): numb
         targets: grade?.targets.map((t) => ({ label: t.label, assertion: t.assertion, stat: t.stat, value: t.value, tiers: t.tiers })) ?? [],
         ...(attempt.runDir ? { runDir: attempt.runDir } : {}),
         ...(attempt.replaySeconds !== undefined ? { replaySeconds: attempt.replaySeconds } : {}),
+        ...(o.starter !== undefined ? { starter: o.starter ? { reached: o.starter.reached, moduleFailed: o.starter.moduleFailed !== null, targets: o.starter.targets.map((t) => ({ label: t.label, assertion: t.assertion, stat: t.stat, value: t.value, tiers: t.tiers })) } : null } : {}),
       })}\n`,
     );
     return o.exit;
@@ -209,6 +221,9 @@ function finish(o: CheckOutcome, ex: Exercise, json: boolean, env: CliEnv): numb
     }
     out.push(grade.reached ? `Tier reached: ${grade.reached.toUpperCase()}${grade.reached === 'best' ? ' (the top tier)' : ''}` : 'Tier reached: none (pass needs every pass threshold)');
     if (grade.next) out.push(`Next (${grade.next.tier}): ${grade.next.target}. Hint: ${grade.next.hint.trim()}`);
+  }
+  if (o.starter !== undefined) {
+    out.push(o.starter ? `The shipped starter in the same run: ${o.starter.targets.map((t) => `${t.label} ${t.value === null ? 'no data' : formatNumber(t.value)}`).join('; ')}; tier reached: ${o.starter.reached ?? 'none'}` : 'The shipped starter in the same run: its replay did not complete');
   }
   if (attempt.runDir) out.push(`Run folder: ${path.relative(env.cwd, attempt.runDir) || attempt.runDir} (report.html); your attempts side by side: chaoslab workshop report`);
   env.stdout.write(`${out.join('\n')}\n`);

@@ -8,10 +8,31 @@
  * - `staticStability` (default false): refuse a configuration that drops more than half of the backends and keep the
  *   last known good one (409). Without it, whatever the control plane pushes is applied.
  * - `unitRps`, `burstMs`: capacity per unit, and the burst a unit absorbs; `backendTimeoutMs`.
+ * - `extension` (default ""): a workshop module (toys/lib/extension.ts, exercise 8) that judges each pushed
+ *   configuration instead of `staticStability` (LB_EXTENSION).
  */
 import { Counter, Gauge } from 'prom-client';
+import { Checks, loadExtension, type ExtensionSpec } from '../lib/extension.js';
 import { HttpError, TimeoutError, runToyIfMain, type PeerClient, type ToySetup } from '../lib/toy-node.js';
 import { RateWindow, TokenBucket, judgeConfig, type LbConfig } from './logic.js';
+
+/**
+ * The data plane's workshop extension point (exercise 8: static stability): `acceptConfig(current, next)` with two
+ * `{backends: string[], units: number, version: number}`: true applies `next`, false refuses it (409) and keeps
+ * serving `current`, and a `{backends, units}` applies that instead (with next's version). A failed call: the
+ * `staticStability` param's verdict.
+ */
+export const LB_EXTENSION: ExtensionSpec = {
+  what: "the load balancer's workshop module",
+  functions: { acceptConfig: { required: true, check: configDecision } },
+};
+
+function configDecision(v: unknown): string | undefined {
+  if (typeof v === 'boolean') return undefined;
+  const c = v as Partial<LbConfig> | null;
+  const ok = typeof c === 'object' && c !== null && Array.isArray(c.backends) && c.backends.every((b) => typeof b === 'string') && typeof c.units === 'number' && Number.isFinite(c.units) && c.units >= 1;
+  return ok ? undefined : 'true, false, or a configuration {backends: string[], units: number >= 1}';
+}
 
 export const lb: ToySetup = (toy) => {
   const backendGroup = toy.params.str('backendGroup', 'api');
@@ -19,6 +40,7 @@ export const lb: ToySetup = (toy) => {
   const unitRps = toy.params.num('unitRps', 40);
   const burstMs = toy.params.num('burstMs', 250);
   const backendTimeoutMs = toy.params.num('backendTimeoutMs', 1000);
+  const extension = loadExtension(toy, LB_EXTENSION);
   const peers = toy.peerGroup(backendGroup);
   // Instances are named <group>-1, <group>-2, … (just <group> when there is one).
   const byName = new Map<string, PeerClient>(peers.map((p, i) => [peers.length > 1 ? `${backendGroup}-${i + 1}` : backendGroup, p]));
@@ -78,8 +100,15 @@ export const lb: ToySetup = (toy) => {
     if (!Array.isArray(body?.backends) || !body.backends.every((b) => typeof b === 'string') || typeof body.units !== 'number' || typeof body.version !== 'number') {
       throw new HttpError(400, 'expected {"backends": [...], "units": n, "version": n}');
     }
-    const proposed: LbConfig = { backends: body.backends, units: Math.max(1, body.units), version: body.version };
-    const verdict = judgeConfig(config, proposed, staticStability);
+    let proposed: LbConfig = { backends: body.backends, units: Math.max(1, body.units), version: body.version };
+    let verdict = judgeConfig(config, proposed, staticStability);
+    if (extension) {
+      // Copies: the module cannot change what the data plane serves with except through its answer.
+      const copy = (c: LbConfig) => ({ backends: [...c.backends], units: c.units, version: c.version });
+      const decided = extension.call<boolean | Pick<LbConfig, 'backends' | 'units'>>('acceptConfig', [copy(config), copy(proposed)], verdict.apply);
+      if (typeof decided === 'object') proposed = { backends: [...decided.backends], units: Math.max(1, decided.units), version: proposed.version };
+      verdict = decided === false ? { apply: false, reason: 'refused by the workshop module' } : { apply: true };
+    }
     if (!verdict.apply) {
       rejected.inc();
       toy.log(`config ${proposed.version} refused: ${verdict.reason}`);

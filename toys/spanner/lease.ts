@@ -58,10 +58,26 @@ export class FollowerPromise {
   }
 }
 
+/** What a lease-validity decision sees (the workshop's `leaseValid`, exercise 7): both designs' facts. */
+export interface LeaseFacts {
+  /** The wall design's lease: the majority-th earliest promise, an absolute time on the followers' wall clocks. */
+  promisedUntilWall: number;
+  /** When the leader sent the latest heartbeat round a majority acknowledged, on its own monotonic clock. */
+  sentMono: number;
+  /** L: how long each promise lasts, from when a follower received the heartbeat. */
+  durationMs: number;
+}
+
+/** Decides `valid()` instead of the design (a workshop module; its own failure falls back to the design). */
+export type LeaseValidity = (now: { wall: number; mono: number }, lease: LeaseFacts, epsilonMs: number, byDesign: boolean) => boolean;
+
 /** The leader's side: its lease, extended by each heartbeat round that a majority acknowledged. */
 export class LeaderLease {
   #untilWall = -Infinity;
   #untilMono = -Infinity;
+  /** For a `decide` hook: the latest acknowledged round's send time, in either design. */
+  #sentMono = -Infinity;
+  #promisedWall = -Infinity;
 
   constructor(
     private readonly design: LeaseDesign,
@@ -70,6 +86,7 @@ export class LeaderLease {
     private readonly epsilonMs: number,
     /** Replicas in the group, the leader included. */
     private readonly groupSize: number,
+    private readonly decide?: LeaseValidity,
   ) {}
 
   /**
@@ -79,6 +96,11 @@ export class LeaderLease {
   extend(sentMono: number, promises: readonly Promise_[]): boolean {
     const majority = Math.floor(this.groupSize / 2) + 1;
     if (promises.length + 1 < majority) return false;
+    if (this.decide) {
+      const all = [...promises.map((p) => p.untilWall), this.clocks.wall() + this.leaseMs].sort((a, b) => b - a);
+      this.#promisedWall = Math.max(this.#promisedWall, all[majority - 1]!);
+      this.#sentMono = Math.max(this.#sentMono, sentMono);
+    }
     if (this.design === 'wall') {
       // The majority-th earliest promise, counting the leader's own (its wall now + L).
       const all = [...promises.map((p) => p.untilWall), this.clocks.wall() + this.leaseMs].sort((a, b) => b - a);
@@ -90,13 +112,17 @@ export class LeaderLease {
   }
 
   valid(): boolean {
-    if (this.design === 'wall') return this.clocks.wall() < this.#untilWall;
-    return this.clocks.mono() < this.#untilMono;
+    const byDesign = this.design === 'wall' ? this.clocks.wall() < this.#untilWall : this.clocks.mono() < this.#untilMono;
+    // A revoked (or never extended) lease is not the module's to judge.
+    if (!this.decide || this.#sentMono === -Infinity) return byDesign;
+    return this.decide({ wall: this.clocks.wall(), mono: this.clocks.mono() }, { promisedUntilWall: this.#promisedWall, sentMono: this.#sentMono, durationMs: this.leaseMs }, this.epsilonMs, byDesign);
   }
 
   /** Drop the lease at once (stepping down, or evicted for a bad clock). */
   revoke(): void {
     this.#untilWall = -Infinity;
     this.#untilMono = -Infinity;
+    this.#sentMono = -Infinity;
+    this.#promisedWall = -Infinity;
   }
 }

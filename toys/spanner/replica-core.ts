@@ -9,7 +9,7 @@
  * the process's wall clock) and a partition only through `transport` failing.
  */
 import { ClockCheck, offsetSample } from './clock-check.js';
-import { FollowerPromise, LeaderLease, type LeaseClocks, type LeaseDesign, type Promise_ } from './lease.js';
+import { FollowerPromise, LeaderLease, type LeaseClocks, type LeaseDesign, type LeaseValidity, type Promise_ } from './lease.js';
 import { TrueTime } from './truetime.js';
 
 export interface Entry {
@@ -81,6 +81,8 @@ export interface ReplicaOptions {
   random: () => number;
   transport: Transport;
   events?: Partial<ReplicaEvents>;
+  /** Judges the leader's lease instead of the design (the workshop module, exercise 7). */
+  leaseValid?: LeaseValidity;
 }
 
 /** What the node turns into metrics and log lines. */
@@ -149,7 +151,7 @@ export class ReplicaCore {
     this.#o = o;
     this.#events = { becameLeader() {}, steppedDown() {}, electionStarted() {}, evicted() {}, readmitted() {}, commitWait() {}, ...o.events };
     this.tt = new TrueTime(o.clocks.wall, o.epsilonMs);
-    this.lease = new LeaderLease(o.design, o.clocks, o.leaseMs, o.epsilonMs, o.size);
+    this.lease = new LeaderLease(o.design, o.clocks, o.leaseMs, o.epsilonMs, o.size, o.leaseValid);
     this.promise = new FollowerPromise(o.design, o.clocks, o.leaseMs, o.epsilonMs);
     this.#clockCheck = new ClockCheck(o.epsilonMs, o.heartbeatMs * 8);
     this.#nextIndex = Array.from({ length: o.size }, () => 1);

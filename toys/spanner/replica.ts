@@ -17,8 +17,19 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { ConnectionError, HttpError, runToyIfMain, TimeoutError, ToyConfigError, type PeerClient, type ToySetup } from '../lib/toy-node.js';
+import { Checks, loadExtension, type ExtensionSpec } from '../lib/extension.js';
 import type { LeaseDesign } from './lease.js';
 import { Refused, ReplicaCore, type AppendReply, type AppendRequest, type VoteReply, type VoteRequest } from './replica-core.js';
+
+/**
+ * The replica's workshop extension point (exercise 7: leases and clock uncertainty): `leaseValid(now: {wall, mono},
+ * lease: {promisedUntilWall, sentMono, durationMs}, epsilonMs): boolean` decides, whenever the leader asks, whether
+ * it still holds its lease (serves strong reads, keeps leading). A failed call: the `leaseDesign` param's answer.
+ */
+export const REPLICA_EXTENSION: ExtensionSpec = {
+  what: "the replica's workshop module",
+  functions: { leaseValid: { required: true, check: Checks.boolean } },
+};
 
 export const replica: ToySetup = (toy) => {
   const design = toy.params.str('leaseDesign', 'wall');
@@ -30,6 +41,7 @@ export const replica: ToySetup = (toy) => {
   const clockCheck = toy.params.bool('clockCheck', false);
   const failFast = toy.params.bool('failFast', false);
   const writeTimeoutMs = toy.params.num('writeTimeoutMs', 1500);
+  const extension = loadExtension(toy, REPLICA_EXTENSION);
 
   // The group spans regions, one node group each (`regions: "us,eu,asia"`): replica ids run over the regions
   // in that order, then by instance. The lab lists a group's peers in instance order, without this node.
@@ -75,6 +87,7 @@ export const replica: ToySetup = (toy) => {
     clockCheck,
     clocks: { wall: () => toy.clock.now(), mono: () => performance.now() },
     random: () => toy.rng.next(),
+    ...(extension ? { leaseValid: (now, lease, eps, byDesign) => extension.call('leaseValid', [now, lease, eps], byDesign) } : {}),
     transport: {
       append: async (p, req) => (await rpc(peerAt(p), '/raft/append', req)) as AppendReply,
       vote: async (p, req) => (await rpc(peerAt(p), '/raft/vote', req)) as VoteReply,

@@ -11,8 +11,13 @@
  * `POST /members/join {name, index, port}`, `DELETE /members/:name`, `GET /members`.
  * Replies carry `x-queue-delay-ms`: ingest samples updates by it. Metrics: `uber_index_update_lag_seconds` (app
  * sent a position → the index has it), `uber_index_drivers`, and the pool's (wire.ts).
+ *
+ * Param `extension` (default ""): a workshop module (toys/lib/extension.ts, exercise 6) exporting
+ * `shouldShed(queueDelayMs: number, criticality: 'critical' | 'background'): boolean`, asked for every request before
+ * the pool admits it: true refuses it at once (429, `uber_shed_total`), false queues it (GEO_INDEX_EXTENSION).
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
+import { Checks, loadExtension, type ExtensionSpec } from '../lib/extension.js';
 import { HttpError, runToyIfMain, sleep, type ToySetup } from '../lib/toy-node.js';
 import { hostOf, MemberRegistry, parseMember } from './membership.js';
 import { criticalityOf, gridFromParams, isObject, LAG_BUCKETS, poolFromParams } from './wire.js';
@@ -24,13 +29,21 @@ interface Entry {
   cell: number;
 }
 
+/** The shard's workshop extension point (exercise 6: shedding by queueing delay). */
+export const GEO_INDEX_EXTENSION: ExtensionSpec = {
+  what: "the geo-index's workshop module",
+  functions: { shouldShed: { required: true, check: Checks.boolean } },
+};
+
 export const geoIndex: ToySetup = (toy) => {
   const updateCostMs = toy.params.num('updateCostMs', 20);
   const nearbyCostMs = toy.params.num('nearbyCostMs', 40);
   const ttlMs = toy.params.num('ttlMs', 30_000);
   const heartbeatMs = toy.params.num('heartbeatMs', 1000);
   const grid = gridFromParams(toy);
-  const served = poolFromParams(toy, { workers: 1, maxQueue: 5000 });
+  const extension = loadExtension(toy, GEO_INDEX_EXTENSION);
+  // On a failed call the pool's own policy decides (false here: the module did not ask to shed).
+  const served = poolFromParams(toy, { workers: 1, maxQueue: 5000 }, extension ? (delay, criticality) => extension.call('shouldShed', [delay, criticality], false) : undefined);
 
   const drivers = new Map<number, Entry>();
   const cells = new Map<number, Set<number>>();

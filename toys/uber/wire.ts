@@ -17,8 +17,15 @@ export function gridFromParams(toy: Toy): HexGrid {
   return new HexGrid(toy.params.num('rings', 8), toy.params.num('cellMeters', 500));
 }
 
+/**
+ * Asked before the pool admits a request (the geo-index's workshop extension point, exercise 6): true refuses it
+ * as shed (429, counted like the built-in shedding), false lets the pool decide (its own policy: off unless the
+ * `shedding` param is on).
+ */
+export type ShedDecision = (queueDelayMs: number, criticality: Criticality) => boolean;
+
 /** A node's bounded worker pool from its params, with its metrics. */
-export function poolFromParams(toy: Toy, defaults: { workers: number; maxQueue: number }): Pooled {
+export function poolFromParams(toy: Toy, defaults: { workers: number; maxQueue: number }, shouldShed?: ShedDecision): Pooled {
   const pool = new WorkerPool({
     workers: toy.params.num('workers', defaults.workers),
     maxQueue: toy.params.num('maxQueue', defaults.maxQueue),
@@ -92,7 +99,16 @@ export function poolFromParams(toy: Toy, defaults: { workers: number; maxQueue: 
     delayMs: () => pool.queueDelayMs(performance.now()),
     /** Waits for a worker and the work; throws 503 (full) or 429 (shed) when refused. */
     async run(costMs: number, criticality: Criticality): Promise<void> {
-      const a = pool.admit(performance.now(), costMs, criticality, rng.next());
+      const at = performance.now();
+      if (shouldShed) {
+        const waitMs = pool.queueDelayMs(at);
+        if (shouldShed(waitMs, criticality)) {
+          outcomes.inc({ criticality, outcome: 'shed' });
+          shed.inc({ criticality });
+          throw new HttpError(429, `shed: queueing delay ${Math.round(waitMs)} ms (the workshop module's decision for ${criticality} work)`);
+        }
+      }
+      const a = pool.admit(at, costMs, criticality, rng.next());
       if (!a.ok) {
         outcomes.inc({ criticality, outcome: a.reason });
         if (a.reason === 'shed') {
