@@ -7,7 +7,7 @@ import { LabError } from '../errors/lab-error.js';
 import type { AssertionResult, VariantResult } from '../run/result.js';
 import { loadScenario } from '../scenario/load.js';
 import { dealIncident, sloAssertions } from './deal.js';
-import { compareWithPar, parDoc, parMitigation, parOf, parPlan, parPoint, parseSweep, PAR_LEAD_MS, parTailMs, readParFile, type ParPoint } from './par.js';
+import { compareWithPar, parDoc, parMitigation, parOf, parPlan, parPoint, parseSweep, parLeadMs, parTailMs, readParFile, type ParPoint } from './par.js';
 import { parHtml, parSvg, niceMax } from './par-chart.js';
 import type { Score } from './score.js';
 
@@ -27,7 +27,10 @@ describe('parPlan', () => {
     // hello-short's SLO reads rate(…[2s]): the tail is 5 s of hold after max(4 s, 2 × 2 s).
     expect(parTailMs(sloAssertions(plan))).toBe(9000);
     expect(parTailMs([{ query: 'rate(x[10s]) / rate(y[500ms])' }])).toBe(25_000);
-    const at = PAR_LEAD_MS + deal.atMs;
+    // A dealt fault already comes after the first scrape: no lead; an earlier one would get load before it.
+    expect(parLeadMs(deal)).toBe(0);
+    expect(parLeadMs({ atMs: 2000 })).toBe(4000);
+    const at = parLeadMs(deal) + deal.atMs;
     expect(p.durationMs).toBe(at + 4000 + 9000);
     const fault = p.steps.filter((s) => s.fault);
     expect(fault).toHaveLength(1);

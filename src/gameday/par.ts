@@ -19,15 +19,16 @@ import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
 import type { AssertionPlan, ScenarioPlan, StepPlan, VariantPlan } from '../scenario/plan.js';
 import type { VariantResult } from '../run/result.js';
-import { dealIncident, sloAssertions, type Deal } from './deal.js';
+import { dealIncident, MIN_FAULT_AT_MS, sloAssertions, type Deal } from './deal.js';
 import { budgetQueries, errorBudget, firstSignal, HOLD_FOR_GOOD_MS, recoveredAt, type Score, type SloSeries } from './score.js';
 
 /**
- * Load before the dealt fault's time: a run's fresh Prometheus first scrapes the load a few seconds after it
- * starts, and a replay must see the whole incident (its first variant would miss an early fault's first requests).
- * TTM and bad requests count from the fault, so the lead changes neither.
+ * Load before the dealt fault: a run's fresh Prometheus first scrapes the load up to 5 s after it starts, and a
+ * replay must see the whole incident. A game never deals a fault before `MIN_FAULT_AT_MS`, which already leaves that
+ * time, so the lead is zero for every dealt fault; it guards a deal made earlier. TTM and bad requests count from
+ * the fault, so the lead changes neither.
  */
-export const PAR_LEAD_MS = 6000;
+export const parLeadMs = (deal: Pick<Deal, 'atMs'>): number => Math.max(0, MIN_FAULT_AT_MS - deal.atMs);
 
 /** After the latest mitigation: its effect through the SLO's rate windows (twice the longest, at least 4 s), then the hold for good. */
 export function parTailMs(slos: readonly Pick<AssertionPlan, 'query'>[]): number {
@@ -60,13 +61,13 @@ export const parVariantName = (atMs: number): string => `mitigate-at-${atMs / 10
 
 /**
  * The replay plan of one seed: the baseline's parameters, the dealt fault on from its dealt time to the end, and
- * one variant per sweep time whose only other step is the mitigation's push (all after `PAR_LEAD_MS` more load). Every variant lasts as long as the
+ * one variant per sweep time whose only other step is the mitigation's push (all after `parLeadMs` more load). Every variant lasts as long as the
  * latest one needs, so their budgets are over the same number of requests. The SLO assertions are judged over the
  * whole replay (their series are the score's), and three more read the error budget's totals at the end.
  */
 export function parPlan(plan: ScenarioPlan, seed: number, sweepMs: readonly number[], mitigation: ParMitigation): { plan: ScenarioPlan; deal: Deal } {
   const deal = dealIncident(plan, seed);
-  const faultAtMs = PAR_LEAD_MS + deal.atMs;
+  const faultAtMs = parLeadMs(deal) + deal.atMs;
   const baseline = plan.variants.find((v) => v.name === 'baseline') ?? plan.variants[0]!;
   const durationMs = faultAtMs + Math.max(...sweepMs) + parTailMs(sloAssertions(plan));
   const variants: VariantPlan[] = sweepMs.map((at) => ({ name: parVariantName(at), description: `${mitigation.names.join(' + ')} pushed ${at / 1000} s after the fault`, expect: 'recover', mitigations: [], params: baseline.params }));
@@ -157,7 +158,7 @@ export function parPoint(r: VariantResult, atMs: number, sloTarget: number, nomi
 
 export interface ParSeed {
   seed: number;
-  /** The dealt fault (as the game with this seed deals it: `atMs`; in the replay it comes `PAR_LEAD_MS` later). */
+  /** The dealt fault (as the game with this seed deals it: `atMs`; in the replay it comes `parLeadMs` later). */
   fault: { step: string; description: string; atMs: number };
   runDir: string;
   points: ParPoint[];
