@@ -111,15 +111,40 @@ describe('clock', () => {
       await expect(waitForOffset('a', node.address, -3000, { boundMs: 60 })).rejects.toMatchObject({ code: 'CHAOSLAB_NODE_FAILED', message: expect.stringMatching(/node a did not take the clock offset -3000 ms within 60 ms \(it reports -?\d+ ms\)/) });
     });
 
-    it('a failed apply sets the files it wrote back to +0', async () => {
+    it('a node without a control file stops the apply before any file is written', async () => {
       const file = path.join(dir, 'a.faketime');
       writeFileSync(file, '+0\n');
       const node = await fakeNode(file);
       const nodes = new Map([['a', new FakeNode('a')], ['b', new FakeNode('b')]]);
-      // b has no control file: the runner's bug, but a half-applied fault must still be undone.
+      // b has no control file: the runner's bug; a must not be left with a wait polling for an offset never written.
       const ctx = fakeApplyContext({ nodes, nodeAddress: () => node.address, clockFile: (n) => (n === 'a' ? file : undefined) });
       await expect(clock.apply({ type: 'clock', nodes: ['a', 'b'], offsetMs: 2000 }, ctx)).rejects.toThrow(/node b was started without a libfaketime control file/);
       expect(readFileSync(file, 'utf8')).toBe('+0\n');
+      expect(node.reads).toEqual([]);
+    });
+
+    it('a failed apply waits for every node, then sets the files it wrote back to +0', async () => {
+      const fileA = path.join(dir, 'a.faketime');
+      const fileB = path.join(dir, 'b.faketime');
+      writeFileSync(fileA, '+0\n');
+      writeFileSync(fileB, '+0\n');
+      const a = await fakeNode(fileA);
+      const aServer = server; // afterEach closes the last one only
+      // b never shows the offset (as a statically linked node would not): the apply fails after SEEN_BOUND_MS.
+      const b = await fakeNode(fileB, { lagReads: Number.POSITIVE_INFINITY });
+      const ctx = fakeApplyContext({
+        nodes: new Map([['a', new FakeNode('a')], ['b', new FakeNode('b')]]),
+        nodeAddress: (n) => (n === 'a' ? a.address : b.address),
+        clockFile: (n) => (n === 'a' ? fileA : fileB),
+      });
+      await expect(clock.apply({ type: 'clock', nodes: ['a', 'b'], offsetMs: 2000 }, ctx)).rejects.toMatchObject({ code: 'CHAOSLAB_NODE_FAILED', message: expect.stringContaining('node b did not take the clock offset 2000 ms') });
+      expect(readFileSync(fileA, 'utf8')).toBe('+0\n');
+      expect(readFileSync(fileB, 'utf8')).toBe('+0\n');
+      // No wait outlives the apply: neither node is read again.
+      const readsAfter = a.reads.length + b.reads.length;
+      await new Promise((r) => setTimeout(r, 100));
+      expect(a.reads.length + b.reads.length).toBe(readsAfter);
+      aServer?.close();
     });
 
     it('a drift writes the rate with the offset that takes back libfaketime\'s step (rate − 1) × the node\'s age, and heals to +0 x1', async () => {

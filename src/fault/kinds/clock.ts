@@ -103,12 +103,17 @@ function controlText(name: string, s: ClockSpec, ctx: ApplyContext): string | un
 }
 
 async function setClock(nodes: readonly string[], s: ClockSpec, ctx: ApplyContext): Promise<(SeenOffset | undefined)[]> {
-  return Promise.all(
-    nodes.map((name) => {
-      const file = ctx.clockFile(name);
-      // The runner starts every node a clock fault names with a control file (fakeClockNodes): a bug otherwise.
-      if (file === undefined) throw new Error(`node ${name} was started without a libfaketime control file`);
-      const text = controlText(name, s, ctx);
+  // Every file and control text first: a node that cannot take the fault stops the apply before any file is written,
+  // so no wait is left polling a node whose file the failed apply then sets back.
+  const plan = nodes.map((name) => {
+    const file = ctx.clockFile(name);
+    // The runner starts every node a clock fault names with a control file (fakeClockNodes): a bug otherwise.
+    if (file === undefined) throw new Error(`node ${name} was started without a libfaketime control file`);
+    return { name, file, text: controlText(name, s, ctx) };
+  });
+  // Every wait settles before the apply judges, so a second failure is never left as an unhandled rejection.
+  const settled = await Promise.allSettled(
+    plan.map(({ name, file, text }) => {
       const written = performance.now();
       if (text === undefined) writeClockOffset(file, s.offsetMs);
       else writeClockControl(file, text);
@@ -116,6 +121,9 @@ async function setClock(nodes: readonly string[], s: ClockSpec, ctx: ApplyContex
       return waitForOffset(name, ctx.nodeAddress(name), s.offsetMs, { written });
     }),
   );
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<SeenOffset | undefined>).value);
 }
 
 function heal(nodes: readonly string[], s: ClockSpec, ctx: ApplyContext): void {
