@@ -1,7 +1,7 @@
 /**
  * netflix/edge: the device router (DNS and the edge in front of the regions). `GET /tv/{key}` is a TV device's API
  * call, `GET /web/{key}` a web browser's; each device class has a home region's load balancer. Params:
- * - `failover` (default false): health-checked regional failover. The edge watches the answers of each device class's
+ * - `failover` (default false; live: `POST /admin/params`): health-checked regional failover. The edge watches the answers of each device class's
  *   home load balancer (a passive health check over `failoverWindowMs`, at least `failoverMinRequests` answers); when
  *   more than `failoverErrorRatio` failed, that device class goes to its second region's load balancer. Failing back
  *   is an operator's call (`POST /admin/failback`). Without it, each device class has its one home region.

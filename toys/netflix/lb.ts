@@ -5,7 +5,7 @@
  * It starts with every backend it can reach and one unit (its launch configuration).
  * Params:
  * - `backendGroup`: the node group of its backends (`api-east`).
- * - `staticStability` (default false): refuse a configuration that drops more than half of the backends and keep the
+ * - `staticStability` (default false; live: `POST /admin/params`, judged per push): refuse a configuration that drops more than half of the backends and keep the
  *   last known good one (409). Without it, whatever the control plane pushes is applied.
  * - `unitRps`, `burstMs`: capacity per unit, and the burst a unit absorbs; `backendTimeoutMs`.
  * - `extension` (default ""): a workshop module (toys/lib/extension.ts, exercise 8) that judges each pushed

@@ -8,7 +8,7 @@
  * that does not lead forwards strong operations to the leader it knows.
  *
  * Params: `regions` (the replica groups, in order; replica 0 of the first stands first), `leaseDesign` (`wall` | `monotonic`), `leaseMs` (3000), `epsilonMs` (1), `heartbeatMs` (250),
- * `electionJitterMs` (500), `clockCheck` (false), `failFast` (false: with it, a replica that has no leader it
+ * `electionJitterMs` (500), `clockCheck` (false, live), `failFast` (false, live: with it, a replica that has no leader it
  * heard from recently refuses strong operations at once instead of forwarding into the void), `writeTimeoutMs`.
  *
  * Wall time is the process's own (`Date.now()` through `toy.clock`): the lab skews it with libfaketime, so the
