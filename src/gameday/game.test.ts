@@ -20,7 +20,7 @@ function twoFaultPlan(): ScenarioPlan {
   return { ...plan, steps: [first, { ...first, name: 'slower-backend', index: 1, atMs: 6000 }] };
 }
 
-function gameOn(plan: ScenarioPlan) {
+function gameOn(plan: ScenarioPlan, Make: typeof Game = Game) {
   const toxiproxy = new FakeToxiproxy(plan.links.map((l) => l.name));
   const events: Record<string, unknown>[] = [];
   let phase = 'steady';
@@ -41,7 +41,7 @@ function gameOn(plan: ScenarioPlan) {
     events: { emit: (e: Record<string, unknown>) => events.push(e) },
   } as unknown as VariantContext;
   const o = { plan, seed: 1, team: 'blue', game: 'g1', gameMs: 60_000, hintAfterMs: 0, sloTarget: 0.99, log: () => undefined } as unknown as GameOptions;
-  const game = new Game(o, new AbortController());
+  const game = new Make(o, new AbortController());
   game.v = v;
   return { game, toxiproxy, v, events };
 }
@@ -87,6 +87,42 @@ describe("the facilitator's journal", () => {
     expect(after.actions[1]!.text).toMatch(/^slow-backend: latency/);
     expect(game.faultOn).toBe(true);
     expect(JSON.stringify(game.participantsState({}))).not.toMatch(/slow-backend|latency/);
+  });
+});
+
+/** The Spanner toy's live params (toys/spanner/replica.ts): the lease design and ε are taken at start only. */
+const SPANNER_LIVE = { clockCheck: false, failFast: false };
+
+/** A Game whose nodes answer like the toys' admin endpoint (`GET`/`POST /admin/params`), recording the pushes. */
+class GameWithNodes extends Game {
+  readonly pushes: { url: string; body: Record<string, unknown> }[] = [];
+  protected override async adminCall(url: string, body?: Record<string, unknown>) {
+    if (body === undefined) return { ok: true, status: 200, body: { live: SPANNER_LIVE } };
+    this.pushes.push({ url, body });
+    const bad = Object.keys(body).filter((k) => !(k in SPANNER_LIVE));
+    return bad.length ? { ok: false, status: 400, body: { error: `"${bad[0]}" is not a live param` } } : { ok: true, status: 200, body: { live: { ...SPANNER_LIVE, ...body } } };
+  }
+}
+
+describe('gameday mitigate', () => {
+  const spanner = path.resolve(import.meta.dirname, '../../scenarios/spanner-2016-partition-clock-skew.yaml');
+  const spannerGame = (): GameWithNodes => gameOn(loadScenario(spanner), GameWithNodes).game as GameWithNodes;
+
+  it('refuses a mitigation that sets a start-only param, naming it, and pushes nothing', async () => {
+    const game = spannerGame();
+    const r = await game.team({ kind: 'mitigate', name: 'monotonic-leases' });
+    expect(r.ok).toBe(false);
+    expect(r.detail).toMatch(/^mitigation "monotonic-leases" cannot be turned on live: leaseDesign \(on [^)]*us-1[^)]*\), epsilonMs \(on [^)]*\) are start-only params/);
+    expect(r.detail).toContain('live there: clockCheck, failFast');
+    expect(game.pushes).toEqual([]);
+  });
+
+  it('pushes a live mitigation to every node of its groups', async () => {
+    const game = spannerGame();
+    const r = await game.team({ kind: 'mitigate', name: 'clock-eviction' });
+    expect(r.ok).toBe(true);
+    expect(game.pushes.length).toBe(game.v!.plan.nodes.filter((n) => ['us', 'eu', 'asia'].includes(n.group)).length);
+    expect(game.pushes.every((p) => p.url.endsWith('/admin/params') && p.body['clockCheck'] === true)).toBe(true);
   });
 });
 

@@ -193,6 +193,9 @@ export class Game {
         const m = this.o.plan.cluster.mitigations[r.name];
         if (!m) return this.refused('mitigate', r.name, `no mitigation "${r.name}"; the cluster has: ${Object.keys(this.o.plan.cluster.mitigations).join(', ') || 'none'}`);
         const pushes = Object.entries(m.set).flatMap(([group, params]) => this.o.plan.nodes.filter((n) => n.group === group).map((n) => ({ node: n.name, params: params as Record<string, unknown> })));
+        // All or nothing: a mitigation that sets a param some toy takes only at start is refused before any push.
+        const startOnly = await this.startOnlyParams(pushes);
+        if (startOnly) return this.refused('mitigate', r.name, `mitigation "${r.name}" cannot be turned on live: ${startOnly}`);
         return this.pushAll('mitigate', r.name, pushes);
       }
       case 'set': {
@@ -225,17 +228,52 @@ export class Game {
     return { ok: false, detail };
   }
 
+  /**
+   * Asks each target node which params it takes live (`GET /admin/params`); says which of the pushes' params are
+   * start-only, where, or undefined when all are live. A node that does not answer is left to the push to report.
+   */
+  private async startOnlyParams(pushes: { node: string; params: Record<string, unknown> }[]): Promise<string | undefined> {
+    const byParam = new Map<string, string[]>();
+    const liveThere = new Set<string>();
+    await Promise.all(
+      pushes.map(async (p) => {
+        let live: Record<string, unknown>;
+        try {
+          const reply = await this.adminCall(this.adminUrl(p.node));
+          if (!reply.ok || typeof reply.body['live'] !== 'object' || reply.body['live'] === null) return;
+          live = reply.body['live'] as Record<string, unknown>;
+        } catch {
+          return;
+        }
+        for (const k of Object.keys(live)) liveThere.add(k);
+        for (const k of Object.keys(p.params)) if (!(k in live)) byParam.set(k, [...(byParam.get(k) ?? []), p.node]);
+      }),
+    );
+    if (byParam.size === 0) return undefined;
+    const what = [...byParam].map(([k, nodes]) => `${k} (on ${nodes.sort().join(', ')})`).join(', ');
+    const live = [...liveThere].sort();
+    const many = byParam.size > 1;
+    return `${what} ${many ? 'are start-only params' : 'is a start-only param'}: the toy reads ${many ? 'them' : 'it'} once, at start, so a config push cannot change ${many ? 'them' : 'it'} (live there: ${live.join(', ') || 'none'}); nothing was pushed. A replay of the scenario's mitigated variant shows this mitigation at work`;
+  }
+
+  private adminUrl(node: string): string {
+    const n = this.o.plan.nodes.find((x) => x.name === node)!;
+    return `http://${this.v!.parts.addresses.addrOf(n.name, n.ports[0]!)}/admin/params`;
+  }
+
+  /** One call to a node's admin endpoint: GET without a body, POST (a config push) with one. A test stands in for the nodes here. */
+  protected async adminCall(url: string, body?: Record<string, unknown>): Promise<{ ok: boolean; status: number; body: Record<string, unknown> }> {
+    const res = await fetch(url, body === undefined ? { signal: AbortSignal.timeout(3000) } : { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(3000) });
+    return { ok: res.ok, status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
+  }
+
   /** Config pushes to the nodes' admin endpoint (`POST /admin/params`), as a production deploy tool would. */
   private async pushAll(kind: string, text: string, pushes: { node: string; params: Record<string, unknown> }[]): Promise<Outcome> {
-    const v = this.v!;
     const results = await Promise.all(
       pushes.map(async (p) => {
-        const n = this.o.plan.nodes.find((x) => x.name === p.node)!;
-        const url = `http://${v.parts.addresses.addrOf(n.name, n.ports[0]!)}/admin/params`;
         try {
-          const res = await fetch(url, { method: 'POST', body: JSON.stringify(p.params), headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(3000) });
-          const body = (await res.json().catch(() => ({}))) as { error?: string };
-          return res.ok ? '' : `${p.node}: ${body.error ?? `HTTP ${res.status}`}`;
+          const res = await this.adminCall(this.adminUrl(p.node), p.params);
+          return res.ok ? '' : `${p.node}: ${typeof res.body['error'] === 'string' ? res.body['error'] : `HTTP ${res.status}`}`;
         } catch (e) {
           return `${p.node}: ${e instanceof Error ? e.message : String(e)}`;
         }

@@ -12,6 +12,9 @@ export interface ParamReader {
   num(name: string, fallback: number): number;
   bool(name: string, fallback: boolean): boolean;
   str(name: string, fallback: string): string;
+  liveNum(name: string, fallback: number): () => number;
+  liveBool(name: string, fallback: boolean): () => boolean;
+  liveStr(name: string, fallback: string, oneOf?: readonly string[]): () => string;
 }
 
 export interface MetadataSettings {
@@ -22,13 +25,20 @@ export interface MetadataSettings {
 }
 
 export function metadataSettings(p: ParamReader): MetadataSettings {
-  const queueLimit = p.num('queueLimit', 0);
+  // The mitigations' params are live (a config push while the service runs): the pool reads them per request.
+  const queueLimit = p.liveNum('queueLimit', 0);
+  const dropExpired = p.liveBool('dropExpired', false);
   return {
     pool: {
       workers: p.num('workers', 2),
       // 0 = unbounded: the baseline's queue grows as long as requests arrive faster than workers finish them.
-      maxQueue: queueLimit > 0 ? queueLimit : Infinity,
-      dropExpired: p.bool('dropExpired', false),
+      get maxQueue() {
+        const q = queueLimit();
+        return q > 0 ? q : Infinity;
+      },
+      get dropExpired() {
+        return dropExpired();
+      },
     },
     costBaseMs: p.num('costBaseMs', 100),
     costPerEntryMs: p.num('costPerEntryMs', 50),
@@ -49,27 +59,44 @@ export interface StorageSettings {
 
 export function storageSettings(p: ParamReader): StorageSettings {
   const b = BASELINE_POLICY;
-  const backoff = p.str('backoff', b.backoff);
-  if (backoff !== 'fixed' && backoff !== 'full-jitter') throw new RangeError(`param "backoff" must be "fixed" or "full-jitter", got "${backoff}"`);
+  // The mitigations' params are live (a config push while the node runs): the membership client reads its policy
+  // per fetch, retry and failure, so they are getters here (copy them with `withRefreshSlot`, never a spread).
+  const backoff = p.liveStr('backoff', b.backoff, ['fixed', 'full-jitter']) as () => MembershipPolicy['backoff'];
+  const serveStale = p.liveBool('serveStale', b.serveStale);
+  const retryBudget = p.liveNum('retryBudget', b.retryBudget);
+  const breakerFailures = p.liveNum('breakerFailures', b.breakerFailures);
   return {
     policy: {
       timeoutMs: p.num('fetchTimeoutMs', b.timeoutMs),
       bootstrapTimeoutMs: p.num('bootstrapTimeoutMs', b.bootstrapTimeoutMs),
       refreshIntervalMs: p.num('refreshIntervalMs', b.refreshIntervalMs),
       refreshJitterMs: p.num('refreshJitterMs', b.refreshJitterMs),
-      serveStale: p.bool('serveStale', b.serveStale),
+      get serveStale() {
+        return serveStale();
+      },
       maxStaleMs: p.num('maxStaleMs', b.maxStaleMs),
-      backoff,
+      get backoff() {
+        return backoff();
+      },
       retryDelayMs: p.num('retryDelayMs', b.retryDelayMs),
       backoffBaseMs: p.num('backoffBaseMs', b.backoffBaseMs),
       backoffCapMs: p.num('backoffCapMs', b.backoffCapMs),
-      retryBudget: p.num('retryBudget', b.retryBudget),
+      get retryBudget() {
+        return retryBudget();
+      },
       retryBudgetBurst: p.num('retryBudgetBurst', b.retryBudgetBurst),
-      breakerFailures: p.num('breakerFailures', b.breakerFailures),
+      get breakerFailures() {
+        return breakerFailures();
+      },
       breakerOpenMs: p.num('breakerOpenMs', b.breakerOpenMs),
       hosts: p.num('metadataHosts', b.hosts),
     },
     pingIntervalMs: p.num('pingIntervalMs', 1000),
     pingTimeoutMs: p.num('pingTimeoutMs', 500),
   };
+}
+
+/** The node's policy with its refresh slot, keeping the live params' getters (a spread would freeze them). */
+export function withRefreshSlot(policy: Omit<MembershipPolicy, 'refreshSlot'>, refreshSlot: number): MembershipPolicy {
+  return Object.defineProperties({ refreshSlot } as MembershipPolicy, Object.getOwnPropertyDescriptors(policy));
 }

@@ -13,7 +13,7 @@ import { ConnectionError, ToyConfigError, TimeoutError, runToyIfMain, type PeerC
 import { ConnectionMonitor } from './connection-monitor.js';
 import { Checks, loadExtension, type Extension, type ExtensionSpec } from '../lib/extension.js';
 import { MembershipClient, type FetchReply, type Membership, type MembershipDecisions } from './membership-client.js';
-import { storageSettings } from './params.js';
+import { storageSettings, withRefreshSlot } from './params.js';
 import { ordinalOf, partitionOf } from './partitioning.js';
 import { realTimers } from './timers.js';
 
@@ -76,7 +76,7 @@ export const storage: ToySetup = (toy) => {
 
   const extension = loadExtension(toy, STORAGE_EXTENSION);
   const client = new MembershipClient(
-    { ...s.policy, refreshSlot: ordinalOf(name) - 1 },
+    withRefreshSlot(s.policy, ordinalOf(name) - 1),
     {
       timers: realTimers,
       wallNow: () => toy.clock.now(),

@@ -66,14 +66,16 @@ export const broker: ToySetup = (toy) => {
   const heartbeatMs = p.num('heartbeatMs', 1000);
   const partitionCount = p.num('partitions', 2);
   const replicaLagMaxMs = p.num('replicaLagMaxMs', 2000);
-  const minIsr = p.num('minInsyncReplicas', 1);
-  const uncleanAllowed = p.bool('uncleanLeaderElection', true);
-  const elrEnabled = p.bool('eligibleLeaderReplicas', false);
-  const rebalance = p.bool('preferredLeaderRebalance', false);
-  const epochTruncation = p.bool('leaderEpochTruncation', false);
+  // The mitigations' params are live (a config push, as Kafka's dynamic broker configs and feature flags): each is
+  // read where it decides (per command, write, election, fetch or produce), never captured at start.
+  const minIsr = p.liveNum('minInsyncReplicas', 1);
+  const uncleanAllowed = p.liveBool('uncleanLeaderElection', true);
+  const elrEnabled = p.liveBool('eligibleLeaderReplicas', false);
+  const rebalance = p.liveBool('preferredLeaderRebalance', false);
+  const epochTruncation = p.liveBool('leaderEpochTruncation', false);
   const rebalanceCheckMs = p.num('leaderRebalanceCheckMs', 5000);
-  const fencing = p.bool('epochFencing', false);
-  const conditional = p.bool('conditionalWrites', false);
+  const fencing = p.liveBool('epochFencing', false);
+  const conditional = p.liveBool('conditionalWrites', false);
   const controllerTickMs = p.num('controllerTickMs', 500);
   const controllerStaggerMs = p.num('controllerStaggerMs', 300);
   const initialWaitMs = p.num('initialAssignmentWaitMs', 10_000);
@@ -175,7 +177,7 @@ export const broker: ToySetup = (toy) => {
     });
   partitionGauge('kafka_partition_is_leader', '1 while this broker leads the partition (in its own view).', (r) => (r.role === 'leader' ? 1 : 0));
   partitionGauge('kafka_partition_isr_size', 'ISR size as this broker knows it.', (r) => r.isr.length);
-  partitionGauge('kafka_partition_under_min_isr', '1 while this broker leads the partition with fewer in-sync replicas than min.insync.replicas.', (r) => (r.role === 'leader' && r.isr.length < minIsr ? 1 : 0));
+  partitionGauge('kafka_partition_under_min_isr', '1 while this broker leads the partition with fewer in-sync replicas than min.insync.replicas.', (r) => (r.role === 'leader' && r.isr.length < minIsr() ? 1 : 0));
   partitionGauge('kafka_partition_log_end_offset', 'Log end offset of this replica.', (r) => r.leo);
   partitionGauge('kafka_partition_high_watermark', 'High watermark of this replica.', (r) => r.hw);
   partitionGauge('kafka_partition_leader_epoch', 'Leader epoch this replica follows or leads.', (r) => r.leaderEpoch);
@@ -346,7 +348,7 @@ export const broker: ToySetup = (toy) => {
       }
       const next = ((node.data as { epoch?: number }).epoch ?? 0) + 1;
       // Unconditional, two controllers that read the same epoch would both use next: one epoch, two controllers.
-      const w = await write('controller', [conditional ? { op: 'set', path: '/controller_epoch', data: { epoch: next }, version: node.version } : { op: 'set', path: '/controller_epoch', data: { epoch: next } }]);
+      const w = await write('controller', [conditional() ? { op: 'set', path: '/controller_epoch', data: { epoch: next }, version: node.version } : { op: 'set', path: '/controller_epoch', data: { epoch: next } }]);
       if (w?.ok) return { epoch: next, epochVersion: w.results[0]?.node?.version ?? node.version + 1 };
       return undefined;
     }
@@ -361,7 +363,7 @@ export const broker: ToySetup = (toy) => {
 
   /** A controller write; with conditional writes it only lands while /controller_epoch is still ours. */
   async function controllerWrite(c: { epochVersion: number }, op: CoordOp): Promise<WriteResult | undefined> {
-    const ops: CoordOp[] = conditional ? [{ op: 'check', path: '/controller_epoch', version: c.epochVersion }, op] : [op];
+    const ops: CoordOp[] = conditional() ? [{ op: 'check', path: '/controller_epoch', version: c.epochVersion }, op] : [op];
     const w = await write('controller', ops);
     if (w && !w.ok && w.path === '/controller_epoch') resign('a newer controller bumped /controller_epoch (fenced write)');
     return w;
@@ -376,7 +378,7 @@ export const broker: ToySetup = (toy) => {
     try {
       const live = liveIds();
       // auto.leader.rebalance.enable: preferred leaders are restored every leader.imbalance.check.interval.
-      const rebalanceDue = rebalance && mono() - lastRebalanceMs >= rebalanceCheckMs;
+      const rebalanceDue = rebalance() && mono() - lastRebalanceMs >= rebalanceCheckMs;
       if (rebalanceDue) lastRebalanceMs = mono();
       const states: PartitionCommand[] = [];
       for (const r of replicas.values()) {
@@ -398,9 +400,9 @@ export const broker: ToySetup = (toy) => {
         }
         let data = node.data as PartitionStateData;
         let version = node.version;
-        const e = electLeader(data, r.replicas, live, { uncleanAllowed, controllerEpoch: c.epoch, eligibleLeaderReplicas: elrEnabled, preferredLeader: rebalanceDue });
+        const e = electLeader(data, r.replicas, live, { uncleanAllowed: uncleanAllowed(), controllerEpoch: c.epoch, eligibleLeaderReplicas: elrEnabled(), preferredLeader: rebalanceDue });
         if (e.changed) {
-          const w = await controllerWrite(c, conditional ? { op: 'set', path, data: e.next, version } : { op: 'set', path, data: e.next });
+          const w = await controllerWrite(c, conditional() ? { op: 'set', path, data: e.next, version } : { op: 'set', path, data: e.next });
           if (controller !== c) return;
           if (w?.ok) {
             data = e.next;
@@ -440,7 +442,7 @@ export const broker: ToySetup = (toy) => {
 
   // ------------------------------------------------------------------ commands from a controller
   function handleLeaderAndIsr(cmd: LeaderAndIsrRequest): { status: number; body: unknown } {
-    const adm = extension ? fence.admit(cmd, (c, seen) => extension.call('accept', [c, seen], !(fencing && c.controllerEpoch < seen))) : fence.admit(cmd);
+    const adm = extension ? fence.admit(cmd, (c, seen) => extension.call('accept', [c, seen], !(fencing() && c.controllerEpoch < seen))) : fence.admit(cmd);
     toy.log(formatControllerEvent({ time: toy.clock.now(), broker: me, controllerId: cmd.controllerId, controllerEpoch: cmd.controllerEpoch, accepted: adm.accepted }));
     commandsReceived.inc({ result: adm.accepted ? 'accepted' : 'rejected_stale' });
     if (adm.epochConflict) epochConflicts.inc();
@@ -450,7 +452,7 @@ export const broker: ToySetup = (toy) => {
     for (const ps of cmd.partitions) {
       const r = replicas.get(ps.partition);
       if (!r) continue;
-      if (fencing && ps.leaderEpoch < r.leaderEpoch) {
+      if (fencing() && ps.leaderEpoch < r.leaderEpoch) {
         staleLeaderEpoch.inc();
         continue;
       }
@@ -488,7 +490,7 @@ export const broker: ToySetup = (toy) => {
         continue;
       }
       try {
-        const lastEpoch = epochTruncation ? r.lastEpoch : undefined;
+        const lastEpoch = epochTruncation() ? r.lastEpoch : undefined;
         const res = await peer.post('/replica/fetch', { partition: r.partition, replicaId: me, offset, maxWaitMs: fetchMaxWaitMs, ...(lastEpoch !== undefined ? { lastEpoch } : {}) }, { timeoutMs: requestTimeoutMs + fetchMaxWaitMs });
         // The answer is about the leader and offset we asked with; if either moved meanwhile, ask again.
         if (r.role !== 'follower' || r.leaderId !== leader || r.leaderEpoch !== epoch || r.leo !== offset) continue;
@@ -540,12 +542,12 @@ export const broker: ToySetup = (toy) => {
     if (lagging.length === 0 && caughtUp.length === 0) return;
     const isr = [...r.isr.filter((id) => !lagging.includes(id)), ...caughtUp];
     const epoch = r.leaderEpoch;
-    const elr = elrEnabled ? nextElr(r.isr, isr, elrOf.get(r.partition) ?? [], minIsr) : [];
+    const elr = elrEnabled() ? nextElr(r.isr, isr, elrOf.get(r.partition) ?? [], minIsr()) : [];
     const data: PartitionStateData = { leader: me, leaderEpoch: epoch, isr, controllerEpoch: fence.lastAccepted?.controllerEpoch ?? 0, ...(elr.length > 0 ? { elr } : {}) };
     const path = statePath(r.partition);
     isrWrites.add(r.partition);
     try {
-      const w = await write('leader', [conditional ? { op: 'set', path, data, version: r.stateVersion } : { op: 'set', path, data }]);
+      const w = await write('leader', [conditional() ? { op: 'set', path, data, version: r.stateVersion } : { op: 'set', path, data }]);
       const result = w === undefined ? 'timeout' : w.ok ? 'ok' : w.code;
       if (lagging.length > 0) isrChanges.inc({ change: 'shrink', result });
       if (caughtUp.length > 0) isrChanges.inc({ change: 'expand', result });
@@ -566,13 +568,13 @@ export const broker: ToySetup = (toy) => {
     if (typeof b?.partition !== 'number' || (typeof b.value !== 'number' && typeof b.value !== 'string')) throw new HttpError(400, 'expected {partition, value}');
     const r = replicas.get(b.partition);
     if (!r) throw new HttpError(404, `no partition ${b.partition}`);
-    const a = r.append(b.value, minIsr);
+    const a = r.append(b.value, minIsr());
     if (!a.ok) {
       produced.inc({ result: a.error === 'NotLeader' ? 'not_leader' : 'not_enough_replicas' });
       // Refused before the append: definitely not written (the client's history says fail).
       return { status: 503, body: { error: a.error, leader: r.leaderId, leaderEpoch: r.leaderEpoch } };
     }
-    const outcome = await r.waitForCommit(a.offset, minIsr, ackTimeoutMs);
+    const outcome = await r.waitForCommit(a.offset, minIsr(), ackTimeoutMs);
     produced.inc({ result: COMMIT_LABEL[outcome] });
     if (outcome === 'committed') return { body: { offset: a.offset, leaderEpoch: r.leaderEpoch } };
     // Appended but not acknowledged: it may or may not survive (indeterminate).

@@ -94,4 +94,17 @@ describe('kafka toy cluster (in process, no faults)', () => {
     expect(metrics[3]).toMatch(/^kafka_app_acked_writes_lost\{[^}]*\} 0$/m);
     expect(metrics[3]).toMatch(/^kafka_app_audits_total\{result="ok"[^}]*\} [1-9]/m);
   }, 20_000);
+  it('takes every mitigation by config push (POST /admin/params) and fences a stale controller from the next command on', async () => {
+    const cPort = await freePort();
+    const addr = (p: number) => `127.0.0.1:${p}`;
+    await start('coordinator', 'coordinator', 1, cPort, {}, {}, coordinator);
+    const b = await start('broker-2', 'broker', 2, await freePort(), { coordinator: [addr(cPort)], broker: [] }, { sessionTimeoutMs: 1500, heartbeatMs: 400 }, broker);
+    const command = (controllerEpoch: number) => json(`${b.url}/controller/leader-and-isr`, { method: 'POST', body: JSON.stringify({ controllerId: 9, controllerEpoch, partitions: [] }) });
+    expect((await command(100)).status).toBe(200);
+    expect((await command(50)).status).toBe(200); // the baseline obeys a zombie controller
+    const all = { epochFencing: true, conditionalWrites: true, uncleanLeaderElection: false, minInsyncReplicas: 2, eligibleLeaderReplicas: true, leaderEpochTruncation: true, preferredLeaderRebalance: true };
+    const push = await json(`${b.url}/admin/params`, { method: 'POST', body: JSON.stringify(all) });
+    expect(push).toEqual({ status: 200, body: { live: all } });
+    expect((await command(40)).status).toBe(409);
+  });
 });

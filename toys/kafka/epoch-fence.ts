@@ -28,7 +28,16 @@ export class ControllerFence {
   #lastAccepted: ControllerCommandMeta | undefined;
   readonly #controllerOfEpoch = new Map<number, number>();
 
-  constructor(readonly fencing: boolean) {}
+  readonly #fencing: () => boolean;
+
+  /** `fencing` may be a getter (a live param): it is read per command, so a config push fences from the next one on. */
+  constructor(fencing: boolean | (() => boolean)) {
+    this.#fencing = typeof fencing === 'function' ? fencing : () => fencing;
+  }
+
+  get fencing(): boolean {
+    return this.#fencing();
+  }
 
   get maxEpochSeen(): number {
     return this.#maxEpochSeen;

@@ -106,7 +106,7 @@ export function parseNodeConfig(text: string | undefined): NodeConfig {
 export class Params {
   readonly #values: Record<string, ParamValue>;
   readonly #read = new Set<string>();
-  readonly #live = new Map<string, { type: 'number' | 'boolean' | 'string'; value: ParamValue }>();
+  readonly #live = new Map<string, { type: 'number' | 'boolean' | 'string'; value: ParamValue; oneOf?: readonly string[] }>();
 
   constructor(values: Record<string, ParamValue>) {
     this.#values = values;
@@ -136,8 +136,13 @@ export class Params {
     return this.#declareLive(name, 'boolean', this.bool(name, fallback));
   }
 
-  liveStr(name: string, fallback: string): () => string {
-    return this.#declareLive(name, 'string', this.str(name, fallback));
+  /** With `oneOf`, the start value and every push must be one of those strings. */
+  liveStr(name: string, fallback: string, oneOf?: readonly string[]): () => string {
+    const value = this.str(name, fallback);
+    if (oneOf && !oneOf.includes(value)) throw new ToyConfigError(`param "${name}" must be one of ${oneOf.map(show).join(', ')}, got ${show(value)}`);
+    const get = this.#declareLive(name, 'string', value);
+    if (oneOf) this.#live.get(name)!.oneOf = oneOf;
+    return get;
   }
 
   /** The live params and their values now. */
@@ -156,6 +161,7 @@ export class Params {
       const live = this.#live.get(k);
       if (!live) problems.push(`"${k}" is not a live param (live: ${[...this.#live.keys()].join(', ') || 'none'})`);
       else if (typeof v !== live.type || (typeof v === 'number' && !Number.isFinite(v))) problems.push(`"${k}" must be a ${live.type}, got ${show(v)}`);
+      else if (live.oneOf && !live.oneOf.includes(v as string)) problems.push(`"${k}" must be one of ${live.oneOf.map(show).join(', ')}, got ${show(v)}`);
     }
     if (problems.length > 0) throw new ToyConfigError(problems.join('; '));
     for (const [k, v] of Object.entries(changes)) this.#live.get(k)!.value = v as ParamValue;

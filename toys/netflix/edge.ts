@@ -1,7 +1,7 @@
 /**
  * netflix/edge: the device router (DNS and the edge in front of the regions). `GET /tv/{key}` is a TV device's API
  * call, `GET /web/{key}` a web browser's; each device class has a home region's load balancer. Params:
- * - `failover` (default false): health-checked regional failover. The edge watches the answers of each device class's
+ * - `failover` (default false; live: `POST /admin/params`): health-checked regional failover. The edge watches the answers of each device class's
  *   home load balancer (a passive health check over `failoverWindowMs`, at least `failoverMinRequests` answers); when
  *   more than `failoverErrorRatio` failed, that device class goes to its second region's load balancer. Failing back
  *   is an operator's call (`POST /admin/failback`). Without it, each device class has its one home region.
@@ -21,7 +21,8 @@ type Device = keyof typeof DEVICES;
 const regionOf = (lb: string): string => lb.slice(lb.lastIndexOf('-') + 1);
 
 export const edge: ToySetup = (toy) => {
-  const failover = toy.params.bool('failover', false);
+  // Live: a config push turns the health-checked failover on or off while the edge runs (read per request).
+  const failover = toy.params.liveBool('failover', false);
   const windowMs = toy.params.num('failoverWindowMs', 3000);
   const minRequests = toy.params.num('failoverMinRequests', 20);
   const errorRatio = toy.params.num('failoverErrorRatio', 0.2);
@@ -37,7 +38,8 @@ export const edge: ToySetup = (toy) => {
 
   const routes = new Map<Device, { home: PeerClient; homeRegion: string; second?: { lb: PeerClient; region: string }; detector: FailoverDetector }>();
   for (const [device, r] of Object.entries(DEVICES) as [Device, (typeof DEVICES)[Device]][]) {
-    const second = r.second && failover ? { lb: toy.peer(r.second), region: regionOf(r.second) } : undefined;
+    // Built whenever the cluster has the second region's load balancer, so `failover` can be pushed on later.
+    const second = r.second && (failover() || toy.config.peers[r.second]?.length) ? { lb: toy.peer(r.second), region: regionOf(r.second) } : undefined;
     routes.set(device, { home: toy.peer(r.home), homeRegion: regionOf(r.home), ...(second ? { second } : {}), detector: new FailoverDetector({ windowMs, minRequests, errorRatio }) });
     failedOver.set({ device }, 0);
     for (const region of new Set([regionOf(r.home), ...(r.second ? [regionOf(r.second)] : [])])) {
@@ -48,7 +50,8 @@ export const edge: ToySetup = (toy) => {
   for (const device of Object.keys(DEVICES) as Device[]) {
     const route = routes.get(device)!;
     toy.route('GET', `/${device}/:key`, async (req) => {
-      const away = route.second !== undefined && route.detector.failedOver;
+      const on = failover();
+      const away = on && route.second !== undefined && route.detector.failedOver;
       const target = away ? route.second!.lb : route.home;
       const region = away ? route.second!.region : route.homeRegion;
       let status: number;
@@ -65,7 +68,7 @@ export const edge: ToySetup = (toy) => {
         body = { error: e instanceof Error ? e.message : String(e) };
       }
       requests.inc({ device, region, outcome });
-      if (!away && route.second && route.detector.record(performance.now(), outcome === 'ok')) {
+      if (on && !away && route.second && route.detector.record(performance.now(), outcome === 'ok')) {
         failedOver.set({ device }, 1);
         toy.log(`${device}: home region ${route.homeRegion} unhealthy, failing over to ${route.second.region}`);
       }

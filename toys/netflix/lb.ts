@@ -5,7 +5,7 @@
  * It starts with every backend it can reach and one unit (its launch configuration).
  * Params:
  * - `backendGroup`: the node group of its backends (`api-east`).
- * - `staticStability` (default false): refuse a configuration that drops more than half of the backends and keep the
+ * - `staticStability` (default false; live: `POST /admin/params`, judged per push): refuse a configuration that drops more than half of the backends and keep the
  *   last known good one (409). Without it, whatever the control plane pushes is applied.
  * - `unitRps`, `burstMs`: capacity per unit, and the burst a unit absorbs; `backendTimeoutMs`.
  * - `extension` (default ""): a workshop module (toys/lib/extension.ts, exercise 8) that judges each pushed
@@ -36,7 +36,8 @@ function configDecision(v: unknown): string | undefined {
 
 export const lb: ToySetup = (toy) => {
   const backendGroup = toy.params.str('backendGroup', 'api');
-  const staticStability = toy.params.bool('staticStability', false);
+  // Live: judged per configuration push, so a config push of the flag protects from the next bad configuration on.
+  const staticStability = toy.params.liveBool('staticStability', false);
   const unitRps = toy.params.num('unitRps', 40);
   const burstMs = toy.params.num('burstMs', 250);
   const backendTimeoutMs = toy.params.num('backendTimeoutMs', 1000);
@@ -101,7 +102,7 @@ export const lb: ToySetup = (toy) => {
       throw new HttpError(400, 'expected {"backends": [...], "units": n, "version": n}');
     }
     let proposed: LbConfig = { backends: body.backends, units: Math.max(1, body.units), version: body.version };
-    let verdict = judgeConfig(config, proposed, staticStability);
+    let verdict = judgeConfig(config, proposed, staticStability());
     if (extension) {
       // Copies: the module cannot change what the data plane serves with except through its answer.
       const copy = (c: LbConfig) => ({ backends: [...c.backends], units: c.units, version: c.version });

@@ -73,4 +73,31 @@ describe('netflix toy nodes', () => {
     await post(`${e.url}/admin/failback`, { device: 'tv' });
     expect(((await (await fetch(`${e.url}/tv/y`)).json()) as { error: string }).error).toMatch(/no backends/);
   });
+  // Game days push a mitigation to running nodes (POST /admin/params): each flag is read per push / per request.
+  it('lb: staticStability pushed live refuses the next empty configuration', async () => {
+    const a1 = await start('api-east-1', 'api-east', api, { workMs: 1 });
+    const l = await start('lb-tv-east', 'lb-tv-east', lb, { backendGroup: 'api-east', staticStability: false, unitRps: 1000 }, { 'api-east': [addr(a1)] });
+    expect((await post(`${l.url}/admin/params`, { staticStability: true })).status).toBe(200);
+    expect((await post(`${l.url}/lb/config`, { backends: [], units: 2, version: 1 })).status).toBe(409);
+    expect((await fetch(`${l.url}/api/k`)).status).toBe(200);
+    expect((await post(`${l.url}/admin/params`, { staticStability: false })).status).toBe(200);
+    expect((await post(`${l.url}/lb/config`, { backends: [], units: 2, version: 2 })).status).toBe(200);
+  });
+
+  it('edge: failover pushed live moves TV to the second region; off, it stays home', async () => {
+    const east = await start('api-east', 'api-east', api, { workMs: 1 });
+    const west = await start('api-west', 'api-west', api, { workMs: 1 });
+    const tvEast = await start('lb-tv-east', 'lb-tv-east', lb, { backendGroup: 'api-east' }, { 'api-east': [addr(east)] });
+    const webEast = await start('lb-web-east', 'lb-web-east', lb, { backendGroup: 'api-east' }, { 'api-east': [addr(east)] });
+    const tvWest = await start('lb-tv-west', 'lb-tv-west', lb, { backendGroup: 'api-west' }, { 'api-west': [addr(west)] });
+    const e = await start('edge', 'edge', edge, { failover: false, failoverMinRequests: 5, failoverWindowMs: 60_000 }, { 'lb-tv-east': [addr(tvEast)], 'lb-web-east': [addr(webEast)], 'lb-tv-west': [addr(tvWest)] });
+    await post(`${tvEast.url}/lb/config`, { backends: [], units: 1, version: 1 });
+    for (let i = 0; i < 8; i++) expect((await fetch(`${e.url}/tv/k${i}`)).status).toBe(503);
+    expect((await post(`${e.url}/admin/params`, { failover: true })).status).toBe(200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await fetch(`${e.url}/tv/k${i}`)).status);
+    expect(statuses.slice(0, 4)).toEqual([503, 503, 503, 503]);
+    expect(statuses.at(-1)).toBe(200);
+    expect(((await (await fetch(`${e.url}/tv/z`)).json()) as { node: string }).node).toBe('api-west');
+  });
 });

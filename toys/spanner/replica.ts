@@ -8,7 +8,7 @@
  * that does not lead forwards strong operations to the leader it knows.
  *
  * Params: `regions` (the replica groups, in order; replica 0 of the first stands first), `leaseDesign` (`wall` | `monotonic`), `leaseMs` (3000), `epsilonMs` (1), `heartbeatMs` (250),
- * `electionJitterMs` (500), `clockCheck` (false), `failFast` (false: with it, a replica that has no leader it
+ * `electionJitterMs` (500), `clockCheck` (false, live), `failFast` (false, live: with it, a replica that has no leader it
  * heard from recently refuses strong operations at once instead of forwarding into the void), `writeTimeoutMs`.
  *
  * Wall time is the process's own (`Date.now()` through `toy.clock`): the lab skews it with libfaketime, so the
@@ -38,8 +38,10 @@ export const replica: ToySetup = (toy) => {
   const epsilonMs = toy.params.num('epsilonMs', 1);
   const heartbeatMs = toy.params.num('heartbeatMs', 250);
   const electionJitterMs = toy.params.num('electionJitterMs', 500);
-  const clockCheck = toy.params.bool('clockCheck', false);
-  const failFast = toy.params.bool('failFast', false);
+  // Live (a config push while the replica runs): the clock check is read per tick, fail-fast per request. The lease
+  // design and ε stay start-only: a lease granted under one design must be honoured under the same one.
+  const clockCheck = toy.params.liveBool('clockCheck', false);
+  const failFast = toy.params.liveBool('failFast', false);
   const writeTimeoutMs = toy.params.num('writeTimeoutMs', 1500);
   const extension = loadExtension(toy, REPLICA_EXTENSION);
 
@@ -84,7 +86,9 @@ export const replica: ToySetup = (toy) => {
     epsilonMs,
     heartbeatMs,
     electionJitterMs,
-    clockCheck,
+    get clockCheck() {
+      return clockCheck();
+    },
     clocks: { wall: () => toy.clock.now(), mono: () => performance.now() },
     random: () => toy.rng.next(),
     ...(extension ? { leaseValid: (now, lease, eps, byDesign) => extension.call('leaseValid', [now, lease, eps], byDesign) } : {}),
@@ -129,7 +133,7 @@ export const replica: ToySetup = (toy) => {
   /** A strong op on a replica that does not lead: to the leader it knows, else refused. */
   async function forward(method: 'GET' | 'POST', path: string, body: unknown, op: 'read' | 'write') {
     const leader = core.leader;
-    if (leader === null || leader === id || (failFast && !core.promise.remainingMs())) {
+    if (leader === null || leader === id || (failFast() && !core.promise.remainingMs())) {
       strong.inc({ op, outcome: 'no_leader' });
       return { status: 503, body: { error: 'no-leader', replica: toy.config.name } };
     }

@@ -44,16 +44,20 @@ export const api: ToySetup = (toy) => {
   const p = toy.params;
   const extension = loadExtension(toy, API_EXTENSION);
   const graph = graphFromParams(toy);
+  // The mitigations' params are live (a config push while the API runs): each is read per request, never captured.
+  const hybridThreshold = p.liveNum('hybridThreshold', 0);
   const policy: FanoutPolicy = {
-    hybridThreshold: p.num('hybridThreshold', 0),
+    get hybridThreshold() {
+      return hybridThreshold();
+    },
     adaptiveThreshold: p.num('adaptiveThreshold', 0),
     adaptiveLagMs: p.num('adaptiveLagMs', 2000),
   };
   const timelineLength = p.num('timelineLength', 50);
   const readLimit = p.num('readLimit', 20);
-  const cacheTimeoutMs = p.num('cacheTimeoutMs', 0);
-  const readMergeFallback = p.bool('readMergeFallback', false);
-  const breakerOn = p.bool('breaker', false);
+  const cacheTimeoutMs = p.liveNum('cacheTimeoutMs', 0);
+  const readMergeFallback = p.liveBool('readMergeFallback', false);
+  const breakerOn = p.liveBool('breaker', false);
   const breakerOptions = {
     window: p.num('breakerWindow', 20),
     minCalls: p.num('breakerMinCalls', 10),
@@ -62,10 +66,19 @@ export const api: ToySetup = (toy) => {
     probes: p.num('breakerProbes', 3),
   };
   const storeTimeoutMs = p.num('storeTimeoutMs', 1000);
+  const shedOn = p.liveBool('shedding', false);
+  const shedLagMs = p.liveNum('shedLagMs', 2000);
+  const shedCacheLatencyMs = p.liveNum('shedCacheLatencyMs', 100);
   const shedding: SheddingPolicy = {
-    enabled: p.bool('shedding', false),
-    lagMs: p.num('shedLagMs', 2000),
-    cacheLatencyMs: p.num('shedCacheLatencyMs', 100),
+    get enabled() {
+      return shedOn();
+    },
+    get lagMs() {
+      return shedLagMs();
+    },
+    get cacheLatencyMs() {
+      return shedCacheLatencyMs();
+    },
   };
   const queueTimeoutMs = p.num('queueTimeoutMs', 1000);
   if (readLimit > timelineLength) throw new ToyConfigError(`readLimit (${readLimit}) must not exceed timelineLength (${timelineLength})`);
@@ -227,25 +240,25 @@ export const api: ToySetup = (toy) => {
   /** The cache part of a read; undefined when the cache failed or the breaker kept us away. */
   async function readCache(user: number): Promise<{ timeline?: TweetRef[]; failure?: 'timeout' | 'error' | 'rejected'; detail?: string }> {
     const now = performance.now();
-    if (breakerOn && !breaker.allow(now)) {
+    if (breakerOn() && !breaker.allow(now)) {
       cacheReads.inc({ outcome: 'rejected' });
       return { failure: 'rejected', detail: 'cache breaker open' };
     }
     const shard = shards[shardOf(user, shards.length)]!;
     const started = performance.now();
     try {
-      const reply = await shard.get(`/timeline/${user}?limit=${readLimit}`, { timeoutMs: cacheTimeoutMs });
+      const reply = await shard.get(`/timeline/${user}?limit=${readLimit}`, { timeoutMs: cacheTimeoutMs() });
       cacheLatency.add(performance.now() - started);
       if (reply.status !== 200) throw new Error(`cache answered ${reply.status}`);
       const timeline = parseTweets(reply.body);
       cacheReads.inc({ outcome: 'ok' });
-      if (breakerOn) breaker.success(performance.now());
+      if (breakerOn()) breaker.success(performance.now());
       return { timeline };
     } catch (e) {
       cacheLatency.add(performance.now() - started);
       const failure = e instanceof TimeoutError ? 'timeout' : 'error';
       cacheReads.inc({ outcome: failure });
-      if (breakerOn) breaker.failure(performance.now());
+      if (breakerOn()) breaker.failure(performance.now());
       return { failure, detail: e instanceof Error ? e.message : String(e) };
     }
   }
@@ -271,7 +284,7 @@ export const api: ToySetup = (toy) => {
       end({ source: 'error' });
       return { status: merged.failure === 'timeout' ? 504 : 502, body: { error: `read-time merge failed: ${merged.detail}` } };
     }
-    if (readMergeFallback) {
+    if (readMergeFallback()) {
       const rebuilt = await callStore('recent', () => tweetStore.get(`/recent/${user}?limit=${readLimit}`, { timeoutMs: storeTimeoutMs }));
       if (rebuilt.ok) {
         end({ source: 'read-merge' });
@@ -284,13 +297,13 @@ export const api: ToySetup = (toy) => {
   });
 
   toy.route('GET', '/trends', async () => {
-    const signals = { fanoutLagMs, cacheLatencyMs: cacheLatency.value, breaker: breakerOn ? breaker.state(performance.now()) : 'closed' as const };
+    const signals = { fanoutLagMs, cacheLatencyMs: cacheLatency.value, breaker: breakerOn() ? breaker.state(performance.now()) : 'closed' as const };
     if (shouldShed(shedding, signals)) {
       shed.inc({ work: 'trends' });
       return { status: 503, body: { error: 'trends are switched off while timelines are under pressure', shed: true }, headers: { 'x-shed': '1' } };
     }
     const scores = new Map<number, number>();
-    const replies = await Promise.all(shards.map((s) => s.get('/trends', { timeoutMs: cacheTimeoutMs }).catch((e: unknown) => e as Error)));
+    const replies = await Promise.all(shards.map((s) => s.get('/trends', { timeoutMs: cacheTimeoutMs() }).catch((e: unknown) => e as Error)));
     for (const r of replies) {
       if (r instanceof Error || r.status !== 200) throw new HttpError(502, `trends unavailable: ${r instanceof Error ? r.message : `cache answered ${r.status}`}`);
       for (const t of (r.body as { trends?: { author: number; score: number }[] }).trends ?? []) {

@@ -168,6 +168,29 @@ describe('twitter nodes', () => {
     expect(await metric(c.api, 'twitter_shed_total{work="trends"')).toBe(1);
   });
 
+  it('the three mitigations pushed live (POST /admin/params) change the next tweets, reads and trends, without a restart', async () => {
+    // Baseline params at start; only the breaker's sizes (not a mitigation) are small, as in the test above.
+    const c = await startCluster({ api: { breakerMinCalls: 3, breakerWindow: 5, breakerCooldownMs: 60_000 } });
+    const push = await fetch(`${c.api.url}/admin/params`, {
+      method: 'POST',
+      body: JSON.stringify({ hybridThreshold: 100, cacheTimeoutMs: 200, breaker: true, readMergeFallback: true, shedding: true, shedLagMs: 1000, shedCacheLatencyMs: 50 }),
+    });
+    expect(push.status).toBe(200);
+    const posted = await postTweets(c.api, 40);
+    await waitDrained(c.queue);
+    expect(await metric(c.api, 'twitter_tweets_total{path="read-merge"')).toBeGreaterThan(0);
+    await Promise.all(c.shards.map((s) => s.close(10)));
+    for (const user of SAMPLE_USERS) {
+      const r = await readTimeline(c.api, user);
+      expect(r.status).toBe(200);
+      expect(r.fallback).toBe('1');
+      expect(r.ids).toEqual(expectedTimeline(user, posted));
+    }
+    expect(await metric(c.api, 'circuit_breaker_state{dep="cache"')).toBe(2);
+    expect((await fetch(`${c.api.url}/trends`)).status).toBe(503);
+    expect(await metric(c.api, 'twitter_shed_total{work="trends"')).toBe(1);
+  });
+
   it('without a fallback, a failed cache read is a failed timeline read', async () => {
     const c = await startCluster({ api: { cacheTimeoutMs: 200 } });
     await Promise.all(c.shards.map((s) => s.close(10)));

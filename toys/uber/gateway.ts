@@ -8,7 +8,7 @@
  * `uber_app_retries_total{op}`, `uber_app_retry_budget_exhausted_total{op}`.
  */
 import { Counter } from 'prom-client';
-import { HttpError, runToyIfMain, sleep, TimeoutError, type PeerClient, type ToySetup } from '../lib/toy-node.js';
+import { HttpError, runToyIfMain, sleep, TimeoutError, type Params, type PeerClient, type ToySetup } from '../lib/toy-node.js';
 import { driverPosition } from './cells.js';
 import { backoffDelayMs, RetryBudget, type RetryPolicy } from './retry.js';
 import { CRITICALITY_HEADER, gridFromParams, intParam } from './wire.js';
@@ -16,19 +16,36 @@ import { CRITICALITY_HEADER, gridFromParams, intParam } from './wire.js';
 const OPS = ['location', 'ride'] as const;
 type Op = (typeof OPS)[number];
 
-export const gateway: ToySetup = (toy) => {
-  const policy: RetryPolicy = {
-    retries: toy.params.num('retries', 3),
-    backoffMs: toy.params.num('retryBackoffMs', 0),
-    jitter: toy.params.bool('retryJitter', false),
-    budgetRatio: toy.params.num('retryBudget', 0),
+/**
+ * The retry-budget mitigation's three params are live (a config push to the apps' client library): the policy's
+ * fields are read per retry.
+ */
+export function retryPolicy(params: Params): RetryPolicy {
+  const backoffMs = params.liveNum('retryBackoffMs', 0);
+  const jitter = params.liveBool('retryJitter', false);
+  const budgetRatio = params.liveNum('retryBudget', 0);
+  return {
+    retries: params.num('retries', 3),
+    get backoffMs() {
+      return backoffMs();
+    },
+    get jitter() {
+      return jitter();
+    },
+    get budgetRatio() {
+      return budgetRatio();
+    },
   };
+}
+
+export const gateway: ToySetup = (toy) => {
+  const policy = retryPolicy(toy.params);
   const tryTimeoutMs = toy.params.num('tryTimeoutMs', 2000);
   const grid = gridFromParams(toy);
   const ingest = toy.peer('ingest');
   const dispatch = toy.peer('dispatch');
   const rng = toy.rng.fork('retry');
-  const budgets: Record<Op, RetryBudget> = { location: new RetryBudget(policy.budgetRatio), ride: new RetryBudget(policy.budgetRatio) };
+  const budgets: Record<Op, RetryBudget> = { location: new RetryBudget(() => policy.budgetRatio), ride: new RetryBudget(() => policy.budgetRatio) };
 
   const attempts = new Counter({ name: 'uber_app_attempts_total', help: 'Attempts the apps made, by operation and result (ok, timeout, error, shed).', labelNames: ['op', 'result'], registers: [toy.registry] });
   const retries = new Counter({ name: 'uber_app_retries_total', help: 'Retries the apps sent (attempts after the first).', labelNames: ['op'], registers: [toy.registry] });

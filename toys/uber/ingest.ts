@@ -8,18 +8,26 @@
  * failed), and the pool's (wire.ts).
  */
 import { Counter } from 'prom-client';
-import { HttpError, runToyIfMain, TimeoutError, type ToySetup } from '../lib/toy-node.js';
-import { AdaptiveSampler } from './sampling.js';
+import { HttpError, runToyIfMain, TimeoutError, type Params, type ToySetup } from '../lib/toy-node.js';
+import { AdaptiveSampler, type SamplingPolicy } from './sampling.js';
 import { CRITICALITY_HEADER, gridFromParams, isObject, poolFromParams, ShardDirectory } from './wire.js';
+
+/** `sampling` is live: read per update, so a config push turns sampling on while the node runs. */
+export function samplingPolicy(params: Params): SamplingPolicy {
+  const sampling = params.liveBool('sampling', false);
+  return {
+    get enabled() {
+      return sampling();
+    },
+    delayMs: params.num('sampleDelayMs', 100),
+    intervalMs: params.num('sampleIntervalMs', 8000),
+  };
+}
 
 export const ingest: ToySetup = (toy) => {
   const costMs = toy.params.num('costMs', 2);
   const indexTimeoutMs = toy.params.num('indexTimeoutMs', 2000);
-  const sampler = new AdaptiveSampler({
-    enabled: toy.params.bool('sampling', false),
-    delayMs: toy.params.num('sampleDelayMs', 100),
-    intervalMs: toy.params.num('sampleIntervalMs', 8000),
-  });
+  const sampler = new AdaptiveSampler(samplingPolicy(toy.params));
   const grid = gridFromParams(toy);
   const directory = new ShardDirectory(toy, grid.cellCount, toy.params.num('membershipPollMs', 500));
   const served = poolFromParams(toy, { workers: 8, maxQueue: 5000 });

@@ -24,13 +24,21 @@ export function backoffDelayMs(policy: RetryPolicy, retry: number, draw: number)
 /** A token bucket: each request earns `ratio` tokens (up to `max`), each retry spends one. */
 export class RetryBudget {
   #tokens: number;
+  readonly #ratio: () => number;
 
+  /** `ratio` may be a getter: a live param, read per request (a negative push counts as 0, no budget). */
   constructor(
-    readonly ratio: number,
+    ratio: number | (() => number),
     readonly max = 10,
   ) {
-    if (!(ratio >= 0)) throw new RangeError(`retry budget ratio must be >= 0, got ${ratio}`);
+    const initial = typeof ratio === 'function' ? ratio() : ratio;
+    if (!(initial >= 0)) throw new RangeError(`retry budget ratio must be >= 0, got ${initial}`);
+    this.#ratio = typeof ratio === 'function' ? () => Math.max(0, ratio()) : () => ratio;
     this.#tokens = max;
+  }
+
+  get ratio(): number {
+    return this.#ratio();
   }
 
   onRequest(): void {

@@ -26,11 +26,15 @@ export type ShedDecision = (queueDelayMs: number, criticality: Criticality) => b
 
 /** A node's bounded worker pool from its params, with its metrics. */
 export function poolFromParams(toy: Toy, defaults: { workers: number; maxQueue: number }, shouldShed?: ShedDecision): Pooled {
+  const shedding = toy.params.liveBool('shedding', false);
   const pool = new WorkerPool({
     workers: toy.params.num('workers', defaults.workers),
     maxQueue: toy.params.num('maxQueue', defaults.maxQueue),
     shedding: {
-      enabled: toy.params.bool('shedding', false),
+      // Live (a config push turns shedding on while the node runs): the pool reads it per admission.
+      get enabled() {
+        return shedding();
+      },
       backgroundDelayMs: toy.params.num('shedBackgroundDelayMs', 100),
       criticalDelayMs: toy.params.num('shedCriticalDelayMs', 1000),
       backgroundFloor: toy.params.num('shedBackgroundFloor', 0.2),
