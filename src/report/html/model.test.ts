@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildReportModel, differingParams, groupAssertions, isRecoveryAssertion, recoveryAllowanceSec, unitOf, variantTimeline } from './model.js';
+import { buildReportModel, differingParams, groupAssertions, isRecoveryAssertion, paramValue, recoveryAllowanceSec, unitOf, variantTimeline } from './model.js';
 import { assertion, fixture, T0, variant } from './testing.js';
 
 describe('variantTimeline', () => {
@@ -94,5 +94,14 @@ describe('assertion helpers', () => {
     expect(isRecoveryAssertion(assertion({ name: 'x' }))).toBe(false);
     expect(isRecoveryAssertion(assertion({ name: 'x', window: { label: 'after slow-backend', startMs: 0, endMs: 1 } }))).toBe(true);
     expect(groupAssertions([])).toEqual([]);
+  });
+});
+
+describe('paramValue', () => {
+  it('shows an empty string as "" (an unset workshop extension), other strings as they are, the rest as JSON', () => {
+    expect(paramValue('')).toBe('""');
+    expect(paramValue('lb-a=api-1')).toBe('lb-a=api-1');
+    expect(paramValue(false)).toBe('false');
+    expect(paramValue(2.5)).toBe('2.5');
   });
 });

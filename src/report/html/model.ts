@@ -169,7 +169,8 @@ export function groupAssertions(variants: readonly VariantResult[]): AssertionGr
   return [...groups.values()];
 }
 
-export const paramValue = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v) ?? String(v));
+// An empty string (a workshop `extension` left unset) shows as "", so `extension=` never reads as a cut-off value.
+export const paramValue = (v: unknown): string => (typeof v === 'string' ? (v === '' ? '""' : v) : JSON.stringify(v) ?? String(v));
 
 /** `node.param` keys whose value is not the same in every variant: what the mitigations changed. */
 export function differingParams(variants: readonly VariantResult[]): Set<string> {
