@@ -21,6 +21,11 @@ describe('node log', () => {
     expect(logTail(s.logFile)).toBe('  | second life\n  | boom');
   });
 
+  it('an exit mark the log cannot take is dropped, not thrown (it runs where no one could catch it)', () => {
+    const s = { ...spec('gone'), logFile: join(dir, 'no-such-folder', 'gone.log') };
+    expect(() => markExit(s, { code: 1, signal: null })).not.toThrow();
+  });
+
   it('describes exits', () => {
     expect(describeExit({ code: 3, signal: null })).toBe('exit code 3');
     expect(describeExit({ code: null, signal: 'SIGKILL' })).toBe('signal SIGKILL');

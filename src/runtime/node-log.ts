@@ -19,8 +19,18 @@ export function markStart(spec: NodeSpec, what: string): void {
   appendFileSync(spec.logFile, `${START_MARK} ${spec.name} at ${new Date().toISOString()}: ${what}\n`);
 }
 
+/**
+ * After an incarnation ended. Best effort: it runs where no one could act on a failure (the Docker and Kubernetes
+ * exit watches, whose promise is awaited only if the lab stops the node; the process runtime's 'exit' handler), so
+ * a log that cannot take the line (ENOSPC, EACCES, its folder gone) must not turn a node's exit into an unhandled
+ * rejection or an uncaught exception, either of which ends the lab.
+ */
 export function markExit(spec: NodeSpec, status: ExitStatus, note = ''): void {
-  appendFileSync(spec.logFile, `${EXIT_MARK} ${spec.name} at ${new Date().toISOString()} (${describeExit(status)}${note})\n`);
+  try {
+    appendFileSync(spec.logFile, `${EXIT_MARK} ${spec.name} at ${new Date().toISOString()} (${describeExit(status)}${note})\n`);
+  } catch {
+    // the mark is for people reading the log; the exit itself is what the lab goes by
+  }
 }
 
 /** `signal SIGKILL`, `exit code 3`, or `removed` (gone with no status: a container removed behind the lab's back). */

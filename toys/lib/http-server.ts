@@ -81,7 +81,14 @@ export class Router {
 
   /** The request listener for `http.createServer`. */
   readonly listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    void this.#serve(req, res);
+    // What escapes #serve (a request target the URL parser refuses, `GET //a:99999/x`; a reply body JSON cannot
+    // write) must not be an unhandled rejection: Node would exit, and one odd request would kill the node.
+    this.#serve(req, res).catch((e: unknown) => {
+      if (res.headersSent || res.destroyed) return void res.destroy();
+      const status = (e as { code?: unknown } | undefined)?.code === 'ERR_INVALID_URL' ? 400 : 500;
+      const payload = JSON.stringify({ error: e instanceof Error ? e.message : String(e) });
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }).end(payload);
+    });
   };
 
   async #serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ToyConfigError, startToy, type NodeConfig, type RunningToy, type ToySetup } from './toy-node.js';
 
@@ -109,6 +110,26 @@ describe('startToy', () => {
     expect((await push({ fallback: 'yes' })).status).toBe(400);
     expect((await push([1])).status).toBe(400);
     expect(read!.on()).toBe(true);
+  });
+
+  it('answers a request target the URL parser refuses, and a reply it cannot serialize, instead of crashing', async () => {
+    const t = await start((toy) => {
+      toy.route('GET', '/big', () => ({ body: { n: 1n } }));
+    });
+    // fetch() never sends such a target; another program on the network may. Raw HTTP, one request per connection.
+    const raw = (target: string) =>
+      new Promise<string>((resolve, reject) => {
+        const c = net.connect(t.port, '127.0.0.1', () => c.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+        let text = '';
+        c.on('data', (d: Buffer) => (text += d.toString('utf8')));
+        c.on('close', () => resolve(text));
+        c.on('error', reject);
+        c.setTimeout(2000, () => c.destroy(new Error(`no answer to GET ${target}`)));
+      });
+    expect(await raw('//a:99999/x')).toMatch(/^HTTP\/1\.1 400 /);
+    expect(await raw('/big')).toMatch(/^HTTP\/1\.1 500 /);
+    // Still serving.
+    expect((await fetch(`${t.url}/health`)).status).toBe(200);
   });
 
   it('closes with a request in flight within the grace period', async () => {

@@ -147,6 +147,25 @@ describe('clock', () => {
       aServer?.close();
     });
 
+    it('a control file that cannot be written fails the apply without leaving the other nodes\' waits behind', async () => {
+      const fileA = path.join(dir, 'a.faketime');
+      writeFileSync(fileA, '+0\n');
+      const a = await fakeNode(fileA);
+      // b's folder is gone (as after ENOSPC or EACCES, the write throws): a's wait has already started by then.
+      const fileB = path.join(dir, 'gone', 'b.faketime');
+      const ctx = fakeApplyContext({
+        nodes: new Map([['a', new FakeNode('a')], ['b', new FakeNode('b')]]),
+        nodeAddress: () => a.address,
+        clockFile: (n) => (n === 'a' ? fileA : fileB),
+      });
+      await expect(clock.apply({ type: 'clock', nodes: ['a', 'b'], offsetMs: 2000 }, ctx)).rejects.toMatchObject({ code: 'ENOENT' });
+      expect(readFileSync(fileA, 'utf8')).toBe('+0\n');
+      // a's wait settled inside the apply: it does not go on polling (and reject, unheard, SEEN_BOUND_MS later).
+      const readsAfter = a.reads.length;
+      await new Promise((r) => setTimeout(r, 100));
+      expect(a.reads.length).toBe(readsAfter);
+    });
+
     it('a drift writes the rate with the offset that takes back libfaketime\'s step (rate − 1) × the node\'s age, and heals to +0 x1', async () => {
       const file = path.join(dir, 'a.faketime');
       writeFileSync(file, '+0\n');

@@ -112,8 +112,10 @@ async function setClock(nodes: readonly string[], s: ClockSpec, ctx: ApplyContex
     return { name, file, text: controlText(name, s, ctx) };
   });
   // Every wait settles before the apply judges, so a second failure is never left as an unhandled rejection.
+  // `async`: a write that throws (ENOSPC, EACCES, a folder gone) or an address that cannot be had becomes this
+  // node's rejection instead of a throw out of the map, which would leave the waits already started with no listener.
   const settled = await Promise.allSettled(
-    plan.map(({ name, file, text }) => {
+    plan.map(async ({ name, file, text }) => {
       const written = performance.now();
       if (text === undefined) writeClockOffset(file, s.offsetMs);
       else writeClockControl(file, text);

@@ -1,7 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { NodeSpec } from '../runtime.js';
-import { fakeClockContainer, nodePorts, toContainerCommand } from './docker-runtime.js';
+import { DockerDriver, fakeClockContainer, nodePorts, toContainerCommand, type DockerRuntimeOptions } from './docker-runtime.js';
 import { connectionOptions } from './engine.js';
 
 const root = '/work/project';
@@ -51,6 +53,38 @@ describe('fakeClockContainer', () => {
       },
       binds: [{ host: '/runs/r1/baseline/clock', container: '/chaoslab/clock' }],
     });
+  });
+});
+
+describe('DockerDriver', () => {
+  it('a node that exits by itself is seen to exit even when its log cannot take the exit mark', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'chaoslab-docker-driver-'));
+    const logFile = path.join(dir, 'logs', 'frontend.log');
+    // A container that runs until `exit`, on an engine and a sandbox that answer at once (no Docker here).
+    let exit!: (code: number) => void;
+    const container = {
+      id: 'c1',
+      attachLog: async () => ({ ended: Promise.resolve() }),
+      start: async () => {},
+      wait: () => new Promise<number>((resolve) => (exit = resolve)),
+      state: async () => ({ running: true, paused: false, pid: 0, exitCode: 0, oomKilled: false }),
+      remove: async () => {},
+    };
+    const opts = { engine: { createContainer: async () => container }, sandboxes: { get: async () => 'sandbox' }, runId: 'r', scenario: 's', owner: 'o', projectRoot: root };
+    const driver = new DockerDriver(spec({ logFile }), opts as unknown as DockerRuntimeOptions);
+    try {
+      await driver.start();
+      // The log's folder goes (the exit mark's append throws, as on ENOSPC or EACCES); then the node exits on its own.
+      rmSync(dir, { recursive: true, force: true });
+      exit(3);
+      // Nothing awaits the exit until the lab stops the node: a failed mark there was an unhandled rejection.
+      for (let i = 0; i < 100 && driver.exitStatus === undefined; i++) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 20));
+      expect(driver.exitStatus).toEqual({ code: 3, signal: null });
+      await expect(driver.stop()).resolves.toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
