@@ -20,6 +20,7 @@ import { loadScenario } from '../scenario/load.js';
 import type { ScenarioPlan } from '../scenario/plan.js';
 import { DOWN, UP } from './commands.js';
 import { EXIT } from './exit-codes.js';
+import { partsOptions } from './lab-parts.js';
 import { parseCommand } from './options.js';
 import { parseSet, portOption, projectRoot, runsDirOf, scenarioFile, seedOption, type CliEnv } from './main.js';
 
@@ -126,12 +127,10 @@ export async function upCommand(args: string[], env: CliEnv): Promise<number> {
       seed,
       control: false,
       runsDir,
-      envPath: env.path,
+      ...partsOptions(env),
       stateDir: env.stateDir,
       reporter,
       signal: abort.signal,
-      ...(env.toxiproxyBinary ? { toxiproxyBinary: env.toxiproxyBinary } : {}),
-      ...(env.prometheusBinary ? { prometheusBinary: env.prometheusBinary } : {}),
       ...(prometheusPort !== undefined ? { prometheusPort } : {}),
       ...(toxiproxyPort !== undefined ? { toxiproxyPort } : {}),
       command: ['npx chaoslab up', path.relative(env.cwd, file) || file, `--variant ${variant}`, ...(load ? ['--load', ...(forText ? [`--for ${forText}`] : [])] : []), `--seed ${seed}`].join(' '),

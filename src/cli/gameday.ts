@@ -25,6 +25,7 @@ import { reportWriters } from '../run/subscribers.js';
 import { GAMEDAY, type GamedayValues } from './commands.js';
 import { chooseRuntime } from './config.js';
 import { EXIT } from './exit-codes.js';
+import { partsOptions } from './lab-parts.js';
 import { parseSet, projectRoot, runsDirOf, scenarioFile, seedOption, type CliEnv } from './main.js';
 import { parseCommand } from './options.js';
 
@@ -117,9 +118,7 @@ async function startOrServe(sub: 'start' | 'serve', rest: string[], values: Game
           runsDir,
           stateDir: env.stateDir,
           projectRoot,
-          envPath: env.path,
-          ...(env.toxiproxyBinary ? { toxiproxyBinary: env.toxiproxyBinary } : {}),
-          ...(env.prometheusBinary ? { prometheusBinary: env.prometheusBinary } : {}),
+          ...partsOptions(env),
           ...(par && parDoc ? { par: { doc: parDoc, file: par } } : {}),
           command: `npx chaoslab gameday start ${path.relative(env.cwd, file) || file} --seed ${seed} --team ${JSON.stringify(team)}`,
           log: (line) => env.stdout.write(`${new Date().toISOString()} ${line}\n`),
@@ -314,15 +313,13 @@ async function parCommand(rest: string[], values: GamedayValues, env: CliEnv): P
         seed,
         control: false,
         runsDir,
-        envPath: env.path,
+        ...partsOptions(env),
         stateDir: env.stateDir,
         reporter: { onMessage: (line) => say(`  ${line}`) },
         subscribers: reportWriters,
         signal: abort.signal,
         runtime: 'process',
         command: `npx chaoslab gameday par ${rel} --seeds ${seed} --at ${sweepMs.map((m) => `${m / 1000}s`).join(',')}${values.mitigation ? ` --mitigation ${values.mitigation}` : ''}`,
-        ...(env.toxiproxyBinary ? { toxiproxyBinary: env.toxiproxyBinary } : {}),
-        ...(env.prometheusBinary ? { prometheusBinary: env.prometheusBinary } : {}),
       });
       const failed = result.variants.find((v) => v.status === 'failed');
       if (failed?.error) {

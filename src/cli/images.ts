@@ -12,6 +12,7 @@ import { ensureImages, parseImageSource, type ImageOutcome, type ImageSource } f
 import { IMAGES } from './commands.js';
 import { didYouMean } from './did-you-mean.js';
 import { EXIT } from './exit-codes.js';
+import { partsOptions } from './lab-parts.js';
 import { formatCommandUsage, parseCommand, type CommandSpec } from './options.js';
 
 export interface ImagesEnv {
@@ -50,11 +51,9 @@ export async function imagesCommand(args: string[], env: ImagesEnv): Promise<num
   const started = performance.now();
   const outcomes: ImageOutcome[] = await ensureImages(engine, {
     projectRoot,
-    envPath: env.path,
+    ...partsOptions(env),
     source,
     force: values.force,
-    ...(env.toxiproxyBinary ? { toxiproxyBinary: env.toxiproxyBinary } : {}),
-    ...(env.prometheusBinary ? { prometheusBinary: env.prometheusBinary } : {}),
     ...(values.verbose ? { onLog: (image: string, line: string) => env.stdout.write(`  ${image} | ${line}\n`) } : {}),
   });
   for (const o of outcomes) {

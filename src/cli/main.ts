@@ -23,6 +23,7 @@ import { incidentInfo, type RunResult } from '../run/result.js';
 import { CONFIG_FILE, chooseRunsDir, chooseRuntime, loadLabConfig, type LabConfig } from './config.js';
 import { imagesCommand } from './images.js';
 import { cleanDocker, cleanKubernetes } from '../runtime/cluster-runtime.js';
+import { partsOptions } from './lab-parts.js';
 import { reportCommand } from './report.js';
 import { workshopCommand } from './workshop.js';
 import { downCommand, shippedDashboard, upCommand } from './game-day.js';
@@ -289,7 +290,7 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
       ...(wanted ? { variants: wanted } : {}),
       control: values.control,
       runsDir,
-      envPath: env.path,
+      ...partsOptions(env),
       stateDir: env.stateDir,
       reporter: json ? {} : createConsoleReporter({ out: env.stdout, color: !env.noColor, live }),
       // junit.xml and report.html are written by subscribers of the run's events.
@@ -298,8 +299,6 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
       ...(live ? { liveQueryIntervalMs: 1000 } : {}),
       ...(values.keep ? { keep: 'completed' as const } : {}),
       signal: abort.signal,
-      ...(env.toxiproxyBinary ? { toxiproxyBinary: env.toxiproxyBinary } : {}),
-      ...(env.prometheusBinary ? { prometheusBinary: env.prometheusBinary } : {}),
       ...(prometheusPort !== undefined ? { prometheusPort } : {}),
       ...(toxiproxyPort !== undefined ? { toxiproxyPort } : {}),
       command,

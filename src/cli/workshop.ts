@@ -19,6 +19,7 @@ import { gradeAttempt, type Grade } from '../workshop/grade.js';
 import { ModuleProblem, compileModule, precheckModule, prepareModule } from '../workshop/module.js';
 import { renderWorkshopReport } from '../workshop/report-page.js';
 import { STARTER_VARIANT, withStarterVariant } from '../workshop/starter-variant.js';
+import { partsOptions } from './lab-parts.js';
 import { WORKSHOP, type WorkshopValues } from './workshop-spec.js';
 import { parseCommand } from './options.js';
 import { EXIT } from './exit-codes.js';
@@ -149,13 +150,11 @@ async function check(ex: Exercise, dir: string, values: WorkshopValues, env: Cli
       variants: plan.variants.map((v) => v.name),
       control: false,
       runsDir,
-      envPath: env.path,
+      ...partsOptions(env),
       stateDir: env.stateDir,
       reporter: {},
       subscribers: reportWriters,
       signal: abort.signal,
-      ...(env.toxiproxyBinary ? { toxiproxyBinary: env.toxiproxyBinary } : {}),
-      ...(env.prometheusBinary ? { prometheusBinary: env.prometheusBinary } : {}),
       command: `npx chaoslab workshop check ${ex.number}${values.reference ? ' --reference' : ''} --seed ${seed}`,
       runtime: 'process',
     });
