@@ -67,7 +67,7 @@ export const LoadSpecSchema = z.strictObject({
   timeoutMs: Duration,
   maxInFlight: z.number().int().positive().max(100_000),
   durationMs: Duration,
-  seed: z.number().int().safe(),
+  seed: z.number().int(),
   recordHistory: z.boolean(),
   indeterminateStatuses: z.array(z.number().int().min(100).max(599)).max(100).optional(),
 }) satisfies z.ZodType<LoadSpec>;
