@@ -1,6 +1,6 @@
 /**
- * The load server's process: `node dist/src/workload/remote/load-server-main.js [--host H] [--port N] [--idle-ms N]`,
- * the command of the load generator's pod (or a child process of the lab). The bearer token, when the lab sets one,
+ * The load server's process: `node dist/src/workload/remote/load-server-main.js [--host H] [--port N] [--idle-ms N]`
+ * (defaults 127.0.0.1, 7070, 60 s), the command of the load generator's pod (or a child process of the lab). The bearer token, when the lab sets one,
  * comes in CHAOSLAB_LOAD_TOKEN (an environment variable, not argv: argv is world-readable in /proc).
  *
  * Prints one JSON line when it listens, `{"listening":"http://host:port"}` (with `--port 0`, the port it got), and
@@ -23,7 +23,8 @@ const args = (() => {
   try {
     return parseArgs({
       options: {
-        host: { type: 'string', default: '0.0.0.0' },
+        // Loopback unless told: a pod passes --host 0.0.0.0 for Prometheus to scrape it at the pod's IP.
+        host: { type: 'string', default: '127.0.0.1' },
         port: { type: 'string', default: String(LOAD_SERVER_PORT) },
         'idle-ms': { type: 'string', default: String(DEFAULT_IDLE_MS) },
       },

@@ -142,6 +142,33 @@ describe('RemoteLoadGenerator', () => {
     await expect(client.done).rejects.toMatchObject({ code: 'CHAOSLAB_WORKLOAD_FAILED', message: expect.stringMatching(new RegExp(`${BASE} has not answered .*ECONNREFUSED`)) });
   });
 
+  it('calls a rate change again after a broken connection; a start that cannot connect fails the load', async () => {
+    const service = new LoadService({ send: sender });
+    services.push(service);
+    const real = serviceFetch(service);
+    let broken = 0;
+    const flaky = stubFetch((method, url, body) => {
+      if (url.pathname === LOAD_API.rate && broken++ === 0) throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
+      return real(url, { method, ...(body ? { body } : {}) });
+    });
+    const client = new RemoteLoadGenerator(BASE, spec({ rate: 0, durationMs: 300 }), {}, { fetch: flaky, pollIntervalMs: 10, unreachableMs: 1000 });
+    clients.push(client);
+    client.start();
+    client.setRate(100, 0);
+    expect((await client.done).sent).toBeGreaterThan(5);
+    expect(broken).toBe(2);
+
+    const refused = stubFetch(() => {
+      throw new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } });
+    });
+    const never = new RemoteLoadGenerator(BASE, spec(), {}, { fetch: refused });
+    never.start();
+    const e = (await never.done.catch((x: unknown) => x)) as LabError;
+    expect(e).toBeInstanceOf(LabError);
+    expect(e).toMatchObject({ code: 'CHAOSLAB_WORKLOAD_FAILED', message: `the load generator at ${BASE} did not answer POST /v1/start: ECONNREFUSED` });
+    expect(e.hint).toMatch(/port-forward/);
+  });
+
   it.each([
     ['a server of another API version', () => new Response('404 page not found', { status: 404 }), /refused POST \/v1\/start: HTTP 404$/, /image from this chaoslab version/],
     ['an answer it cannot read', () => new Response('{"load":"one"}', { status: 201 }), /answered \/v1\/start with load: /, /image from this chaoslab version/],

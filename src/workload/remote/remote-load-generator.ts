@@ -51,6 +51,9 @@ export interface RemoteLoadOptions {
 }
 
 const DEFAULTS = { pollIntervalMs: 1000, requestTimeoutMs: 10_000, unreachableMs: 10_000 };
+const UNREACHABLE_HINT = "Its pod (or process) stopped, or the port-forward to it broke; see the load generator's log.";
+/** Between tries of a call whose connection failed. */
+const RETRY_PAUSE_MS = 200;
 /** Pages read when the load ends, after which the feed's tail is given up (it is in the summary and the metrics). */
 const MAX_DRAIN_PAGES = 64;
 
@@ -153,7 +156,7 @@ export class RemoteLoadGenerator implements LoadControl {
   setRate(rate: number, rampMs: number): void {
     checkRate(rate);
     if (!Number.isFinite(rampMs) || rampMs < 0) throw new LabError(Errors.InvalidField, `ramp must be ≥ 0 ms, got ${rampMs}`, { hint: 'Use 0 for a step change.', location: { file: '<workload>', field: 'rampMs' } });
-    this.command(async () => void (await this.call('POST', LOAD_API.rate, { rate, rampMs }, z.unknown())));
+    this.command(async () => void (await this.retried(() => this.call('POST', LOAD_API.rate, { rate, rampMs }, z.unknown()))));
   }
 
   setWeights(weights: Record<string, number>): void {
@@ -166,7 +169,7 @@ export class RemoteLoadGenerator implements LoadControl {
     }
     if (![...next.values()].some((w) => w > 0)) throw new LabError(Errors.InvalidField, 'operation weights sum to 0', { hint: 'Give at least one operation a positive weight.', location: { file: '<workload>', field: 'operations' } });
     for (const [name, w] of next) this.weights.set(name, w);
-    this.command(async () => void (await this.call('POST', LOAD_API.weights, { weights }, z.unknown())));
+    this.command(async () => void (await this.retried(() => this.call('POST', LOAD_API.weights, { weights }, z.unknown()))));
   }
 
   stop(): Promise<LoadSummary> {
@@ -177,7 +180,7 @@ export class RemoteLoadGenerator implements LoadControl {
     }
     if (this.state === 'running') {
       this.enqueue(async () => {
-        const stopped = await this.call('POST', LOAD_API.stop, undefined, Stopped);
+        const stopped = await this.retried(() => this.call('POST', LOAD_API.stop, undefined, Stopped));
         await this.finish(stopped.summary);
       });
     }
@@ -207,6 +210,23 @@ export class RemoteLoadGenerator implements LoadControl {
     });
   }
 
+  /**
+   * Calls again after a network failure until `unreachableMs` has passed: a port-forward stream can break and the
+   * next connection gets a new one. Only for calls that may arrive twice (a rate, the weights, a stop); a start
+   * that arrived twice would be refused as a second load.
+   */
+  private async retried<T>(call: () => Promise<T>): Promise<T> {
+    const since = performance.now();
+    for (;;) {
+      try {
+        return await call();
+      } catch (e) {
+        if (!(e instanceof Unreachable) || performance.now() - since >= this.options.unreachableMs) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(RETRY_PAUSE_MS, this.options.unreachableMs / 4)));
+      }
+    }
+  }
+
   private schedulePoll(): void {
     if (this.state !== 'running') return;
     this.pollTimer = setTimeout(() => this.enqueue(() => this.poll()), this.options.pollIntervalMs);
@@ -220,7 +240,7 @@ export class RemoteLoadGenerator implements LoadControl {
       if (!(e instanceof Unreachable)) throw e;
       if (performance.now() - this.lastAnswerMs < this.options.unreachableMs) return this.schedulePoll();
       throw new LabError(Errors.WorkloadFailed, `the load generator at ${this.baseUrl} has not answered for ${Math.round(this.options.unreachableMs / 1000)} s: ${e.message}`, {
-        hint: "Its pod (or process) stopped, or the port-forward to it broke; see the load generator's log.",
+        hint: UNREACHABLE_HINT,
         cause: e,
       });
     }
@@ -298,7 +318,12 @@ export class RemoteLoadGenerator implements LoadControl {
     if (this.state !== 'running') return;
     this.state = 'finished';
     clearTimeout(this.pollTimer);
-    this.rejectDone(e);
+    // A connection that failed is the load generator's failure too (exit 3 naming it), not a bug of the lab.
+    this.rejectDone(
+      e instanceof Unreachable
+        ? new LabError(Errors.WorkloadFailed, `the load generator at ${this.baseUrl} did not answer ${e.message}`, { hint: UNREACHABLE_HINT, cause: e })
+        : e,
+    );
     // Best effort: a load whose controller gave up must not run on (the server's idle deadline is the backstop).
     if (this.load > 0) void this.request('POST', LOAD_API.stop, undefined).then((r) => r.body?.cancel(), () => undefined);
   }
