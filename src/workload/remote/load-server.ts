@@ -129,6 +129,7 @@ class ServedLoad {
     spec: z.infer<typeof LoadSpecSchema>,
     metrics: ClientRequestMetrics,
     options: LoadGeneratorOptions,
+    log: ServiceLog,
   ) {
     this.operations = spec.operations.map((o) => o.name);
     this.operations.forEach((name, i) => {
@@ -149,15 +150,18 @@ class ServedLoad {
     };
     this.generator = new LoadGenerator(spec, { onResult }, options);
     this.generator.start();
+    log({ load: id, started: { targets: spec.targets, rate: spec.rate, durationMs: spec.durationMs, seed: spec.seed } });
     this.guard = setTimeout(() => void this.generator.stop(), spec.durationMs + spec.timeoutMs + GUARD_GRACE_MS);
     this.generator.done.then(
       (s) => {
         this.summary = s;
         this.state = 'finished';
+        log({ load: id, finished: { sent: s.sent, ok: s.ok, error: s.error, timeout: s.timeout, dropped: s.dropped, cancelled: s.cancelled } });
       },
       (e: unknown) => {
         this.error = { ...(e instanceof LabError ? { code: e.code } : {}), message: e instanceof Error ? e.message : String(e) };
         this.state = 'failed';
+        log({ load: id, failed: this.error });
       },
     ).finally(() => clearTimeout(this.guard));
   }
@@ -181,6 +185,9 @@ class ServedLoad {
   }
 }
 
+/** One JSON line of the server's log (stdout: the pod's log), per load started and ended. */
+export type ServiceLog = (entry: Record<string, unknown>) => void;
+
 /** The API without sockets (the HTTP glue is `startLoadServer`), so its logic is tested without a server. */
 export class LoadService {
   readonly registry = new Registry();
@@ -188,7 +195,10 @@ export class LoadService {
   private current: ServedLoad | undefined;
   private served = 0;
 
-  constructor(private readonly options: LoadGeneratorOptions = {}) {}
+  constructor(
+    private readonly options: LoadGeneratorOptions = {},
+    private readonly log: ServiceLog = () => {},
+  ) {}
 
   /** Whether a load is issuing or draining (the idle deadline stops it). */
   get running(): boolean {
@@ -231,7 +241,7 @@ export class LoadService {
     if (this.current?.state === 'running') return apiError(409, 'conflict', `load ${this.current.id} is still running: stop it first`);
     if (this.served >= MAX_LOADS) return apiError(409, 'conflict', `this server ran its ${MAX_LOADS} loads: start another one`);
     try {
-      this.current = new ServedLoad(this.served + 1, parsed.value, this.metrics, this.options);
+      this.current = new ServedLoad(this.served + 1, parsed.value, this.metrics, this.options, this.log);
     } catch (e) {
       return fromThrown(e);
     }
@@ -313,6 +323,7 @@ export interface LoadServerOptions {
   /** When set, control calls (`/v1/…`) need `authorization: Bearer <token>`. */
   token?: string;
   generator?: LoadGeneratorOptions;
+  log?: ServiceLog;
 }
 
 export interface StartedLoadServer {
@@ -325,7 +336,7 @@ export interface StartedLoadServer {
 }
 
 export async function startLoadServer(opts: LoadServerOptions): Promise<StartedLoadServer> {
-  const service = new LoadService(opts.generator);
+  const service = new LoadService(opts.generator, opts.log);
   const expected = opts.token === undefined ? undefined : Buffer.from(`Bearer ${opts.token}`);
   let lastControl = performance.now();
 
