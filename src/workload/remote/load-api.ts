@@ -115,6 +115,7 @@ export const LoadStatus = z.strictObject({
   operations: z.array(z.string()),
   /** Live: `sent` counts requests still outstanding too. */
   counts: Counts,
+  /** Live, per operation: requests answered or given up (`sent` without those still outstanding). */
   byOp: z.record(z.string(), Counts),
   /** Of ok requests, from the scheduled time. */
   latencyMs: PercentilesSchema,
