@@ -26,6 +26,41 @@ export interface LabMetrics {
   setTargetRate(reqPerSec: number): void;
 }
 
+/** The client side of the load as Prometheus sees it; the lab and the load server (workload/remote) export the same series. */
+export interface ClientRequestMetrics {
+  observeRequest(op: string, outcome: RequestOutcome, latencySeconds: number): void;
+}
+
+/** One definition of the client request series, so a load generator in another process exports the same names and labels. */
+export function registerClientRequestMetrics(registry: Registry): ClientRequestMetrics {
+  const requests = new Counter({
+    name: 'chaoslab_client_requests_total',
+    help: 'Client requests sent by the load generator, by operation and outcome.',
+    labelNames: ['op', 'outcome'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'chaoslab_client_request_duration_seconds',
+    help: 'Client request latency as the load generator saw it.',
+    labelNames: ['op'] as const,
+    buckets: LATENCY_BUCKETS_SECONDS,
+    registers: [registry],
+  });
+  const knownOps = new Set<string>();
+  return {
+    observeRequest(op, outcome, latencySeconds) {
+      if (!knownOps.has(op)) {
+        // A counter series that first appears at 1 loses that increment in rate(); starting every
+        // outcome at 0 makes the first error of a fault visible to error-rate assertions.
+        knownOps.add(op);
+        for (const o of REQUEST_OUTCOMES) requests.inc({ op, outcome: o }, 0);
+      }
+      requests.inc({ op, outcome });
+      duration.observe({ op }, latencySeconds);
+    },
+  };
+}
+
 /** A fresh registry per run, never prom-client's global one, so runs and tests do not share state. */
 export function createLabMetrics(registry: Registry = new Registry()): LabMetrics {
   const faultActive = new Gauge({
@@ -40,19 +75,7 @@ export function createLabMetrics(registry: Registry = new Registry()): LabMetric
     labelNames: ['phase'] as const,
     registers: [registry],
   });
-  const requests = new Counter({
-    name: 'chaoslab_client_requests_total',
-    help: 'Client requests sent by the load generator, by operation and outcome.',
-    labelNames: ['op', 'outcome'] as const,
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: 'chaoslab_client_request_duration_seconds',
-    help: 'Client request latency as the load generator saw it.',
-    labelNames: ['op'] as const,
-    buckets: LATENCY_BUCKETS_SECONDS,
-    registers: [registry],
-  });
+  const clientRequests = registerClientRequestMetrics(registry);
   const targetRate = new Gauge({
     name: 'chaoslab_load_target_rate',
     help: 'Request rate the load generator was asked for (req/s).',
@@ -60,7 +83,6 @@ export function createLabMetrics(registry: Registry = new Registry()): LabMetric
   });
 
   for (const p of PHASES) phase.set({ phase: p }, 0);
-  const knownOps = new Set<string>();
 
   return {
     registry,
@@ -70,16 +92,7 @@ export function createLabMetrics(registry: Registry = new Registry()): LabMetric
     setPhase(current) {
       for (const p of PHASES) phase.set({ phase: p }, p === current ? 1 : 0);
     },
-    observeRequest(op, outcome, latencySeconds) {
-      if (!knownOps.has(op)) {
-        // A counter series that first appears at 1 loses that increment in rate(); starting every
-        // outcome at 0 makes the first error of a fault visible to error-rate assertions.
-        knownOps.add(op);
-        for (const o of REQUEST_OUTCOMES) requests.inc({ op, outcome: o }, 0);
-      }
-      requests.inc({ op, outcome });
-      duration.observe({ op }, latencySeconds);
-    },
+    observeRequest: clientRequests.observeRequest,
     setTargetRate(reqPerSec) {
       targetRate.set(reqPerSec);
     },

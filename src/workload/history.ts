@@ -30,7 +30,19 @@ export interface Invocation {
   completed: boolean;
 }
 
-export class HistoryRecorder {
+/**
+ * A history as its readers (checkers, the run folder) see it: the recorder in the lab, or a history fetched from a
+ * load generator in another process (remote/remote-load-generator.ts).
+ */
+export interface RecordedHistory {
+  readonly ops: readonly HistoryOp[];
+  /** Nanoseconds since the history started, on the clock the ops' `time` uses (a checker's own ops). */
+  elapsedNs(): number;
+  toJsonLines(): string;
+  toEdn(): string;
+}
+
+export class HistoryRecorder implements RecordedHistory {
   private readonly entries: HistoryOp[] = [];
   private readonly startNs: bigint;
   /** Free process ids, reused lowest-first so ids stay small and readable. */
@@ -72,12 +84,11 @@ export class HistoryRecorder {
   }
 
   toJsonLines(): string {
-    return this.entries.map((op) => JSON.stringify(op)).join('\n') + (this.entries.length > 0 ? '\n' : '');
+    return historyJsonLines(this.entries);
   }
 
-  /** Jepsen's history.edn form: one map per line, e.g. `{:type :invoke, :f :send, :value 12, :process 3, :time 123, :index 0}`. */
   toEdn(): string {
-    return this.entries.map(toEdnLine).join('\n') + (this.entries.length > 0 ? '\n' : '');
+    return historyEdn(this.entries);
   }
 
   private append(type: HistoryType, f: string, value: HistoryValue, proc: number, error?: string): void {
@@ -109,6 +120,15 @@ export class HistoryRecorder {
   private releaseProcess(id: number): void {
     this.freeProcesses.push(id);
   }
+}
+
+export function historyJsonLines(ops: readonly HistoryOp[]): string {
+  return ops.map((op) => JSON.stringify(op)).join('\n') + (ops.length > 0 ? '\n' : '');
+}
+
+/** Jepsen's history.edn form: one map per line, e.g. `{:type :invoke, :f :send, :value 12, :process 3, :time 123, :index 0}`. */
+export function historyEdn(ops: readonly HistoryOp[]): string {
+  return ops.map(toEdnLine).join('\n') + (ops.length > 0 ? '\n' : '');
 }
 
 // EDN symbols/keywords: start with a letter or one of * + ! - _ ? < > = . and go on with those and digits.

@@ -22,6 +22,7 @@ import { HistoryRecorder, type HistoryValue, type Invocation } from './history.j
 import { LatencyHistogram, type Percentiles } from './histogram.js';
 import { createNodeHttpSender, errorLabel, wasNotSent, type HttpSender, type OutgoingRequest, type Sender, type SendResponse } from './http-sender.js';
 import type { KeySpec } from './keys.js';
+import type { LoadControl } from './load-control.js';
 import { createRawHttpSender } from './raw-http-sender.js';
 import { ArrivalSchedule, checkRate, compileTemplate, valueKind, type Arrival, type ArrivalProcess, type Operation } from './schedule.js';
 
@@ -146,7 +147,7 @@ function checkSpec(spec: LoadSpec): void {
   }
 }
 
-export class LoadGenerator {
+export class LoadGenerator implements LoadControl {
   readonly done: Promise<LoadSummary>;
   private resolveDone!: (s: LoadSummary) => void;
   private rejectDone!: (e: unknown) => void;
