@@ -10,9 +10,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { LoadSpec, RequestResult } from '../load-generator.js';
+import type { RequestResult } from '../load-generator.js';
 import { LOAD_API } from './load-api.js';
 import { RemoteLoadGenerator } from './remote-load-generator.js';
+import { testLoadSpec } from './testing.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..', '..');
 const main = path.join(root, 'dist', 'src', 'workload', 'remote', 'load-server-main.js');
@@ -77,21 +78,16 @@ describe('load server (spawned)', () => {
     const server = await startChild(['--idle-ms', '1500'], { CHAOSLAB_LOAD_TOKEN: 'secret' });
     expect((await fetch(`${server.url}${LOAD_API.status}`)).status, 'control calls need the token').toBe(401);
 
-    const spec: LoadSpec = {
+    const spec = testLoadSpec({
       targets: [target.url],
-      rate: 100,
-      arrival: 'constant',
       operations: [
         { name: 'add', method: 'POST', path: '/add/{seq}', weight: 3 },
         { name: 'get', method: 'GET', path: '/kv/{key}', weight: 1 },
       ],
       keys: { count: 20, distribution: 'uniform', exponent: 1 },
-      timeoutMs: 1000,
-      maxInFlight: 100,
       durationMs: 1500,
       seed: 5,
-      recordHistory: true,
-    };
+    });
     const results: { r: RequestResult; atMs: number }[] = [];
     const load = new RemoteLoadGenerator(server.url, spec, { onResult: (r) => results.push({ r, atMs: performance.now() }) }, { token: 'secret', pollIntervalMs: 200 });
     load.start();

@@ -3,26 +3,12 @@
  * few hundred ms. The socket, the idle deadline and the process are the integration test's (load-server.int.test.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LoadSpec, Sender } from '../load-generator.js';
+import type { Sender } from '../load-generator.js';
 import { HISTORY_ELAPSED_HEADER, LOAD_API, LoadStatus, Stopped, type ApiError } from './load-api.js';
 import { LoadService, ResultRing, type ServiceReply } from './load-server.js';
+import { testLoadSpec } from './testing.js';
 
-const spec = (over: Partial<LoadSpec> = {}): LoadSpec => ({
-  targets: ['http://127.0.0.1:9'],
-  rate: 100,
-  arrival: 'constant',
-  operations: [
-    { name: 'add', method: 'POST', path: '/add/{seq}', weight: 1 },
-    { name: 'get', method: 'GET', path: '/kv/{key}', weight: 1 },
-  ],
-  keys: { count: 10, distribution: 'uniform', exponent: 1 },
-  timeoutMs: 1000,
-  maxInFlight: 100,
-  durationMs: 200,
-  seed: 7,
-  recordHistory: true,
-  ...over,
-});
+const spec = testLoadSpec;
 
 /** `get` answers 503, everything else 200, at once. */
 const sender: Sender = async (req) => ({ status: req.op === 'get' ? 503 : 200 });

@@ -8,25 +8,11 @@ import type { LoadSpec, RequestResult, Sender } from '../load-generator.js';
 import { LOAD_API, LoadStatus } from './load-api.js';
 import { LoadService } from './load-server.js';
 import { FetchedHistory, RemoteLoadGenerator, type RemoteLoadOptions } from './remote-load-generator.js';
+import { testLoadSpec } from './testing.js';
 
 const BASE = 'http://127.0.0.1:7070';
 
-const spec = (over: Partial<LoadSpec> = {}): LoadSpec => ({
-  targets: ['http://127.0.0.1:9'],
-  rate: 100,
-  arrival: 'constant',
-  operations: [
-    { name: 'add', method: 'POST', path: '/add/{seq}', weight: 1 },
-    { name: 'get', method: 'GET', path: '/kv/{key}', weight: 1 },
-  ],
-  keys: { count: 10, distribution: 'uniform', exponent: 1 },
-  timeoutMs: 1000,
-  maxInFlight: 100,
-  durationMs: 200,
-  seed: 7,
-  recordHistory: false,
-  ...over,
-});
+const spec = (over: Partial<LoadSpec> = {}): LoadSpec => testLoadSpec({ recordHistory: false, ...over });
 
 const sender: Sender = async (req) => ({ status: req.op === 'get' ? 503 : 200 });
 
