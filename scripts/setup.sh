@@ -60,7 +60,7 @@ elif command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && made_policy=1
     trap 'rm -f "$policy"' EXIT
   fi
-  running_before=" $(pgrep -x prometheus | tr '\n' ' ') "
+  running_before=" $(pgrep -x prometheus | tr '\n' ' ' || true) "
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends prometheus >/dev/null
   if [ -n "$made_policy" ]; then rm -f "$policy"; trap - EXIT; fi
