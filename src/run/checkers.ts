@@ -12,11 +12,11 @@ import { setWorkloadEdn } from '../check/set-history.js';
 import { checkLinearizable, findLinearizabilityChecker, mergeHistories, registerHistoryEdn, summarize } from '../check/linearizability.js';
 import type { LabMetrics } from '../observe/lab-metrics.js';
 import type { ScenarioPlan } from '../scenario/plan.js';
-import type { HistoryRecorder } from '../workload/history.js';
+import type { RecordedHistory } from '../workload/history.js';
 import type { VariantEvent } from './context.js';
 
 export interface CheckerContext {
-  history: HistoryRecorder | undefined;
+  history: RecordedHistory | undefined;
   variantDir: string;
   lab: LabMetrics;
   /** host:port of a node group's first instance's first port. */

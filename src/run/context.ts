@@ -6,12 +6,12 @@ import type { ProxyGuard } from '../fault/proxy-guard.js';
 import type { PartWatch } from './part-watch.js';
 import type { Phase, LabMetricsServer } from '../observe/lab-metrics.js';
 import type { StartedPrometheus } from '../observe/prometheus-server.js';
-import type { ClusterRuntime, ClusterToxiproxy, RuntimeKind } from '../runtime/cluster-runtime.js';
+import type { ClusterLoadServer, ClusterRuntime, ClusterToxiproxy, RuntimeKind } from '../runtime/cluster-runtime.js';
 import type { StartedNode } from '../runtime/runtime.js';
 import type { Rng } from '../common/rng.js';
 import type { FaultSpec, ScenarioPlan, VariantPlan } from '../scenario/plan.js';
 import type { LabTracing, TraceOptions, VariantTrace } from '../trace/lab-tracing.js';
-import type { LoadGenerator } from '../workload/load-generator.js';
+import type { LoadControl } from '../workload/load-control.js';
 import type { RunEvent, RunEvents, SubscriberFactory } from './events.js';
 import type { SlidingStats } from './live-stats.js';
 import type { Reporter } from './reporter.js';
@@ -80,6 +80,8 @@ export interface Parts {
   tracing: LabTracing;
   /** The lab's span of each variant (the load's request spans hang under it). */
   traces: { variant(name: string): VariantTrace | undefined };
+  /** The load generator outside the lab's process, where the runtime runs one (Kubernetes). */
+  loadServer?: ClusterLoadServer;
 }
 
 export interface RunContext {
@@ -119,7 +121,7 @@ export interface VariantContext extends RunContext {
   active: Map<string, ActiveFault>;
   faultRecords: Map<string, FaultRecord>;
   /** Undefined until the load starts, and for `chaoslab up` without a load. */
-  load: LoadGenerator | undefined;
+  load: LoadControl | undefined;
   /** The load's rate now (load steps change it). */
   baseRate: number;
   /** performance.now() at t0. */

@@ -116,7 +116,7 @@ async function startParts(
   });
   into.cluster = cluster;
   events.emit({ kind: 'progress', progress: { label: `starting Toxiproxy (${cluster.kind === 'docker' ? 'container' : 'process'})` } });
-  const [toxiproxy, lab, tracing] = await Promise.all([
+  const [toxiproxy, lab, tracing, loadServer] = await Promise.all([
     cluster.startToxiproxy({ logFile: path.join(runDir, 'logs', 'toxiproxy.log'), seed: opts.seed, proxyPorts: plan.links.filter((l) => l.from === CLIENT).map((l) => ports.proxies.get(l.name)!), ...(opts.toxiproxyPort !== undefined ? { port: opts.toxiproxyPort } : {}) }).then((t) => (into.toxiproxy = t)),
     startLabMetricsServer(metrics, { host: cluster.labMetricsHost }).then((l) => (into.lab = l)),
     tracingReady.then(async (t) => {
@@ -124,8 +124,10 @@ async function startParts(
       await t.listen(cluster.labMetricsHost, (address) => cluster.isRunPeer(address));
       return (into.tracing = t);
     }),
+    // Only where the runtime runs the load elsewhere (Kubernetes); only when there is a load to run.
+    plan.durationMs > 0 ? cluster.startLoadServer?.({ logFile: path.join(runDir, 'logs', 'load-generator.log') }).then((l) => (into.loadServer = l)) : undefined,
   ]);
-  const addresses = buildAddresses(plan, ports, cluster, lab.address, toxiproxy);
+  const addresses = buildAddresses(plan, ports, cluster, lab.address, toxiproxy, loadServer?.innerAddress);
   into.addresses = addresses;
   events.emit({ kind: 'part-started', part: 'runtime', runtime: cluster.kind, description: cluster.description });
   events.emit({ kind: 'part-started', part: 'toxiproxy', url: toxiproxy.url, pid: toxiproxy.pid });
@@ -153,7 +155,7 @@ async function startParts(
     prometheus: prometheus.then((p) => prometheusVersion(p.url)),
     ...(prepared.engineVersion !== undefined ? { docker: prepared.engineVersion } : {}),
   });
-  return { parts: { toxiproxy, prometheus, lab, cluster, addresses, tracing, traces }, environment };
+  return { parts: { toxiproxy, prometheus, lab, cluster, addresses, tracing, traces, ...(loadServer ? { loadServer } : {}) }, environment };
 }
 
 export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise<RunResult> {
@@ -270,6 +272,7 @@ async function stopOrKeepParts(run: Omit<RunContext, 'parts'>, parts: Partial<Pa
     const stops: Promise<unknown>[] = [...(keeper.nodes?.values() ?? [])].map((n) => n.stop());
     if (parts.lab) stops.push(parts.lab.stop());
     if (parts.toxiproxy) stops.push(parts.toxiproxy.stop());
+    if (parts.loadServer) stops.push(parts.loadServer.stop());
     if (prometheus) stops.push(prometheus.stop());
     for (const o of await Promise.allSettled(stops)) if (o.status === 'rejected') events.emit({ kind: 'error', during: 'teardown', error: errorFields(o.reason) });
     await parts.cluster?.close();

@@ -59,6 +59,8 @@ export function buildAddresses(
   cluster: ClusterAddressing,
   labAddress: string,
   toxiproxy: { innerAddress: string; metricsPath: string },
+  /** A load generator outside the lab (Kubernetes): its client series come from there. */
+  loadServerAddress?: string,
 ): Addresses {
   const portOf = (instance: string, port: string) => ports.nodes.get(`${instance}/${port}`)!;
   const addrOf = (instance: string, port: string) => `127.0.0.1:${portOf(instance, port)}`;
@@ -67,6 +69,7 @@ export function buildAddresses(
   const targets: ScrapeTarget[] = [
     { address: labAddress, labels: { job: 'lab' } },
     { address: toxiproxy.innerAddress, metricsPath: toxiproxy.metricsPath, labels: { job: 'toxiproxy' } },
+    ...(loadServerAddress ? [{ address: loadServerAddress, labels: { job: 'load' } }] : []),
     // Spare instances are added while a `scale` step runs them (nodeTarget).
     ...plan.nodes.filter((n) => !n.spare).map((n) => nodeTarget(n, innerAddrOf)),
   ];

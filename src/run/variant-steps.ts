@@ -11,7 +11,8 @@ import { sleep } from '../common/time.js';
 import type { Phase } from '../observe/lab-metrics.js';
 import type { NodeInstance, VariantPlan } from '../scenario/plan.js';
 import type { StartedNode } from '../runtime/runtime.js';
-import { LoadGenerator, type RequestResult } from '../workload/load-generator.js';
+import { LoadGenerator, type LoadSpec, type RequestResult } from '../workload/load-generator.js';
+import { RemoteLoadGenerator } from '../workload/remote/remote-load-generator.js';
 import { resetCheckerMetrics, runCheckers } from './checkers.js';
 import type { RunContext, VariantContext, VariantEvent } from './context.js';
 import type { RunEvent } from './events.js';
@@ -189,32 +190,38 @@ export async function awaitPrometheus(v: VariantContext): Promise<void> {
 /** Load and timeline share t0. `chaoslab up` without --load: no load at all (a load loop is always bounded in time). */
 export function startLoad(v: VariantContext): void {
   const { plan, parts } = v;
-  const { urls, links } = loadTargets(plan, parts.addresses);
+  const remote = parts.loadServer;
+  // A load generator in the cluster reaches nodes and proxies at their addresses inside it.
+  const { urls, links } = loadTargets(plan, remote ? { addrOf: parts.addresses.innerAddrOf, proxyAddr: parts.addresses.innerProxyAddr } : parts.addresses);
   v.baseRate = plan.workload.rate;
   v.t0Perf = performance.now();
+  const live = (r: RequestResult) => v.stats.add(performance.now() - v.t0Perf, r.outcome === 'ok', r.latencyMs);
   const onResult = (r: RequestResult) => {
     // Per request: straight to the lab's metrics and the live numbers, not through the event stream.
     parts.lab.metrics.observeRequest(r.op, r.outcome, r.latencyMs / 1000);
-    v.stats.add(performance.now() - v.t0Perf, r.outcome === 'ok', r.latencyMs);
+    live(r);
   };
   if (plan.durationMs > 0) {
-    const tracing = parts.traces.variant(v.variant.name)?.requests(v.rng.fork('trace').seed, { templates: Object.fromEntries(plan.workload.operations.map((o) => [o.name, o.path])), links });
-    v.load = new LoadGenerator(
-      {
-        targets: urls,
-        rate: v.baseRate,
-        arrival: plan.workload.arrival,
-        operations: plan.workload.operations,
-        keys: plan.workload.keys,
-        timeoutMs: plan.workload.timeout,
-        maxInFlight: plan.workload.maxInFlight,
-        durationMs: plan.durationMs,
-        seed: v.rng.fork('load').seed,
-        recordHistory: plan.workload.history,
-      },
-      { onResult },
-      { tracing },
-    );
+    const spec: LoadSpec = {
+      targets: urls,
+      rate: v.baseRate,
+      arrival: plan.workload.arrival,
+      operations: plan.workload.operations,
+      keys: plan.workload.keys,
+      timeoutMs: plan.workload.timeout,
+      maxInFlight: plan.workload.maxInFlight,
+      durationMs: plan.durationMs,
+      seed: v.rng.fork('load').seed,
+      recordHistory: plan.workload.history,
+    };
+    if (remote) {
+      // Its own /metrics carries the client series (Prometheus scrapes the pod): only the live view is fed here.
+      // Request spans are not carried across (the lab's tracing covers the run's other spans).
+      v.load = new RemoteLoadGenerator(remote.url, spec, { onResult: live }, { token: remote.token });
+    } else {
+      const tracing = parts.traces.variant(v.variant.name)?.requests(v.rng.fork('trace').seed, { templates: Object.fromEntries(plan.workload.operations.map((o) => [o.name, o.path])), links });
+      v.load = new LoadGenerator(spec, { onResult }, { tracing });
+    }
   }
   v.result.t0 = Date.now();
   v.load?.start();

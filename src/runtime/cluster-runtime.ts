@@ -40,6 +40,23 @@ export type ClusterToxiproxy = StartedToxiproxy & {
   innerAddress: string;
 };
 
+/**
+ * The load generator as a server in the cluster (src/workload/remote), where a runtime keeps the load off the
+ * user's link: the lab drives it over `url` and Prometheus scrapes its `/metrics` at `innerAddress`.
+ */
+export interface ClusterLoadServer {
+  /** Its control endpoint as the lab reaches it (a port-forward on 127.0.0.1). */
+  readonly url: string;
+  /** The bearer token it takes (set in its environment by the runtime). */
+  readonly token: string;
+  /** `host:port` of its `/metrics` as Prometheus reaches it. */
+  readonly innerAddress: string;
+  readonly logFile: string;
+  /** Resolves when it ended by itself (its pod went away). */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stop(): Promise<void>;
+}
+
 export interface StartClusterToxiproxyOptions {
   logFile: string;
   seed: number;
@@ -80,6 +97,12 @@ export interface ClusterRuntime {
   proxyAddress(port: number): string;
   startToxiproxy(opts: StartClusterToxiproxyOptions): Promise<ClusterToxiproxy>;
   startPrometheus(opts: StartClusterPrometheusOptions): Promise<StartedPrometheus>;
+  /**
+   * Where the load runs outside the lab's process, if this runtime runs it elsewhere (Kubernetes: a pod, so load
+   * does not cross the user's link); absent: the lab's own `LoadGenerator`. Load targets are then the addresses
+   * inside the cluster (`nodeAddress`, `proxyAddress`).
+   */
+  startLoadServer?(opts: { logFile: string }): Promise<ClusterLoadServer>;
   /** A node runtime (the runner takes one per variant). */
   nodes(): Runtime;
   /** After the parts and nodes stopped: removes what is left (containers, network) and stops the reaper. */

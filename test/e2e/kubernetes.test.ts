@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kubeTestCluster, stopKubeTestCluster, type KubeTestCluster } from '../../src/runtime/kubernetes/testing.js';
 import { LABEL } from '../../src/runtime/docker/labels.js';
-import { root, runCli, startCli, variant, waitFor } from '../utils/cli.js';
+import { assertion, failures, root, runCli, startCli, variant, waitFor, type JsonResult } from '../utils/cli.js';
 
 const scenario = 'test/fixtures/scenarios/hello-short.yaml';
 const cluster: KubeTestCluster | undefined = await kubeTestCluster('kubernetes.test.ts', root);
@@ -34,19 +34,38 @@ describe.runIf(cluster)('Kubernetes runtime', () => {
     if (c?.ownsCluster) stopKubeTestCluster(root);
   });
 
-  it('hello-short baseline: the same verdicts as local processes; pods unprivileged; the namespace goes', async () => {
-    const out = path.resolve('runs/e2e-kubernetes');
-    const [kube, local] = [
-      await runCli(['run', scenario, '--runtime', 'kubernetes', '--variant', 'baseline', '--seed', '1', '--json', '--out', out], { env }),
-      await runCli(['run', scenario, '--variant', 'baseline', '--seed', '1', '--json', '--out', out]),
-    ];
-    expect(kube.code, kube.stderr).toBe(local.code);
-    const k = variant(kube.json, 'baseline');
-    const p = variant(local.json, 'baseline');
-    expect(k.passed, JSON.stringify(k.assertions)).toBe(p.passed);
-    expect(verdicts(k)).toEqual(verdicts(p));
-    expect(k.load?.ok).toBeGreaterThan(0);
-    expect(await labNamespaces(c)).toEqual([]);
+  /**
+   * A replay on Kubernetes, both variants: every assertion's outcome is the one the scenario expects, which is what
+   * the process runtime's own e2e file for that scenario asserts (its variants pass: outcome = expected for every
+   * assertion), so the two runtimes give the same verdicts without replaying the process side again here. The load
+   * ran in the cluster (its pod's log has both loads; its targets were pod addresses), and nothing is left.
+   */
+  async function replayOnKubernetes(file: string, seed: number, scenarioId: string): Promise<JsonResult> {
+    const run = await runCli(['run', file, '--runtime', 'kubernetes', '--seed', String(seed), '--json', '--out', 'runs/e2e-kubernetes'], { env });
+    const r = run.json;
+    expect(run.code, `${failures(r)}\n${run.stderr}`).toBe(0);
+    expect(r.variants.map((v) => v.name)).toEqual(['baseline', 'mitigated']);
+    for (const v of r.variants) {
+      expect(v.status).toBe('completed');
+      expect(v.assertions.length).toBeGreaterThan(1);
+      expect(verdicts(v), v.name).toEqual(Object.fromEntries(v.assertions.map((a) => [a.name, a.expected])));
+      expect(v.load!.ok, v.name).toBeGreaterThan(0);
+    }
+    const journal = readFileSync(path.join(r.runDir, 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; targets?: string[] });
+    const targets = journal.filter((e) => e.kind === 'load-start').flatMap((e) => e.targets ?? []);
+    expect(targets.length).toBeGreaterThan(0);
+    for (const t of targets) expect(t, 'the load runs in the cluster, at pod addresses').not.toMatch(/^http:\/\/127\./);
+    const loadLog = readFileSync(path.join(r.runDir, 'logs', 'load-generator.log'), 'utf8');
+    expect(loadLog.match(/"finished"/g)?.length, loadLog).toBe(2);
+    expect(await labNamespaces(c, scenarioId)).toEqual([]);
+    return r;
+  }
+
+  it('hello-latency: both variants on Kubernetes, the verdicts of the process runtime; the load runs in the cluster', async () => {
+    const r = await replayOnKubernetes('scenarios/hello-latency.yaml', 7, 'hello-latency');
+    // The mechanism, not only the outcome: the baseline's p99 while slow is the backend's latency, the fallback's is not.
+    expect(assertion(variant(r, 'baseline'), 'p99 under 500ms during the slow backend').observed.max!).toBeGreaterThan(0.5);
+    expect(assertion(variant(r, 'mitigated'), 'degraded (fallback) share during the slow backend').observed.mean!).toBeGreaterThan(0.5);
   });
 
   it('kill -9 of the lab and its reaper mid-run: pods were unprivileged, and `chaoslab clean` deletes the namespace', async () => {
@@ -63,8 +82,8 @@ describe.runIf(cluster)('Kubernetes runtime', () => {
     const [ns] = (await c.target.core.listNamespace({ labelSelector: `${LABEL.scenario}=hello-short` })).items;
     const namespace = ns!.metadata!.name!;
     const pods = (await c.target.core.listNamespacedPod({ namespace })).items;
-    // frontend, backend, toxiproxy, prometheus
-    expect(pods.map((p) => p.metadata!.name).sort()).toEqual(['backend', 'chaoslab-prometheus', 'chaoslab-toxiproxy', 'frontend']);
+    // frontend, backend, toxiproxy, prometheus, the load generator
+    expect(pods.map((p) => p.metadata!.name).sort()).toEqual(['backend', 'chaoslab-load', 'chaoslab-prometheus', 'chaoslab-toxiproxy', 'frontend']);
     for (const pod of pods) {
       expect(pod.spec!.hostNetwork ?? false, pod.metadata!.name).toBe(false);
       expect(pod.spec!.hostPID ?? false).toBe(false);

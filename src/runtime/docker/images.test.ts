@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { importedPackages, packageClosure, parseImageSource, sharedLibraries } from './images.js';
+import { importedPackages, moduleClosure, packageClosure, parseImageSource, sharedLibraries } from './images.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -23,6 +23,18 @@ describe('what goes into the toys image', () => {
     const d = tmp();
     writeFileSync(path.join(d, 'a.js'), `import { Counter } from 'prom-client';\nimport http from 'node:http';\nimport fs from "fs";\nimport { x } from '../lib/x.js';\nconst y = await import('@scope/pkg/sub');\n`);
     expect(importedPackages([path.join(d, 'a.js')])).toEqual(['@scope/pkg', 'prom-client']);
+  });
+
+  it('takes the lab modules the load server imports, transitively, and nothing else', () => {
+    const d = tmp();
+    mkdirSync(path.join(d, 'a', 'b'), { recursive: true });
+    writeFileSync(path.join(d, 'a', 'main.js'), "import { x } from './b/x.js';\nimport z from 'zod';\n");
+    writeFileSync(path.join(d, 'a', 'b', 'x.js'), "export { y } from '../y.js';\nconst later = () => import('./w.js');\n");
+    writeFileSync(path.join(d, 'a', 'y.js'), "import { x } from './b/x.js';\n");
+    writeFileSync(path.join(d, 'a', 'b', 'w.js'), '');
+    writeFileSync(path.join(d, 'a', 'unused.js'), '');
+    const files = moduleClosure(path.join(d, 'a', 'main.js')).map((f) => path.relative(d, f)).sort();
+    expect(files).toEqual(['a/b/w.js', 'a/b/x.js', 'a/main.js', 'a/y.js']);
   });
 
   it('closes over dependencies as Node resolves them, nested ones included, optional ones if present', () => {

@@ -32,7 +32,12 @@ export const IN_IMAGE = {
   app: '/app',
   /** libfaketime.so.1 from this machine (Debian's libfaketime), for nodes a clock fault targets (fake-clock.ts). */
   libfaketime: '/app/faketime/libfaketime.so.1',
+  /** The load generator as a server (src/workload/remote): the Kubernetes runtime's load pod runs it. */
+  loadServer: '/app/dist/src/workload/remote/load-server-main.js',
 } as const;
+
+/** The lab's own module a pod runs from the toys image (with the modules it imports, and their packages). */
+const LOAD_SERVER_ENTRY = path.join('dist', 'src', 'workload', 'remote', 'load-server-main.js');
 
 export const OFFICIAL_BASES = {
   node: 'node:20-bookworm-slim',
@@ -246,7 +251,14 @@ function toysRecipe(projectRoot: string, dockerfile: string, base: string, sourc
     const add = (f: FileCopy) => out.set(f.to, f);
     const toyFiles = listFiles(toysDir).filter((f) => !/\.test\.js(\.map)?$/.test(f));
     for (const f of toyFiles) add({ from: f, to: path.posix.join(IN_IMAGE.app, 'dist', 'toys', path.relative(toysDir, f).split(path.sep).join('/')) });
-    for (const dir of packageClosure(projectRoot, importedPackages(toyFiles.filter((f) => f.endsWith('.js'))))) {
+    // The load server (Kubernetes: the load runs in the cluster, from this image): only what it imports.
+    const loadServerEntry = path.join(projectRoot, LOAD_SERVER_ENTRY);
+    if (!existsSync(loadServerEntry)) {
+      throw new LabError(Errors.ImageBuildFailed, `the load server is not built (${loadServerEntry} is missing)`, { hint: 'run `npm run build` first' });
+    }
+    const labFiles = moduleClosure(loadServerEntry);
+    for (const f of labFiles) add({ from: f, to: path.posix.join(IN_IMAGE.app, path.relative(projectRoot, f).split(path.sep).join('/')) });
+    for (const dir of packageClosure(projectRoot, importedPackages([...toyFiles.filter((f) => f.endsWith('.js')), ...labFiles]))) {
       for (const f of listFiles(dir)) add({ from: f, to: path.posix.join(IN_IMAGE.app, path.relative(projectRoot, f).split(path.sep).join('/')) });
     }
     // Built without it where it is missing: a run with a clock fault checks the host first (exit 3), and installing
@@ -278,6 +290,19 @@ function optionalLibfaketime(): string | undefined {
 }
 
 const APP_PACKAGE_JSON = `${JSON.stringify({ name: 'chaoslab-toys', private: true, type: 'module' }, null, 2)}\n`;
+
+/** `entry` and every module it imports by a relative specifier, transitively (compiled ES modules). */
+export function moduleClosure(entry: string): string[] {
+  const seen = new Set<string>();
+  const re = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"](\.{1,2}\/[^'"]+)['"]/g;
+  const walk = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const m of readFileSync(file, 'utf8').matchAll(re)) walk(path.resolve(path.dirname(file), m[1]!));
+  };
+  walk(path.resolve(entry));
+  return [...seen];
+}
 
 /** Bare specifiers the toys import (`prom-client`, `@scope/pkg`), builtins excluded. */
 export function importedPackages(jsFiles: string[]): string[] {

@@ -16,7 +16,7 @@ export const LABEL = {
   owner: 'chaoslab.owner',
 } as const;
 
-export type PartKind = 'node' | 'sandbox' | 'toxiproxy' | 'prometheus' | 'network';
+export type PartKind = 'node' | 'sandbox' | 'toxiproxy' | 'prometheus' | 'network' | 'load';
 
 export interface LabelOptions {
   scenario?: string;

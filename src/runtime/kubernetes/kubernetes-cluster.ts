@@ -4,10 +4,12 @@
  * port-forward at 127.0.0.1:<port>, exactly the addresses it uses with the other runtimes.
  *
  * Addresses inside the cluster: nodes and proxies are `<Toxiproxy pod IP>:<port>` (the relay or a lab proxy,
- * parts.ts). The lab's own metrics (the load generator's latencies, which the verdicts read) are scraped by the
- * Prometheus pod at the pod network's gateway, which is this machine on a single-node cluster like the local test
- * cluster. The load generator itself still runs in the lab and reaches the cluster through the port-forward.
+ * parts.ts). The load generator runs as a pod too (parts.ts, `startLoadServerPod`): requests go pod to pod, and
+ * the Prometheus pod scrapes its client latencies (which the verdicts read) at the pod's IP. The lab's own other
+ * metrics (phases, checker results) are scraped at the pod network's gateway, which is this machine on a
+ * single-node cluster like the local test cluster.
  */
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { readStartTime } from '../proc.js';
 import { Errors } from '../../errors/catalog.js';
@@ -19,7 +21,8 @@ import { stopFailure } from '../stop-failure.js';
 import { checkKubeTarget, isHttp, loadKubeTarget, reason, type KubeTarget, type KubeTargetOptions } from './cluster-api.js';
 import { KubernetesRuntime, type KubeNodeLimits } from './kubernetes-runtime.js';
 import { cleanKubeLeftovers, deleteNamespace, waitNamespaceGone } from './namespaces.js';
-import { startPrometheusPod, startToxiproxyPod, type KubeToxiproxy } from './parts.js';
+import { forwardPort, type Forward, type ForwardOptions } from './port-forward.js';
+import { startLoadServerPod, startPrometheusPod, startToxiproxyPod, type KubeToxiproxy } from './parts.js';
 import { namespaceManifest, namespaceName } from './pods.js';
 import { startKubeReaper } from './reaper.js';
 import { sleep } from '../../common/time.js';
@@ -101,6 +104,18 @@ async function openKubernetes(target: KubeTarget, setup: KubernetesRuntimeSetup,
     return `${toxiproxy.ip}:${port}`;
   };
   const runtimes: KubernetesRuntime[] = [];
+  // Node ports are the run's, not a variant's: one listener per host port for the run (pods are named at connect).
+  const forwards = new Map<string, Promise<Forward>>();
+  const forward = (o: ForwardOptions): Promise<Forward> => {
+    const key = `${o.pod}/${o.podPort}/${o.hostPort}`;
+    let f = forwards.get(key);
+    if (!f) {
+      f = forwardPort(config, o);
+      forwards.set(key, f);
+      f.catch(() => forwards.delete(key));
+    }
+    return f;
+  };
   const ctx = { config, core, namespace, runId: run.runId, scenario: run.scenario, imagePullPolicy, onError };
   let closing: Promise<void> | undefined;
   return {
@@ -117,6 +132,8 @@ async function openKubernetes(target: KubeTarget, setup: KubernetesRuntimeSetup,
       return toxiproxy;
     },
     startPrometheus: (o) => startPrometheusPod(ctx, o),
+    // A secret, not a choice a replay depends on: it comes from the OS, not the run's seed.
+    startLoadServer: (o) => startLoadServerPod(ctx, { ...o, token: randomBytes(24).toString('hex') }),
     nodes() {
       const r = new KubernetesRuntime({
         config,
@@ -132,6 +149,7 @@ async function openKubernetes(target: KubeTarget, setup: KubernetesRuntimeSetup,
           await toxiproxy.relay(node, ports, ip);
         },
         onError,
+        forward,
       });
       runtimes.push(r);
       return r;
@@ -143,6 +161,7 @@ async function openKubernetes(target: KubeTarget, setup: KubernetesRuntimeSetup,
     close() {
       closing ??= (async () => {
         for (const failures of await Promise.all(runtimes.map((r) => r.removeAll()))) for (const e of failures) onError(e);
+        await Promise.allSettled([...forwards.values()].map(async (f) => (await f).close()));
         try {
           await deleteNamespace(core, namespace);
           if (!(await waitNamespaceGone(core, namespace, 30_000))) onError(new Error(`namespace ${namespace} is still terminating after 30 s`));

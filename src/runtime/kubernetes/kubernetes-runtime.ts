@@ -20,7 +20,7 @@ import { toContainerCommand } from '../docker/docker-runtime.js';
 import { IMAGES } from '../docker/images.js';
 import { LABEL } from '../docker/labels.js';
 import { reason } from './cluster-api.js';
-import { forwardPort, type Forward } from './port-forward.js';
+import { forwardPort, type Forward, type ForwardOptions } from './port-forward.js';
 import { deletePod, execIn, followLog, kubeLabels, podManifest, podState, restrictedContext, waitRunning } from './pods.js';
 import os from 'node:os';
 import { sleep } from '../../common/time.js';
@@ -52,6 +52,12 @@ export interface KubernetesRuntimeOptions {
   onAddress(node: string, ports: number[], ip: string | undefined): Promise<void>;
   startTimeoutMs?: number;
   onError?: (error: unknown) => void;
+  /**
+   * The run's port-forwards, shared by every variant's runtime: a node keeps its host ports for the whole run, and
+   * the next variant's pod of the same name is reached through the same listener. Without it each driver opens its
+   * own and closes them in `remove()`.
+   */
+  forward?: (o: ForwardOptions) => Promise<Forward>;
 }
 
 const STOP_GRACE_S = 2;
@@ -165,7 +171,8 @@ export class KubeDriver implements NodeDriver {
       this.#sentSignal = undefined;
       this.#log = await followLog(opts.config, opts.namespace, this.podName, NODE_CONTAINER, spec.logFile);
       if (this.#forwards.length === 0) {
-        this.#forwards = await Promise.all(ports.map((p) => forwardPort(opts.config, { namespace: opts.namespace, pod: this.podName, podPort: p, hostPort: p })));
+        const forward = opts.forward ?? ((o: ForwardOptions) => forwardPort(opts.config, o));
+        this.#forwards = await Promise.all(ports.map((p) => forward({ namespace: opts.namespace, pod: this.podName, podPort: p, hostPort: p })));
       }
       await opts.onAddress(spec.name, ports, state.ip);
     } catch (e) {
@@ -220,7 +227,7 @@ export class KubeDriver implements NodeDriver {
   async remove(): Promise<void> {
     this.#incarnation++;
     this.#log?.stop();
-    await Promise.all(this.#forwards.map((f) => f.close()));
+    if (!this.opts.forward) await Promise.all(this.#forwards.map((f) => f.close()));
     this.#forwards = [];
     if (this.#created) await deletePod(this.opts.core, this.opts.namespace, this.podName, 0);
     this.#created = false;

@@ -27,9 +27,13 @@ import { reason } from './cluster-api.js';
 import { forwardPort, type Forward } from './port-forward.js';
 import { deletePod, followLog, kubeLabels, podManifest, podState, restrictedContext, waitRunning } from './pods.js';
 import { sleep } from '../../common/time.js';
+import type { ClusterLoadServer } from '../cluster-runtime.js';
+import { LOAD_API, LOAD_SERVER_PORT } from '../../workload/remote/load-api.js';
+import { holdLoadServer } from '../../workload/remote/load-server-hold.js';
 
 export const TOXIPROXY_POD = 'chaoslab-toxiproxy';
 export const PROMETHEUS_POD = 'chaoslab-prometheus';
+export const LOAD_POD = 'chaoslab-load';
 const TOXIPROXY_API_PORT = 8474;
 const RELAY_API_PORT = 8475;
 const PROMETHEUS_PORT = 9090;
@@ -227,13 +231,65 @@ export async function startPrometheusPod(ctx: PartContext, opts: KubePrometheusO
   };
 }
 
+export interface KubeLoadServerOptions {
+  logFile: string;
+  /** The server's bearer token (its environment, so not in argv). */
+  token: string;
+  readyTimeoutMs?: number;
+}
+
+/**
+ * The load generator in the cluster: the lab's own load server (src/workload/remote) from the toys image, so
+ * requests go pod to pod and only control calls and the per-request feed cross the port-forward. Prometheus
+ * scrapes its `/metrics` at the pod's IP (the client series the verdicts read). The runtime holds it for the run's
+ * life (`holdLoadServer`): it exits by itself a minute after the lab stops calling.
+ */
+export async function startLoadServerPod(ctx: PartContext, opts: KubeLoadServerOptions): Promise<ClusterLoadServer> {
+  const manifest = podManifest({
+    name: LOAD_POD,
+    labels: kubeLabels(ctx.runId, { scenario: ctx.scenario, part: 'load' }),
+    containers: [
+      {
+        name: 'load',
+        image: IMAGES.toys,
+        imagePullPolicy: ctx.imagePullPolicy,
+        command: [IN_IMAGE.node, IN_IMAGE.loadServer, '--host', '0.0.0.0', '--port', String(LOAD_SERVER_PORT)],
+        env: [{ name: 'CHAOSLAB_LOAD_TOKEN', value: opts.token }],
+        ports: [{ containerPort: LOAD_SERVER_PORT, protocol: 'TCP' }],
+        // Load is CPU: up to a core, as the lab's own generator could take.
+        resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+        securityContext: restrictedContext(),
+      },
+    ],
+    terminationGraceS: 2,
+  });
+  const { state, forwards, stop: stopPod, exited } = await runPartPod(ctx, manifest, 'load generator', opts.logFile, Errors.WorkloadFailed, [{ podPort: LOAD_SERVER_PORT, hostPort: 0 }]);
+  const url = `http://127.0.0.1:${forwards[0]!.port}`;
+  await waitPart(Wait.forHttp(`${url}${LOAD_API.health}`).withTimeout(opts.readyTimeoutMs ?? 20_000), 'the load generator in Kubernetes', exited).catch(async (why: string) => {
+    await stopPod();
+    throw new LabError(Errors.WorkloadFailed, `the load generator in Kubernetes did not answer GET ${url}${LOAD_API.health}: ${why}`, { hint: `see ${opts.logFile}` });
+  });
+  const hold = holdLoadServer(url, { token: opts.token });
+  return {
+    url,
+    token: opts.token,
+    innerAddress: `${state.ip}:${LOAD_SERVER_PORT}`,
+    logFile: opts.logFile,
+    exited,
+    stop: async () => {
+      hold.release();
+      await stopPod();
+    },
+  };
+}
+
 /** Creates a part's pod, waits until it runs, follows its first container's log and opens the forwards. */
 async function runPartPod(
   ctx: PartContext,
   manifest: ReturnType<typeof podManifest>,
-  part: 'toxiproxy' | 'prometheus',
+  part: 'toxiproxy' | 'prometheus' | 'load generator',
   logFile: string,
-  failure: (typeof Errors)['ToxiproxyFailed' | 'PrometheusFailed'],
+  failure: (typeof Errors)['ToxiproxyFailed' | 'PrometheusFailed' | 'WorkloadFailed'],
   ports: { podPort: number; hostPort: number }[],
 ): Promise<{ state: ReturnType<typeof podState>; forwards: Forward[]; log: unknown; stop: () => Promise<void>; exited: Promise<PrometheusExit> }> {
   const name = manifest.metadata!.name!;
