@@ -13,7 +13,8 @@ import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
 import { createLabMetrics, startLabMetricsServer, type LabMetrics } from '../observe/lab-metrics.js';
 import type { StartedPrometheus } from '../observe/prometheus-server.js';
-import { prepareDockerRuntime, prepareKubernetesRuntime, prepareProcessRuntime, type PreparedRuntime } from '../runtime/cluster-runtime.js';
+import { prepareDockerRuntime, prepareKubernetesRuntime, prepareProcessRuntime, type ClusterLoadServer, type PreparedRuntime } from '../runtime/cluster-runtime.js';
+import { pushLabMetrics } from '../workload/remote/lab-metrics-push.js';
 import type { KeptInfo } from '../runtime/kept.js';
 import { openStateDir } from '../runtime/state-dir.js';
 import { findLinearizabilityChecker } from '../check/linearizability.js';
@@ -125,7 +126,9 @@ async function startParts(
       return (into.tracing = t);
     }),
     // Only where the runtime runs the load elsewhere (Kubernetes); only when there is a load to run.
-    plan.durationMs > 0 ? cluster.startLoadServer?.({ logFile: path.join(runDir, 'logs', 'load-generator.log') }).then((l) => (into.loadServer = l)) : undefined,
+    plan.durationMs > 0
+      ? cluster.startLoadServer?.({ logFile: path.join(runDir, 'logs', 'load-generator.log') }).then((l) => (into.loadServer = withLabMetricsPush(l, metrics, events)))
+      : undefined,
   ]);
   const addresses = buildAddresses(plan, ports, cluster, lab.address, toxiproxy, loadServer?.innerAddress);
   into.addresses = addresses;
@@ -156,6 +159,24 @@ async function startParts(
     ...(prepared.engineVersion !== undefined ? { docker: prepared.engineVersion } : {}),
   });
   return { parts: { toxiproxy, prometheus, lab, cluster, addresses, tracing, traces, ...(loadServer ? { loadServer } : {}) }, environment };
+}
+
+/**
+ * A load server in the cluster also carries the lab's own metrics to Prometheus (pods may not reach this machine):
+ * pushed while the run lasts, scraped there as job `lab` (buildAddresses).
+ */
+function withLabMetricsPush(server: ClusterLoadServer, metrics: LabMetrics, events: RunEvents): ClusterLoadServer {
+  const push = pushLabMetrics(server.url, () => metrics.registry.metrics(), {
+    token: server.token,
+    onError: (e) => events.emit({ kind: 'message', line: `warning: the lab's metrics did not reach the load generator's pod: ${errorFields(e).message}` }),
+  });
+  return {
+    ...server,
+    stop: async () => {
+      push.stop();
+      await server.stop();
+    },
+  };
 }
 
 export async function runScenario(plan: ScenarioPlan, opts: RunOptions): Promise<RunResult> {

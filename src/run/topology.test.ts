@@ -92,4 +92,15 @@ describe('topology', () => {
     expect(hostProxies(plan, 'docker', a.proxyAddr)).toEqual({ 'client_to_frontend-0': '127.0.0.1:20005' });
     expect(hostProxies(plan, 'process', a.proxyAddr)).toEqual({ 'client_to_frontend-0': '127.0.0.1:20005', 'frontend-0_to_backend-0': '127.0.0.1:20006' });
   });
+
+  it('a load server in the cluster: the load aims at addresses inside it, and the lab and client series are scraped from the load pod', async () => {
+    const ports = await allocatePorts(plan, counter());
+    const a = buildAddresses(plan, ports, docker, 'lab:1', { innerAddress: 'tp:1', metricsPath: '/metrics' }, '10.0.0.7:7070');
+    expect(loadTargets(plan, { addrOf: a.innerAddrOf, proxyAddr: a.innerProxyAddr }).urls).toEqual(['http://chaoslab-toxiproxy:20005']);
+    expect(a.targets.slice(0, 3)).toEqual([
+      { address: '10.0.0.7:7070', metricsPath: '/metrics/lab', labels: { job: 'lab' } },
+      { address: 'tp:1', metricsPath: '/metrics', labels: { job: 'toxiproxy' } },
+      { address: '10.0.0.7:7070', labels: { job: 'load' } },
+    ]);
+  });
 });

@@ -6,6 +6,7 @@
  * change: Prometheus (v2) passes discovered targets on only every 5 s, and a target list that is fixed before it
  * starts costs that delay once per run, in parallel with the first cluster's start, instead of once per variant.
  */
+import { LOAD_API } from '../workload/remote/load-api.js';
 import { freePort } from '../common/ports.js';
 import type { ScrapeTarget } from '../observe/prometheus-server.js';
 import type { RuntimeKind } from '../runtime/cluster-runtime.js';
@@ -67,7 +68,8 @@ export function buildAddresses(
   const innerAddrOf = (instance: string, port: string) => cluster.nodeAddress(instance, portOf(instance, port));
   const map = (f: (port: number) => string) => new Map([...ports.proxies].map(([name, port]) => [name, f(port)]));
   const targets: ScrapeTarget[] = [
-    { address: labAddress, labels: { job: 'lab' } },
+    // With a load server in the cluster, the lab's metrics are pushed there and scraped from there (runner.ts).
+    loadServerAddress ? { address: loadServerAddress, metricsPath: LOAD_API.labScrape, labels: { job: 'lab' } } : { address: labAddress, labels: { job: 'lab' } },
     { address: toxiproxy.innerAddress, metricsPath: toxiproxy.metricsPath, labels: { job: 'toxiproxy' } },
     ...(loadServerAddress ? [{ address: loadServerAddress, labels: { job: 'load' } }] : []),
     // Spare instances are added while a `scale` step runs them (nodeTarget).

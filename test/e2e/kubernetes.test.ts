@@ -1,9 +1,10 @@
 /**
  * The Kubernetes runtime against a real Kubernetes (the local test cluster: scripts/k8s-test-cluster.sh, or any
- * cluster KUBECONFIG names): the short hello scenario gives the same verdicts as with local processes; every pod
- * is unprivileged; after a kill -9 of the lab (and of its reaper) `chaoslab clean` deletes the run's namespace;
- * a bad kubeconfig or context is exit 3 naming the context and the reason. Without a cluster outside CI: skipped
- * with one line; in CI the file brings the local test cluster up and down itself.
+ * cluster KUBECONFIG names): hello-latency and the Spanner replay, both variants each, give the verdicts the
+ * process runtime gives, with the load generator in a pod; every pod is unprivileged; after a kill -9 of the lab
+ * (and of its reaper) `chaoslab clean` deletes the run's namespace; a bad kubeconfig or context is exit 3 naming
+ * the context and the reason. Without a cluster outside CI: skipped with one line; in CI the file brings the local
+ * test cluster up and down itself.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -66,6 +67,14 @@ describe.runIf(cluster)('Kubernetes runtime', () => {
     // The mechanism, not only the outcome: the baseline's p99 while slow is the backend's latency, the fallback's is not.
     expect(assertion(variant(r, 'baseline'), 'p99 under 500ms during the slow backend').observed.max!).toBeGreaterThan(0.5);
     expect(assertion(variant(r, 'mitigated'), 'degraded (fallback) share during the slow backend').observed.mean!).toBeGreaterThan(0.5);
+  });
+
+  it('spanner-2016-partition-clock-skew: both variants on Kubernetes, the verdicts of the process runtime (clock fault, partition, Porcupine)', async () => {
+    const r = await replayOnKubernetes('scenarios/spanner-2016-partition-clock-skew.yaml', 1, 'spanner-2016-partition-clock-skew');
+    // The checker judged a history recorded in the cluster: the baseline's stale read is a real counterexample.
+    const anomalies = 'strong reads and writes are linearizable (Porcupine)';
+    expect(assertion(variant(r, 'baseline'), anomalies).outcome).toBe('violated');
+    expect(assertion(variant(r, 'mitigated'), anomalies).outcome).toBe('holds');
   });
 
   it('kill -9 of the lab and its reaper mid-run: pods were unprivileged, and `chaoslab clean` deletes the namespace', async () => {

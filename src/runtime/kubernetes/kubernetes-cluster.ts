@@ -5,9 +5,9 @@
  *
  * Addresses inside the cluster: nodes and proxies are `<Toxiproxy pod IP>:<port>` (the relay or a lab proxy,
  * parts.ts). The load generator runs as a pod too (parts.ts, `startLoadServerPod`): requests go pod to pod, and
- * the Prometheus pod scrapes its client latencies (which the verdicts read) at the pod's IP. The lab's own other
- * metrics (phases, checker results) are scraped at the pod network's gateway, which is this machine on a
- * single-node cluster like the local test cluster.
+ * the Prometheus pod scrapes its client latencies (which the verdicts read) at the pod's IP, and the lab's own
+ * metrics (phases, faults, checker results), which the lab pushes to that pod. Only the nodes' trace spans need
+ * the pods to reach this machine (at the pod network's gateway: a single-node cluster like the local test one).
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
@@ -97,7 +97,8 @@ async function openKubernetes(target: KubeTarget, setup: KubernetesRuntimeSetup,
   const podCIDRs = nodes.flatMap((n) => (n.podCIDR ? [n.podCIDR] : []));
   const gateway = gatewayOf(podCIDRs[0]);
   const labHost = gateway && (await isLocalAddress(gateway)) ? gateway : '127.0.0.1';
-  if (labHost === '127.0.0.1') run.onMessage?.(`warning: the pods cannot reach this machine (no pod gateway ${gateway ?? '?'} here): Prometheus in the cluster will not scrape the lab's own metrics`);
+  // The lab's metrics travel with the load server (pushed to its pod); the nodes' trace spans need this way back.
+  if (labHost === '127.0.0.1') run.onMessage?.(`warning: the pods cannot reach this machine (no pod gateway ${gateway ?? '?'} here): the nodes' trace spans will not reach the lab`);
   let toxiproxy: KubeToxiproxy | undefined;
   const innerAt = (port: number) => {
     if (!toxiproxy) throw new Error('an address inside the cluster was asked before Toxiproxy started');

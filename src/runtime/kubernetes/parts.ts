@@ -102,12 +102,25 @@ export async function startToxiproxyPod(ctx: PartContext, opts: KubeToxiproxyOpt
     throw new LabError(Errors.ToxiproxyFailed, `the relay Toxiproxy did not answer: ${why}`, { hint: `see ${opts.logFile}` });
   });
   void log;
+  // At a run's end the nodes and Toxiproxy stop together: a node's exit must not wait on a relay that is going away.
+  let stopping = false;
+  const stopRelayFirst = async (): Promise<void> => {
+    stopping = true;
+    await stop();
+  };
   const relay = async (node: string, ports: number[], ip: string | undefined): Promise<void> => {
+    if (stopping) return;
     for (const port of ports) {
       const name = `${node}-${port}`;
       const body = ip ? { name, listen: `0.0.0.0:${port}`, upstream: `${ip}:${port}`, enabled: true } : { enabled: false };
-      let res = await fetch(`${relayUrl}/proxies/${encodeURIComponent(name)}`, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
-      if (res.status === 404 && ip) res = await fetch(`${relayUrl}/proxies`, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+      let res: Response;
+      try {
+        res = await fetch(`${relayUrl}/proxies/${encodeURIComponent(name)}`, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+        if (res.status === 404 && ip) res = await fetch(`${relayUrl}/proxies`, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+      } catch (e) {
+        if (stopping) return; // the relay went away with the run, as the node did
+        throw e;
+      }
       if (!res.ok && !(res.status === 404 && !ip)) throw new LabError(Errors.ToxiproxyFailed, `the relay refused ${name} → ${ip ?? 'down'}: HTTP ${res.status} ${await res.text()}`);
     }
   };
@@ -120,8 +133,8 @@ export async function startToxiproxyPod(ctx: PartContext, opts: KubeToxiproxyOpt
     innerAddress: `${state.ip}:${TOXIPROXY_API_PORT}`,
     ip: state.ip!,
     relay,
-    stop,
-    [Symbol.asyncDispose]: stop,
+    stop: stopRelayFirst,
+    [Symbol.asyncDispose]: stopRelayFirst,
     exited,
   };
 }

@@ -24,6 +24,12 @@ export const LOAD_API = {
   metrics: '/metrics',
   /** The pod's readiness probe; not control traffic either. */
   health: '/healthz',
+  /**
+   * PUT: the lab's own metrics (phases, faults, checker counts) as Prometheus text; served again at `labScrape`.
+   * Where pods cannot reach the lab (a cluster far from the user's machine), Prometheus scrapes them here.
+   */
+  labMetrics: '/v1/lab-metrics',
+  labScrape: '/metrics/lab',
 } as const;
 
 /** The server's port in a pod (a local child process takes any free one: `--port 0`). */

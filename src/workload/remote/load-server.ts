@@ -194,6 +194,8 @@ export class LoadService {
   private readonly metrics = registerClientRequestMetrics(this.registry);
   private current: ServedLoad | undefined;
   private served = 0;
+  /** The lab's metrics as it last pushed them (text exposition), served to Prometheus as they are. */
+  private labMetricsText = '';
 
   constructor(
     private readonly options: LoadGeneratorOptions = {},
@@ -224,6 +226,11 @@ export class LoadService {
         return this.status(req.query);
       case `GET ${LOAD_API.history}`:
         return this.history();
+      case `PUT ${LOAD_API.labMetrics}`:
+        this.labMetricsText = req.body;
+        return { status: 204, contentType: 'text/plain', body: '' };
+      case `GET ${LOAD_API.labScrape}`:
+        return { status: 200, contentType: this.registry.contentType, body: this.labMetricsText };
     }
     const known = Object.values(LOAD_API) as string[];
     if (known.includes(req.path)) return apiError(405, 'method-not-allowed', `${req.method} ${req.path} is not served`);
