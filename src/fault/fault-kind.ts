@@ -42,6 +42,12 @@ export type ToxicsApi = Pick<ToxiproxyApi, 'addToxic' | 'removeToxic' | 'setEnab
 /** The node calls a node fault makes. */
 export type FaultableNode = Pick<StartedNode, 'kill' | 'restart' | 'pause' | 'resume' | 'pid'>;
 
+/**
+ * Writes libfaketime's control text (`-3s`, `+0 x1`) where the node reads it, resolving once it is there: the lab's
+ * control file, and for a pod a copy inside it (StartedNode.setClock).
+ */
+export type ClockWriter = (text: string) => Promise<void>;
+
 /** Given by the runner when a step applies its fault. */
 export interface ApplyContext {
   readonly toxiproxy: ToxicsApi;
@@ -53,8 +59,8 @@ export interface ApplyContext {
   readonly nodes: ReadonlyMap<string, FaultableNode>;
   /** `host:port` where the lab reaches a node's first port. */
   nodeAddress(node: string): string;
-  /** The node's libfaketime control file (src/runtime/fake-clock.ts); undefined for a node started without one. */
-  clockFile(node: string): string | undefined;
+  /** Sets the node's wall clock (libfaketime's control text, src/runtime/fake-clock.ts); undefined for a node started without it. */
+  clock(node: string): ClockWriter | undefined;
   /** Measurements the apply made (e.g. `offsetSeenMs`), journaled with the fault-applied event as `observed`. */
   observe(facts: Record<string, number>): void;
 }

@@ -14,7 +14,7 @@ import { meshLinks, startEchoServer, startTestToxiproxy, timedGet, type EchoServ
  * it, and that heal is quiet when the proxy or the server is gone. The kinds' unit tests use a fake.
  */
 const link = (from: string, to: string): LinkInfo => ({ name: `${from}_to_${to}`, from, to });
-const noNodes = { nodes: new Map(), nodeAddress: () => 'unused:0', clockFile: () => undefined, observe: () => undefined };
+const noNodes = { nodes: new Map(), nodeAddress: () => 'unused:0', clock: () => undefined, observe: () => undefined };
 
 // --------------------------------------------------------------------------------------------
 // Real toxiproxy-server + a node HTTP echo server on 127.0.0.1.

@@ -23,7 +23,7 @@ describe('the proxy guard against the real Toxiproxy', () => {
   it("removes another user's proxy on all interfaces and a toxic added to the lab's proxy; keeps the lab's own", async () => {
     const guard = guardProxies(tp.client);
     await guard.client.populate([{ name: 'frontend_to_backend', listen: '127.0.0.1:0', upstream: '127.0.0.1:1' }]);
-    await applyFault({ type: 'latency', links: ['frontend_to_backend'], latencyMs: 800, jitterMs: 0, stream: 'downstream', toxicity: 1 }, { toxiproxy: guard.client, faultId: '0-slow', links: [{ name: 'frontend_to_backend', from: 'frontend', to: 'backend' }], nodes: new Map(), nodeAddress: () => '', clockFile: () => undefined, observe: () => undefined });
+    await applyFault({ type: 'latency', links: ['frontend_to_backend'], latencyMs: 800, jitterMs: 0, stream: 'downstream', toxicity: 1 }, { toxiproxy: guard.client, faultId: '0-slow', links: [{ name: 'frontend_to_backend', from: 'frontend', to: 'backend' }], nodes: new Map(), nodeAddress: () => '', clock: () => undefined, observe: () => undefined });
     // Another local user, with a client of their own: the API has no authentication.
     const other = new ToxiproxyApi(tp.url);
     await other.createProxy({ name: 'to-prometheus', listen: '0.0.0.0:0', upstream: '127.0.0.1:9090' });

@@ -64,7 +64,7 @@ describe('guardProxies', () => {
     const tp = fakeToxiproxy();
     const guard = guardProxies(tp.api);
     await guard.client.populate(lab);
-    const heal = await applyFault({ type: 'latency', links: ['frontend_to_backend'], latencyMs: 800, jitterMs: 0, stream: 'downstream', toxicity: 1 }, { toxiproxy: guard.client, faultId: '0-slow', links: [{ name: 'frontend_to_backend', from: 'frontend', to: 'backend' }], nodes: new Map(), nodeAddress: () => '', clockFile: () => undefined, observe: () => undefined });
+    const heal = await applyFault({ type: 'latency', links: ['frontend_to_backend'], latencyMs: 800, jitterMs: 0, stream: 'downstream', toxicity: 1 }, { toxiproxy: guard.client, faultId: '0-slow', links: [{ name: 'frontend_to_backend', from: 'frontend', to: 'backend' }], nodes: new Map(), nodeAddress: () => '', clock: () => undefined, observe: () => undefined });
     await tp.others.addToxic('frontend_to_backend', latency('sneaky'));
     expect(await guard.check()).toEqual([{ what: 'toxic', proxy: 'frontend_to_backend', toxic: 'sneaky', type: 'latency', stream: 'downstream' }]);
     expect(tp.proxies.get('frontend_to_backend')!.toxics.map((t) => t.name)).toEqual(['chaoslab-0-slow-downstream']);

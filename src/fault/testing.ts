@@ -2,9 +2,10 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Errors } from '../errors/catalog.js';
-import type { ApplyContext, FaultableNode, LinkInfo, ResolveContext, ToxicsApi } from './fault-kind.js';
+import type { ApplyContext, ClockWriter, FaultableNode, LinkInfo, ResolveContext, ToxicsApi } from './fault-kind.js';
 import { ToxiproxyApiError, type ProxySummary, type ToxicSpec } from './toxiproxy-api.js';
 import { findToxiproxyBinary, startToxiproxy, type StartedToxiproxy } from './toxiproxy-server.js';
+import { writeClockControl } from '../runtime/fake-clock.js';
 
 /**
  * Test support for the fault layer: a tiny HTTP echo server and a timed one-shot request, and fakes of
@@ -176,6 +177,11 @@ export class FakeNode implements FaultableNode {
   }
 }
 
+/** A node clock that is only the control file, as a process reads it (ApplyContext.clock). */
+export function fileClock(file: string): ClockWriter {
+  return async (text) => writeClockControl(file, text);
+}
+
 /** An apply context over fakes; every part can be replaced. */
 export function fakeApplyContext(parts: Partial<ApplyContext> & { links?: readonly LinkInfo[] } = {}): ApplyContext {
   const links = parts.links ?? [];
@@ -185,7 +191,7 @@ export function fakeApplyContext(parts: Partial<ApplyContext> & { links?: readon
     links,
     nodes: parts.nodes ?? new Map(),
     nodeAddress: parts.nodeAddress ?? ((n) => `${n}.invalid:1`),
-    clockFile: parts.clockFile ?? (() => undefined),
+    clock: parts.clock ?? (() => undefined),
     observe: parts.observe ?? (() => undefined),
   };
 }

@@ -22,6 +22,7 @@ import type { Reporter } from '../run/reporter.js';
 import type { RunResult } from '../run/result.js';
 import { runScenario } from '../run/runner.js';
 import { reportWriters } from '../run/subscribers.js';
+import { nodeClock } from '../runtime/fake-clock.js';
 import type { ScenarioPlan } from '../scenario/plan.js';
 import { startConsoles, type Consoles } from './consoles.js';
 import { debriefMarkdown } from './debrief.js';
@@ -293,7 +294,7 @@ export class Game {
       links: plan.links,
       nodes: v.nodes,
       nodeAddress: (n: string) => v.parts.addresses.addrOf(n, plan.nodes.find((x) => x.name === n)!.ports[0]!),
-      clockFile: (n: string) => v.nodes.get(n)?.spec.fakeClock?.controlFile,
+      clock: (n: string) => nodeClock(v.nodes.get(n)),
       observe: () => undefined,
     };
   }

@@ -9,6 +9,7 @@ import { errorFields } from './errors.js';
 import type { ScheduledAction } from './timeline.js';
 import { withScheduledExits } from './part-watch.js';
 import { describeForeign } from '../fault/proxy-guard.js';
+import { nodeClock } from '../runtime/fake-clock.js';
 
 /** One line for the journal and the terminal, e.g. `latency 800ms±50ms downstream on frontend_to_backend`. */
 export function describeStepFault(fault: FaultSpec): string {
@@ -38,7 +39,7 @@ export async function performFaultStep(v: VariantContext, a: ScheduledAction, ac
           links: plan.links,
           nodes: v.nodes,
           nodeAddress: (n) => addrOf(n, plan.nodes.find((x) => x.name === n)!.ports[0]!),
-          clockFile: (n) => v.nodes.get(n)?.spec.fakeClock?.controlFile,
+          clock: (n) => nodeClock(v.nodes.get(n)),
           observe: (facts) => void (observed = { ...observed, ...facts }),
         }),
       );

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../common/ports.js';
 import { clock } from '../fault/kinds/clock.js';
-import { fakeApplyContext, projectRoot } from '../fault/testing.js';
-import { findLibfaketime, writeClockOffset } from './fake-clock.js';
+import { fakeApplyContext, fileClock, projectRoot } from '../fault/testing.js';
+import { findLibfaketime, nodeClock, writeClockOffset } from './fake-clock.js';
 import { ProcessRuntime } from './process-runtime.js';
 import type { StartedNode } from './runtime.js';
 
@@ -63,7 +63,7 @@ describe('clock fault through libfaketime (real toy process)', () => {
     expect(Math.abs(await skewOf(address))).toBeLessThan(50);
 
     const observed: Record<string, number>[] = [];
-    const ctx = fakeApplyContext({ nodes: new Map([['backend-0', node]]), nodeAddress: () => address, clockFile: () => controlFile, observe: (f) => observed.push(f) });
+    const ctx = fakeApplyContext({ nodes: new Map([['backend-0', node]]), nodeAddress: () => address, clock: () => nodeClock(node), observe: (f) => observed.push(f) });
     const heal = await clock.apply({ type: 'clock', nodes: ['backend-0'], offsetMs: -3000 }, ctx);
     expect(readFileSync(controlFile, 'utf8')).toBe('-3s\n');
     const skew = await skewOf(address);
@@ -89,7 +89,7 @@ describe('clock fault through libfaketime (real toy process)', () => {
     const { node, address, controlFile } = await startBackend('backend-2', { fakeClock: true, workMs: 1 });
     // The node must be old enough that the uncompensated step ((rate − 1) × age = 10% × ≥ 1.5 s) would show.
     await new Promise((r) => setTimeout(r, 1500));
-    const ctx = fakeApplyContext({ nodes: new Map([['backend-2', node]]), nodeAddress: () => address, clockFile: () => controlFile });
+    const ctx = fakeApplyContext({ nodes: new Map([['backend-2', node]]), nodeAddress: () => address, clock: () => nodeClock(node) });
     // 10% so that two seconds show it plainly (500 ppm would take minutes to beat the measuring noise).
     const heal = await clock.apply({ type: 'clock', nodes: ['backend-2'], offsetMs: 0, driftPpm: 100_000 }, ctx);
     const t0 = performance.now();
@@ -111,7 +111,8 @@ describe('clock fault through libfaketime (real toy process)', () => {
 
   it('a node started without the preload does not move: the fault fails as a node failure', async () => {
     const { node, address, controlFile } = await startBackend('backend-1', { fakeClock: false, workMs: 1 });
-    const ctx = fakeApplyContext({ nodes: new Map([['backend-1', node]]), nodeAddress: () => address, clockFile: () => controlFile });
+    // The file is written as for a preloaded node (a node whose preload did not take, e.g. a static binary).
+    const ctx = fakeApplyContext({ nodes: new Map([['backend-1', node]]), nodeAddress: () => address, clock: () => fileClock(controlFile) });
     const t0 = performance.now();
     await expect(clock.apply({ type: 'clock', nodes: ['backend-1'], offsetMs: 5000 }, ctx)).rejects.toMatchObject({ code: 'CHAOSLAB_NODE_FAILED', message: expect.stringContaining('did not take the clock offset 5000 ms') });
     expect(performance.now() - t0).toBeLessThan(5000);

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fakeClockEnv, faketimeDrift, faketimeOffset, findLibfaketime, processAgeMs, writeClockOffset } from './fake-clock.js';
+import { fakeClockEnv, faketimeDrift, faketimeOffset, findLibfaketime, processAgeMs, readClockControl, writeClockControl, writeClockOffset } from './fake-clock.js';
 
 describe('fake clock (libfaketime)', () => {
   let dir: string;
@@ -29,6 +29,15 @@ describe('fake clock (libfaketime)', () => {
     expect(readFileSync(file, 'utf8')).toBe('-3s\n');
     expect(statSync(file).mode & 0o777).toBe(0o644);
     expect(readdirSync(dir)).toEqual(['a.faketime']);
+  });
+
+  it('reads back the text last written (what a new pod starts with), true time when there is none', () => {
+    const file = path.join(dir, 'a.faketime');
+    expect(readClockControl(file)).toBe('+0');
+    writeClockControl(file, '-0.010000s x1.0005');
+    expect(readClockControl(file)).toBe('-0.010000s x1.0005');
+    writeFileSync(file, '\n');
+    expect(readClockControl(file)).toBe('+0');
   });
 
   it('preloads the library with the file read on every call and the monotonic clock left alone', () => {

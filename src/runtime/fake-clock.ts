@@ -9,6 +9,7 @@ import { accessSync, constants, readFileSync, renameSync, statSync, writeFileSyn
 import path from 'node:path';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
+import type { StartedNode } from './runtime.js';
 
 /** Where Debian's package puts it on amd64 (Multi-Arch path). */
 export const DEBIAN_LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
@@ -137,6 +138,24 @@ function readStartTime(procRoot: string, pid: number): string | null {
  */
 export function writeClockOffset(controlFile: string, offsetMs: number): void {
   writeClockControl(controlFile, faketimeOffset(offsetMs));
+}
+
+/**
+ * The control text as the lab last wrote it (trimmed): what a node incarnation that cannot read the file itself
+ * (a pod) starts with. A missing file reads as `+0`, as libfaketime takes no file for true time.
+ */
+export function readClockControl(controlFile: string): string {
+  try {
+    return readFileSync(controlFile, 'utf8').trim() || '+0';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '+0';
+    throw e;
+  }
+}
+
+/** How a fault sets a started node's clock: its setClock, or undefined for a node started without libfaketime. */
+export function nodeClock(node: Pick<StartedNode, 'spec' | 'setClock'> | undefined): ((text: string) => Promise<void>) | undefined {
+  return node?.spec.fakeClock ? (text) => node.setClock(text) : undefined;
 }
 
 /** Writes libfaketime's control text (an offset, or an offset with a rate) atomically, as writeClockOffset. */

@@ -2,6 +2,7 @@
  * The part of a started node that is the same in every runtime: health waiting (a wait strategy), restart
  * (stop + start + wait), and failure descriptions with the log's tail. A runtime supplies a `NodeDriver`.
  */
+import { writeClockControl } from './fake-clock.js';
 import { describeExit, describeFailure } from './node-log.js';
 import type { ExitStatus, NodeDriver, NodeSpec, StartedNode } from './runtime.js';
 import { Wait, WaitFailure, type WaitStrategy } from './wait/index.js';
@@ -68,6 +69,14 @@ export class ManagedNode implements StartedNode {
 
   publishAddress(port: number): string {
     return this.driver.publishAddress(port);
+  }
+
+  async setClock(text: string): Promise<void> {
+    const file = this.spec.fakeClock?.controlFile;
+    // The runner starts every node a clock fault names with a control file (fakeClockNodes): a bug otherwise.
+    if (file === undefined) throw new Error(`node ${this.spec.name} was started without a libfaketime control file`);
+    writeClockControl(file, text);
+    await this.driver.syncClock?.();
   }
 }
 

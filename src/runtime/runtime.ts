@@ -54,6 +54,12 @@ export interface NodeDriver {
   resume(): Promise<void>;
   /** `host:port` where the lab reaches the node's `port` (127.0.0.1 for processes and Docker). */
   publishAddress(port: number): string;
+  /**
+   * For a runtime whose nodes cannot read the lab's libfaketime control file (a pod on a cluster that may be
+   * remote): copies the file's text to where the running node reads it, resolving once it is there. Absent: the
+   * node reads the lab's file itself (a process) or through a bind mount (Docker).
+   */
+  syncClock?(): Promise<void>;
 }
 
 export interface ExitStatus {
@@ -83,4 +89,10 @@ export interface StartedNode {
   readonly exitStatus: ExitStatus | undefined;
   /** `host:port` where the lab reaches the node's `port`. */
   publishAddress(port: number): string;
+  /**
+   * Sets the node's libfaketime control text (`-3s`, `+0`: fake-clock.ts) and resolves once the node can read it.
+   * The lab's control file is written first, in every runtime: it is what an incarnation started later reads.
+   * Throws for a node started without `fakeClock`.
+   */
+  setClock(text: string): Promise<void>;
 }

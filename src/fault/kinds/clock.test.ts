@@ -3,7 +3,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeNode, fakeApplyContext, fakeResolveContext } from '../testing.js';
+import { FakeNode, fakeApplyContext, fakeResolveContext, fileClock } from '../testing.js';
 import { fakeClockNodes } from '../registry.js';
 import { clock, waitForOffset } from './clock.js';
 
@@ -80,7 +80,7 @@ describe('clock', () => {
       writeFileSync(file, '+0\n');
       const node = await fakeNode(file, { lagReads: 2 });
       const observed: Record<string, number>[] = [];
-      const ctx = fakeApplyContext({ nodes: new Map([['a', new FakeNode('a')]]), nodeAddress: () => node.address, clockFile: (n) => (n === 'a' ? file : undefined), observe: (f) => observed.push(f) });
+      const ctx = fakeApplyContext({ nodes: new Map([['a', new FakeNode('a')]]), nodeAddress: () => node.address, clock: (n) => (n === 'a' ? fileClock(file) : undefined), observe: (f) => observed.push(f) });
       const heal = await clock.apply({ type: 'clock', nodes: ['a'], offsetMs: -3000 }, ctx);
       expect(readFileSync(file, 'utf8')).toBe('-3s\n');
       // Two reads still showed the old time; the third showed the new one.
@@ -97,7 +97,7 @@ describe('clock', () => {
       writeFileSync(file, '+0\n');
       const node = await fakeNode(file, { route: false });
       const observed: unknown[] = [];
-      const ctx = fakeApplyContext({ nodes: new Map([['a', new FakeNode('a')]]), nodeAddress: () => node.address, clockFile: () => file, observe: (f) => observed.push(f) });
+      const ctx = fakeApplyContext({ nodes: new Map([['a', new FakeNode('a')]]), nodeAddress: () => node.address, clock: () => fileClock(file), observe: (f) => observed.push(f) });
       await clock.apply({ type: 'clock', nodes: ['a'], offsetMs: -500 }, ctx);
       expect(readFileSync(file, 'utf8')).toBe('-0.5s\n');
       // A node without GET /admin/clock (a user's own service): the write is all the lab can do; nothing observed.
@@ -117,7 +117,7 @@ describe('clock', () => {
       const node = await fakeNode(file);
       const nodes = new Map([['a', new FakeNode('a')], ['b', new FakeNode('b')]]);
       // b has no control file: the runner's bug; a must not be left with a wait polling for an offset never written.
-      const ctx = fakeApplyContext({ nodes, nodeAddress: () => node.address, clockFile: (n) => (n === 'a' ? file : undefined) });
+      const ctx = fakeApplyContext({ nodes, nodeAddress: () => node.address, clock: (n) => (n === 'a' ? fileClock(file) : undefined) });
       await expect(clock.apply({ type: 'clock', nodes: ['a', 'b'], offsetMs: 2000 }, ctx)).rejects.toThrow(/node b was started without a libfaketime control file/);
       expect(readFileSync(file, 'utf8')).toBe('+0\n');
       expect(node.reads).toEqual([]);
@@ -135,7 +135,7 @@ describe('clock', () => {
       const ctx = fakeApplyContext({
         nodes: new Map([['a', new FakeNode('a')], ['b', new FakeNode('b')]]),
         nodeAddress: (n) => (n === 'a' ? a.address : b.address),
-        clockFile: (n) => (n === 'a' ? fileA : fileB),
+        clock: (n) => fileClock(n === 'a' ? fileA : fileB),
       });
       await expect(clock.apply({ type: 'clock', nodes: ['a', 'b'], offsetMs: 2000 }, ctx)).rejects.toMatchObject({ code: 'CHAOSLAB_NODE_FAILED', message: expect.stringContaining('node b did not take the clock offset 2000 ms') });
       expect(readFileSync(fileA, 'utf8')).toBe('+0\n');
@@ -147,6 +147,34 @@ describe('clock', () => {
       aServer?.close();
     });
 
+    it('writes through the runtime\'s writer (an exec into a pod takes time), and the heal tries every node though one fails', async () => {
+      const fileA = path.join(dir, 'a.faketime');
+      writeFileSync(fileA, '+0\n');
+      const a = await fakeNode(fileA);
+      const texts: string[] = [];
+      // As the Kubernetes runtime's copy into a pod: the text reaches the node only when the write resolves.
+      const slow = (file: string) => async (text: string) => {
+        await new Promise((r) => setTimeout(r, 150));
+        texts.push(`${path.basename(file)} ${text}`);
+        await fileClock(file)(text);
+      };
+      let bDown = false;
+      const observed: Record<string, number>[] = [];
+      const ctx = fakeApplyContext({
+        nodes: new Map([['a', new FakeNode('a')], ['b', new FakeNode('b')]]),
+        nodeAddress: () => a.address,
+        clock: (n) => (n === 'a' ? slow(fileA) : async (text) => (bDown ? Promise.reject(new Error('exec into b refused')) : void texts.push(`b ${text}`))),
+        observe: (f) => observed.push(f),
+      });
+      const heal = await clock.apply({ type: 'clock', nodes: ['a', 'b'], offsetMs: -3000 }, ctx);
+      expect(texts.sort()).toEqual(['a.faketime -3s', 'b -3s']);
+      // The node showed it only after the write: the time it took counts from before the write.
+      expect(observed[0]!['seenAfterMs']).toBeGreaterThanOrEqual(150);
+      bDown = true;
+      await expect(heal()).rejects.toThrow('exec into b refused');
+      expect(readFileSync(fileA, 'utf8')).toBe('+0\n');
+    });
+
     it('a control file that cannot be written fails the apply without leaving the other nodes\' waits behind', async () => {
       const fileA = path.join(dir, 'a.faketime');
       writeFileSync(fileA, '+0\n');
@@ -156,7 +184,7 @@ describe('clock', () => {
       const ctx = fakeApplyContext({
         nodes: new Map([['a', new FakeNode('a')], ['b', new FakeNode('b')]]),
         nodeAddress: () => a.address,
-        clockFile: (n) => (n === 'a' ? fileA : fileB),
+        clock: (n) => fileClock(n === 'a' ? fileA : fileB),
       });
       await expect(clock.apply({ type: 'clock', nodes: ['a', 'b'], offsetMs: 2000 }, ctx)).rejects.toMatchObject({ code: 'ENOENT' });
       expect(readFileSync(fileA, 'utf8')).toBe('+0\n');
@@ -172,7 +200,7 @@ describe('clock', () => {
       const node = await fakeNode(file);
       // The node is this test process: /proc knows when it started.
       const a = Object.assign(new FakeNode('a'), { pid: process.pid });
-      const ctx = fakeApplyContext({ nodes: new Map([['a', a]]), nodeAddress: () => node.address, clockFile: () => file });
+      const ctx = fakeApplyContext({ nodes: new Map([['a', a]]), nodeAddress: () => node.address, clock: () => fileClock(file) });
       const heal = await clock.apply({ type: 'clock', nodes: ['a'], offsetMs: -1000, driftPpm: 500 }, ctx);
       const m = /^-(\d+\.\d{6})s x1\.0005\n$/.exec(readFileSync(file, 'utf8'));
       expect(m, readFileSync(file, 'utf8')).not.toBeNull();
@@ -187,7 +215,7 @@ describe('clock', () => {
     it('a drift on a node whose start /proc does not know is a node failure naming why, and writes nothing', async () => {
       const file = path.join(dir, 'a.faketime');
       writeFileSync(file, '+0\n');
-      const ctx = fakeApplyContext({ nodes: new Map([['a', new FakeNode('a')]]), nodeAddress: () => '127.0.0.1:9', clockFile: () => file });
+      const ctx = fakeApplyContext({ nodes: new Map([['a', new FakeNode('a')]]), nodeAddress: () => '127.0.0.1:9', clock: () => fileClock(file) });
       await expect(clock.apply({ type: 'clock', nodes: ['a'], offsetMs: 0, driftPpm: 500 }, ctx)).rejects.toMatchObject({ code: 'CHAOSLAB_NODE_FAILED', message: expect.stringMatching(/drift needs the node's start time .*no local pid/) });
       expect(readFileSync(file, 'utf8')).toBe('+0 x1\n');
     });

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { formatDuration } from '../../common/duration.js';
 import { Errors } from '../../errors/catalog.js';
 import { LabError } from '../../errors/lab-error.js';
-import { FAKETIME_HEALED_RATE, faketimeDrift, processAgeMs, writeClockControl, writeClockOffset } from '../../runtime/fake-clock.js';
+import { FAKETIME_HEALED_RATE, faketimeDrift, faketimeOffset, processAgeMs } from '../../runtime/fake-clock.js';
 import { SignedDuration } from '../../scenario/durations.js';
 import { runningNodes, Selector, type ApplyContext, type FaultKind } from '../fault-kind.js';
 
@@ -103,22 +103,23 @@ function controlText(name: string, s: ClockSpec, ctx: ApplyContext): string | un
 }
 
 async function setClock(nodes: readonly string[], s: ClockSpec, ctx: ApplyContext): Promise<(SeenOffset | undefined)[]> {
-  // Every file and control text first: a node that cannot take the fault stops the apply before any file is written,
-  // so no wait is left polling a node whose file the failed apply then sets back.
+  // Every writer and control text first: a node that cannot take the fault stops the apply before anything is
+  // written, so no wait is left polling a node whose clock the failed apply then sets back.
   const plan = nodes.map((name) => {
-    const file = ctx.clockFile(name);
-    // The runner starts every node a clock fault names with a control file (fakeClockNodes): a bug otherwise.
-    if (file === undefined) throw new Error(`node ${name} was started without a libfaketime control file`);
-    return { name, file, text: controlText(name, s, ctx) };
+    const write = ctx.clock(name);
+    // The runner starts every node a clock fault names with libfaketime (fakeClockNodes): a bug otherwise.
+    if (write === undefined) throw new Error(`node ${name} was started without a libfaketime control file`);
+    return { name, write, text: controlText(name, s, ctx) ?? faketimeOffset(s.offsetMs) };
   });
   // Every wait settles before the apply judges, so a second failure is never left as an unhandled rejection.
-  // `async`: a write that throws (ENOSPC, EACCES, a folder gone) or an address that cannot be had becomes this
-  // node's rejection instead of a throw out of the map, which would leave the waits already started with no listener.
+  // `async`: a write that fails (ENOSPC, EACCES, a folder gone, an exec into a pod refused) or an address that cannot
+  // be had becomes this node's rejection instead of a throw out of the map, which would leave the waits already
+  // started with no listener.
   const settled = await Promise.allSettled(
-    plan.map(async ({ name, file, text }) => {
+    plan.map(async ({ name, write, text }) => {
+      // From before the write: in Kubernetes the write itself (an exec into the pod) is part of how long it took.
       const written = performance.now();
-      if (text === undefined) writeClockOffset(file, s.offsetMs);
-      else writeClockControl(file, text);
+      await write(text);
       // A drift starts at the step: the node shows the offset at once and drifts from there.
       return waitForOffset(name, ctx.nodeAddress(name), s.offsetMs, { written });
     }),
@@ -128,13 +129,12 @@ async function setClock(nodes: readonly string[], s: ClockSpec, ctx: ApplyContex
   return settled.map((r) => (r as PromiseFulfilledResult<SeenOffset | undefined>).value);
 }
 
-function heal(nodes: readonly string[], s: ClockSpec, ctx: ApplyContext): void {
-  for (const name of nodes) {
-    const file = ctx.clockFile(name);
-    if (file === undefined) continue;
-    if (s.driftPpm === undefined) writeClockOffset(file, 0);
-    else writeClockControl(file, FAKETIME_HEALED_RATE);
-  }
+/** Sets every node back to true time, each whatever another's write did; throws the first failure after all were tried. */
+async function heal(nodes: readonly string[], s: ClockSpec, ctx: ApplyContext): Promise<void> {
+  const text = s.driftPpm === undefined ? faketimeOffset(0) : FAKETIME_HEALED_RATE;
+  const settled = await Promise.allSettled(nodes.map(async (name) => ctx.clock(name)?.(text)));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 const signed = (n: number, unit: string) => `${n >= 0 ? '+' : '-'}${Math.abs(n)}${unit}`;
@@ -155,11 +155,12 @@ export const clock = {
       const slowest = seen.reduce<SeenOffset | undefined>((a, b) => (b && (!a || b.afterMs > a.afterMs) ? b : a), undefined);
       if (slowest) ctx.observe({ offsetSeenMs: slowest.offsetMs, seenAfterMs: slowest.afterMs });
     } catch (e) {
-      heal(s.nodes, s, ctx);
+      // The apply's own failure is what the step reports; a heal that fails too leaves nothing worse to say.
+      await heal(s.nodes, s, ctx).catch(() => undefined);
       throw e;
     }
     // The heal only writes: a node killed meanwhile starts again with the file as it is, as a real clock would
-    // (after a drift's heal, `+0 x1`: true time).
-    return async () => heal(s.nodes, s, ctx);
+    // (after a drift's heal, `+0 x1`: true time); a pod started later is given the file's text (Kubernetes runtime).
+    return () => heal(s.nodes, s, ctx);
   },
 } satisfies FaultKind<typeof schema, ClockSpec>;

@@ -6,20 +6,24 @@
  * - kill and pause/resume: Kubernetes has no kill or freeze API, so the signal is sent from inside the pod
  *   (an exec of node in the node's own container; the pod shares one process namespace, so the toy is not pid 1
  *   and takes SIGKILL, SIGSTOP and SIGCONT as a process does);
- * - restart: stop, then a new pod (a new pod IP; the run's relay follows it, see parts.ts).
+ * - restart: stop, then a new pod (a new pod IP; the run's relay follows it, see parts.ts);
+ * - clock: libfaketime from the toys image, its control file in an emptyDir of the pod's own, written first by an
+ *   init container with the lab's current text and then by an exec at each of the lab's writes (nodePod, syncClock).
  * The lab reaches each node port at 127.0.0.1:<port> through the API server's port-forward (port-forward.ts).
  */
-import type { KubeConfig, CoreV1Api, V1Container } from '@kubernetes/client-node';
+import path from 'node:path';
+import type { KubeConfig, CoreV1Api, V1Container, V1Pod } from '@kubernetes/client-node';
 import { Errors } from '../../errors/catalog.js';
 import { LabError } from '../../errors/lab-error.js';
 import { ManagedNode } from '../managed-node.js';
 import { markExit, markStart } from '../node-log.js';
 import { nodePorts } from '../node-ports.js';
 import type { ExitStatus, NodeDriver, NodeSpec, Runtime, StartedNode } from '../runtime.js';
-import { toContainerCommand } from '../docker/docker-runtime.js';
-import { IMAGES } from '../docker/images.js';
+import { CLOCK_DIR, toContainerCommand } from '../docker/docker-runtime.js';
+import { IMAGES, IN_IMAGE } from '../docker/images.js';
+import { fakeClockEnv, readClockControl } from '../fake-clock.js';
 import { LABEL } from '../docker/labels.js';
-import { reason } from './cluster-api.js';
+import { isHttp, reason } from './cluster-api.js';
 import { forwardPort, type Forward, type ForwardOptions } from './port-forward.js';
 import { deletePod, execIn, followLog, kubeLabels, podManifest, podState, restrictedContext, waitRunning } from './pods.js';
 import os from 'node:os';
@@ -93,6 +97,88 @@ const SIGNAL_SCRIPT = [
   "process.stderr.write('no process runs '+want.join(' '));process.exit(1)",
 ].join('');
 
+/** The `node -e` program that writes libfaketime's control text atomically (argv: file, text), as writeClockControl does. */
+const CLOCK_SCRIPT = [
+  "const fs=require('fs'),path=require('path');const [f,t]=process.argv.slice(1);",
+  "const tmp=path.join(path.dirname(f),'.'+path.basename(f)+'.'+process.pid+'.tmp');",
+  "fs.writeFileSync(tmp,t+'\\n',{mode:0o644});fs.renameSync(tmp,f)",
+].join('');
+
+/** The emptyDir volume holding a fake-clock pod's control file. */
+const CLOCK_VOLUME = 'clock';
+
+/** The control file as the pod sees it: in its own clock folder (CLOCK_DIR, as in a Docker container). */
+export function podClockFile(spec: NodeSpec): string {
+  if (!spec.fakeClock) throw new Error(`node ${spec.name} has no fake clock`);
+  return path.posix.join(CLOCK_DIR, path.basename(spec.fakeClock.controlFile));
+}
+
+/** The command that writes `text` to the node's control file inside its pod (node: the image's node binary). */
+export function clockWriteCommand(node: string, spec: NodeSpec, text: string): string[] {
+  return [node, '-e', CLOCK_SCRIPT, '--', podClockFile(spec), text];
+}
+
+/**
+ * A node's pod. A fake-clock node (`clockText`: the control text it starts with) gets, as in Docker, the
+ * library in the toys image and the control file in CLOCK_DIR; but the folder is an emptyDir of the pod's own (the
+ * cluster may be on another host: nothing of the lab's is mounted), an init container writes the text before the
+ * node starts, and the lab's later writes are copied in (KubeDriver.syncClock).
+ */
+export function nodePod(spec: NodeSpec, opts: Pick<KubernetesRuntimeOptions, 'projectRoot' | 'image' | 'imagePullPolicy' | 'limits' | 'runId' | 'scenario'>, clockText: string | undefined): { manifest: V1Pod; command: string[] } {
+  const { command, workingDir } = toContainerCommand(spec, opts.projectRoot);
+  const limits = opts.limits ?? DEFAULT_KUBE_NODE_LIMITS;
+  const image = opts.image ?? IMAGES.toys;
+  const clock = spec.fakeClock && clockText !== undefined;
+  const clockMount = { name: CLOCK_VOLUME, mountPath: CLOCK_DIR };
+  const env = { ...spec.env, ...(clock ? fakeClockEnv(IN_IMAGE.libfaketime, podClockFile(spec)) : {}) };
+  const container: V1Container = {
+    name: NODE_CONTAINER,
+    image,
+    imagePullPolicy: opts.imagePullPolicy,
+    command,
+    workingDir,
+    env: Object.entries(env).map(([name, value]) => ({ name, value })),
+    ports: nodePorts(spec).map((p) => ({ containerPort: p, protocol: 'TCP' })),
+    resources: { requests: limits.requests, limits: limits.limits },
+    securityContext: restrictedContext(),
+    volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...(clock ? [clockMount] : [])],
+  };
+  const initContainers: V1Container[] | undefined = clock
+    ? [
+        {
+          // Without the preload: it only writes the file the node's libfaketime then reads from its first call.
+          name: 'clock',
+          image,
+          imagePullPolicy: opts.imagePullPolicy,
+          command: clockWriteCommand(IN_IMAGE.node, spec, clockText),
+          resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '64Mi' } },
+          securityContext: restrictedContext(),
+          volumeMounts: [clockMount],
+        },
+      ]
+    : undefined;
+  const manifest = podManifest({
+    name: spec.name,
+    labels: kubeLabels(opts.runId, { scenario: opts.scenario, node: spec.name, part: 'node' }),
+    ...(initContainers ? { initContainers } : {}),
+    containers: [container],
+    volumes: [{ name: 'tmp', sizeLimit: '64Mi', memory: true }, ...(clock ? [{ name: CLOCK_VOLUME, sizeLimit: '1Mi', memory: true }] : [])],
+    shareProcessNamespace: true,
+    spreadBy: { key: LABEL.node, value: spec.name },
+    terminationGraceS: STOP_GRACE_S,
+  });
+  return { manifest, command };
+}
+
+/** The driver's streaming calls into the cluster, beside the core API (a unit test gives fakes for both). */
+export interface KubeStreams {
+  exec: typeof execIn;
+  followLog: typeof followLog;
+  forwardPort: typeof forwardPort;
+}
+
+const STREAMS: KubeStreams = { exec: execIn, followLog, forwardPort };
+
 export class KubeDriver implements NodeDriver {
   #exitStatus: ExitStatus | undefined = { code: null, signal: null };
   #incarnation = 0;
@@ -103,10 +189,12 @@ export class KubeDriver implements NodeDriver {
   #exited: Promise<void> = Promise.resolve();
   #command: string[] = [];
   #created = false;
+  #clockWrites: Promise<void> = Promise.resolve();
 
   constructor(
     readonly spec: NodeSpec,
     private readonly opts: KubernetesRuntimeOptions,
+    private readonly streams: KubeStreams = STREAMS,
   ) {}
 
   /** A pod has no host pid the lab could use. */
@@ -128,36 +216,12 @@ export class KubeDriver implements NodeDriver {
 
   async start(): Promise<void> {
     const { spec, opts } = this;
-    if (spec.fakeClock) {
-      throw new LabError(Errors.NodeFailed, `node ${spec.name}: the clock fault is not available in the Kubernetes runtime yet`, {
-        hint: 'run this scenario with --runtime process or --runtime docker',
-      });
-    }
-    const { command, workingDir } = toContainerCommand(spec, opts.projectRoot);
+    // What the lab's control file says now: a pod's clock folder starts empty, so the pod is given the current
+    // offset (a restart during a clock fault starts skewed, as the other runtimes' nodes reading the file do).
+    const clockText = spec.fakeClock ? readClockControl(spec.fakeClock.controlFile) : undefined;
+    const { manifest, command } = nodePod(spec, opts, clockText);
     this.#command = command;
     const ports = nodePorts(spec);
-    const limits = opts.limits ?? DEFAULT_KUBE_NODE_LIMITS;
-    const container: V1Container = {
-      name: NODE_CONTAINER,
-      image: opts.image ?? IMAGES.toys,
-      imagePullPolicy: opts.imagePullPolicy,
-      command,
-      workingDir,
-      env: Object.entries(spec.env).map(([name, value]) => ({ name, value })),
-      ports: ports.map((p) => ({ containerPort: p, protocol: 'TCP' })),
-      resources: { requests: limits.requests, limits: limits.limits },
-      securityContext: restrictedContext(),
-      volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-    };
-    const manifest = podManifest({
-      name: this.podName,
-      labels: kubeLabels(opts.runId, { scenario: opts.scenario, node: spec.name, part: 'node' }),
-      containers: [container],
-      volumes: [{ name: 'tmp', sizeLimit: '64Mi', memory: true }],
-      shareProcessNamespace: true,
-      spreadBy: { key: LABEL.node, value: spec.name },
-      terminationGraceS: STOP_GRACE_S,
-    });
     markStart(spec, `${command.join(' ')} (pod ${opts.namespace}/${this.podName})`);
     const incarnation = ++this.#incarnation;
     try {
@@ -169,9 +233,11 @@ export class KubeDriver implements NodeDriver {
       this.#exitStatus = undefined;
       this.#paused = false;
       this.#sentSignal = undefined;
-      this.#log = await followLog(opts.config, opts.namespace, this.podName, NODE_CONTAINER, spec.logFile);
+      // A clock write while the pod was being made was not copied in (syncClock skips a node that is not running).
+      if (spec.fakeClock && readClockControl(spec.fakeClock.controlFile) !== clockText) await this.syncClock();
+      this.#log = await this.streams.followLog(opts.config, opts.namespace, this.podName, NODE_CONTAINER, spec.logFile);
       if (this.#forwards.length === 0) {
-        const forward = opts.forward ?? ((o: ForwardOptions) => forwardPort(opts.config, o));
+        const forward = opts.forward ?? ((o: ForwardOptions) => this.streams.forwardPort(opts.config, o));
         this.#forwards = await Promise.all(ports.map((p) => forward({ namespace: opts.namespace, pod: this.podName, podPort: p, hostPort: p })));
       }
       await opts.onAddress(spec.name, ports, state.ip);
@@ -252,9 +318,43 @@ export class KubeDriver implements NodeDriver {
     this.#paused = false;
   }
 
+  /**
+   * Copies the lab's control file into the running pod (an exec of node in its container, writing atomically as
+   * the lab does on its host). Writes are serialized, each copying the file as it is then, so the last one leaves the
+   * latest text whatever order they ran in. A node that is not running is skipped: its next pod starts with the file.
+   */
+  syncClock(): Promise<void> {
+    const { spec, opts } = this;
+    const file = spec.fakeClock?.controlFile;
+    if (file === undefined) return Promise.resolve();
+    const copy = async () => {
+      if (!this.#created || this.#exitStatus !== undefined) return;
+      const incarnation = this.#incarnation;
+      try {
+        await this.streams.exec(opts.config, opts.namespace, this.podName, NODE_CONTAINER, clockWriteCommand(this.#command[0]!, spec, readClockControl(file)));
+      } catch (e) {
+        // The pod ended meanwhile: its next incarnation starts with the file.
+        if (incarnation !== this.#incarnation || this.#exitStatus !== undefined || !(await this.#running())) return;
+        throw new LabError(Errors.NodeFailed, `node ${spec.name}: could not set its clock in pod ${opts.namespace}/${this.podName}: ${reason(e)}`, { cause: e });
+      }
+    };
+    const next = this.#clockWrites.then(copy, copy);
+    this.#clockWrites = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Whether the pod's node container still runs (a failed read counts as running: the failure is then reported). */
+  async #running(): Promise<boolean> {
+    try {
+      return podState(await this.opts.core.readNamespacedPod({ name: this.podName, namespace: this.opts.namespace }), NODE_CONTAINER).running;
+    } catch (e) {
+      return !isHttp(e, 404);
+    }
+  }
+
   async #signal(signal: NodeJS.Signals): Promise<void> {
     const node = this.#command[0]!;
-    await execIn(this.opts.config, this.opts.namespace, this.podName, NODE_CONTAINER, [node, '-e', SIGNAL_SCRIPT, signal, ...this.#command]);
+    await this.streams.exec(this.opts.config, this.opts.namespace, this.podName, NODE_CONTAINER, [node, '-e', SIGNAL_SCRIPT, signal, ...this.#command]);
   }
 
   #toStatus(code: number, signalNumber: number | undefined): ExitStatus {

@@ -148,6 +148,9 @@ export async function waitRunning(core: CoreV1Api, namespace: string, name: stri
     last = podState(pod, container);
     if (last.running && last.ip) return last;
     if (last.terminated) throw new Error(`the container ended at once (exit code ${last.terminated.exitCode}${last.terminated.reason ? `, ${last.terminated.reason}` : ''})`);
+    // An init container that failed (restartPolicy Never): the pod is Failed before its container ever ran.
+    const init = pod.status?.initContainerStatuses?.find((c) => c.state?.terminated && c.state.terminated.exitCode !== 0);
+    if (init) throw new Error(`its init container ${init.name} failed (exit code ${init.state!.terminated!.exitCode}${init.state!.terminated!.message ? `: ${init.state!.terminated!.message.trim()}` : ''})`);
     if (last.waiting?.reason && HOPELESS.has(last.waiting.reason)) throw new Error(`${last.waiting.reason}: ${last.waiting.message ?? ''}`.trim());
     const unschedulable = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
     if (Date.now() > deadline) {
