@@ -47,27 +47,35 @@ describe('kubelet summary', () => {
   const summary = {
     pods: [
       { podRef: { name: 'backend-1', namespace: 'run-a' }, memory: { workingSetBytes: 40 }, containers: [{ name: 'node', memory: { workingSetBytes: 35 } }] },
-      { podRef: { name: 'chaoslab-toxiproxy', namespace: 'run-a' }, containers: [{ name: 'toxiproxy', memory: { workingSetBytes: 10 } }, { name: 'relay', memory: { workingSetBytes: 7 } }] },
+      // A new pod: the kubelet has no figure of its own yet (0), its containers' are there.
+      { podRef: { name: 'chaoslab-toxiproxy', namespace: 'run-a' }, memory: { workingSetBytes: 0 }, containers: [{ name: 'toxiproxy', memory: { workingSetBytes: 10 } }, { name: 'relay', memory: { workingSetBytes: 7 } }] },
       { podRef: { name: 'backend-2', namespace: 'run-a' }, containers: [{ name: 'node' }] },
       { podRef: { name: 'coredns', namespace: 'kube-system' }, memory: { workingSetBytes: 999 } },
     ],
   };
 
-  it('the namespace\'s pods: the pod\'s own working set, else its containers\' sum, else none yet', () => {
+  it('the namespace\'s pods, their own working set and their containers\' sum; 0 or absent is none yet', () => {
     expect(summaryPods(summary, 'run-a')).toEqual([
-      { name: 'backend-1', workingSetBytes: 40 },
-      { name: 'chaoslab-toxiproxy', workingSetBytes: 17 },
-      { name: 'backend-2', workingSetBytes: undefined },
+      { name: 'backend-1', podBytes: 40, containersBytes: 35 },
+      { name: 'chaoslab-toxiproxy', podBytes: undefined, containersBytes: 17 },
+      { name: 'backend-2', podBytes: undefined, containersBytes: undefined },
     ]);
     expect(summaryPods({}, 'run-a')).toEqual([]);
   });
 
-  it('across nodes, by role, naming the pods without stats', () => {
+  it('across nodes, by role, naming the pods without their own figure', () => {
     const other = { pods: [{ podRef: { name: 'backend-3', namespace: 'run-a' }, memory: { workingSetBytes: 41 } }] };
-    const m = kubePodsMemory([summary, other], 'run-a', (p) => (p.startsWith('backend') ? 'node' : 'toxiproxy'));
-    expect(m.missing).toEqual(['backend-2']);
+    const role = (p: string) => (p.startsWith('backend') ? 'node' : 'toxiproxy');
+    const m = kubePodsMemory([summary, other], 'run-a', role);
+    expect(m.missing).toEqual(['chaoslab-toxiproxy', 'backend-2']);
+    expect(byRole(m.items)).toEqual([{ role: 'node', count: 2, bytes: 81 }]);
+  });
+
+  it('with the fallback, a pod without its own figure counts its containers\'', () => {
+    const m = kubePodsMemory([summary], 'run-a', (p) => (p.startsWith('backend') ? 'node' : 'toxiproxy'), true);
+    expect(m.fellBack).toEqual(['chaoslab-toxiproxy']);
     expect(byRole(m.items)).toEqual([
-      { role: 'node', count: 2, bytes: 81 },
+      { role: 'node', count: 1, bytes: 40 },
       { role: 'toxiproxy', count: 1, bytes: 17 },
     ]);
   });

@@ -84,17 +84,18 @@ export interface SummaryPod {
 }
 
 /**
- * The pods of `namespace` in a kubelet summary (`/stats/summary`), with their working set: the pod's own figure
- * (its cgroup, the sandbox included), else the sum of its containers'; undefined while the kubelet has none yet.
+ * The pods of `namespace` in a kubelet summary (`/stats/summary`), with their working set: the pod's own figure (its
+ * cgroup, the sandbox included) and the sum of its containers'. The kubelet reports a new pod's own figure as 0
+ * until its next housekeeping, while the containers' come from the container runtime at once: 0 is "none yet".
  */
-export function summaryPods(summary: { pods?: SummaryPod[] }, namespace: string): { name: string; workingSetBytes: number | undefined }[] {
+export function summaryPods(summary: { pods?: SummaryPod[] }, namespace: string): { name: string; podBytes: number | undefined; containersBytes: number | undefined }[] {
   return (summary.pods ?? [])
     .filter((p) => p.podRef?.namespace === namespace && p.podRef.name)
     .map((p) => {
       const own = p.memory?.workingSetBytes;
       const containers = (p.containers ?? []).map((c) => c.memory?.workingSetBytes);
-      const summed = containers.length && containers.every((b) => b !== undefined) ? containers.reduce((a, b) => a! + b!, 0) : undefined;
-      return { name: p.podRef!.name!, workingSetBytes: own ?? summed };
+      const summed = containers.length && containers.every((b) => b !== undefined && b > 0) ? containers.reduce((a, b) => a! + b!, 0) : undefined;
+      return { name: p.podRef!.name!, podBytes: own ? own : undefined, containersBytes: summed };
     });
 }
 
@@ -200,9 +201,24 @@ export async function sampleContainers(
   return { parts, totalBytes: parts.reduce((n, p) => n + p.bytes, 0), ...labRss(labPid), counts: `${items.length} containers (nodes and their shared network sandbox), docker stats' usage − inactive file` };
 }
 
-/** Kubernetes runtime: the working set of each pod of the namespace, from every node's kubelet summary. */
-export function kubePodsMemory(summaries: { pods?: SummaryPod[] }[], namespace: string, roleOf: (pod: string) => string): { items: { role: string; bytes: number }[]; missing: string[] } {
+/**
+ * Kubernetes runtime: the working set of each pod of the namespace, from every node's kubelet summary. `missing`: pods
+ * without their own figure yet; with `fallback` they count their containers' sum instead (`fellBack` names them).
+ */
+export function kubePodsMemory(
+  summaries: { pods?: SummaryPod[] }[],
+  namespace: string,
+  roleOf: (pod: string) => string,
+  fallback = false,
+): { items: { role: string; bytes: number }[]; missing: string[]; fellBack: string[] } {
   const pods = summaries.flatMap((s) => summaryPods(s, namespace));
-  const missing = pods.filter((p) => p.workingSetBytes === undefined).map((p) => p.name);
-  return { items: pods.flatMap((p) => (p.workingSetBytes === undefined ? [] : [{ role: roleOf(p.name), bytes: p.workingSetBytes }])), missing };
+  const missing = pods.filter((p) => p.podBytes === undefined).map((p) => p.name);
+  const fellBack: string[] = [];
+  const items = pods.flatMap((p) => {
+    if (p.podBytes !== undefined) return [{ role: roleOf(p.name), bytes: p.podBytes }];
+    if (!fallback || p.containersBytes === undefined) return [];
+    fellBack.push(p.name);
+    return [{ role: roleOf(p.name), bytes: p.containersBytes }];
+  });
+  return { items, missing, fellBack };
 }

@@ -125,18 +125,22 @@ async function sampleKube(core: CoreV1Api, selector: string, labPid: number): Pr
   const requested = pods.reduce((m, p) => m + (p.spec?.containers ?? []).reduce((c, k) => c + cpuMillis(k.resources?.requests?.cpu), 0), 0);
   const nodes = (await core.listNode()).items;
   const allocatable = nodes.reduce((m, n) => m + cpuMillis(n.status?.allocatable?.cpu), 0);
-  let result: ReturnType<typeof kubePodsMemory> = { items: [], missing: [] };
-  const until = Date.now() + 120_000;
-  for (;;) {
-    const summaries = await Promise.all(
+  const summaries = () =>
+    Promise.all(
       nodes.map(async (n) => {
         const body: unknown = await core.connectGetNodeProxyWithPath({ name: n.metadata!.name!, path: 'stats/summary' });
         return (typeof body === 'string' ? JSON.parse(body) : body) as Parameters<typeof kubePodsMemory>[0][number];
       }),
     );
-    result = kubePodsMemory(summaries, namespace, (pod) => roleOf.get(pod) ?? 'other');
-    if ((result.items.length >= pods.length && result.missing.length === 0) || Date.now() > until) break;
+  let result = kubePodsMemory(await summaries(), namespace, (pod) => roleOf.get(pod) ?? 'other');
+  const until = Date.now() + 120_000;
+  while (result.items.length < pods.length || result.missing.length > 0) {
+    if (Date.now() > until) {
+      result = kubePodsMemory(await summaries(), namespace, (pod) => roleOf.get(pod) ?? 'other', true);
+      break;
+    }
     await sleep(3000);
+    result = kubePodsMemory(await summaries(), namespace, (pod) => roleOf.get(pod) ?? 'other');
   }
   const parts = byRole(result.items);
   const lab = rssOf(labPid);
@@ -146,7 +150,10 @@ async function sampleKube(core: CoreV1Api, selector: string, labPid: number): Pr
       parts,
       totalBytes: parts.reduce((n, p) => n + p.bytes, 0),
       ...(lab === undefined ? {} : { labBytes: lab }),
-      counts: `working set of ${result.items.length} pods (kubelet summary via the API server)${short > 0 ? `; ${short} pod(s) had no stats within 120 s, not counted` : ''}`,
+      counts: `working set of ${result.items.length} pods (kubelet summary via the API server)`,
+      ...(short > 0 || result.fellBack.length
+        ? { aside: [short > 0 ? `${short} pod(s) had no stats within 120 s, not counted` : '', result.fellBack.length ? `${result.fellBack.length} pod(s) counted by their containers (no pod figure within 120 s)` : ''].filter(Boolean).join('; ') }
+        : {}),
     },
     extra: `CPU requested ${(requested / 1000).toFixed(2)} of ${(allocatable / 1000).toFixed(2)} allocatable cores`,
   };
