@@ -15,7 +15,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'toys/**/*.test.ts', 'test/utils/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'toys/**/*.test.ts', 'bench/**/*.test.ts', 'test/utils/**/*.test.ts'],
           sequence: { groupOrder: 0 },
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           testTimeout: 20_000,

@@ -4,81 +4,12 @@
  * here, never in timed unit tests.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = path.join(root, 'bin', 'chaoslab.js');
-
-export interface Row {
-  metric: string;
-  value: number | string;
-  unit: string;
-  target: string;
-  ok: boolean | null;
-  note?: string;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor((s.length - 1) / 2)]! : NaN;
-};
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! : NaN;
-};
-
-interface JournalLine { kind: string; t: number; at: string; pid?: number; nodes?: { pid?: number }[]; skewMs?: number; final?: boolean }
-
-function readJournal(runDir: string): JournalLine[] {
-  const f = path.join(runDir, 'journal.jsonl');
-  if (!existsSync(f)) return [];
-  return readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as JournalLine);
-}
-
-function latestRunDir(out: string): string | undefined {
-  if (!existsSync(out)) return undefined;
-  const d = readdirSync(out).sort();
-  return d.length ? path.join(out, d[d.length - 1]!) : undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** One start-up and teardown sample: spawn → load and timeline running (first fault armed); Ctrl-C → exit. */
-async function startAndTeardown(scenario: string, extraArgs: string[] = []): Promise<{ startMs: number; teardownMs: number; leftOver: number }> {
-  const out = mkdtempSync(path.join(os.tmpdir(), 'chaoslab-bench-'));
-  try {
-    const t0 = Date.now();
-    const child = spawn(process.execPath, [cli, 'run', scenario, '--variant', 'baseline', '--out', out, ...extraArgs], { stdio: 'ignore' });
-    const exited = new Promise<void>((r) => child.on('close', () => r()));
-    let startMs = NaN;
-    for (let i = 0; i < 600 && Number.isNaN(startMs); i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      const dir = latestRunDir(out);
-      const armed = dir ? readJournal(dir).find((r) => r.kind === 'load-start') : undefined;
-      if (armed) startMs = Date.parse(armed.at) - t0;
-    }
-    const dir = latestRunDir(out)!;
-    const pids = readJournal(dir).flatMap((r) => (r.kind === 'part-started' && r.pid ? [r.pid] : r.kind === 'cluster-up' ? (r.nodes ?? []).flatMap((n) => (n.pid ? [n.pid] : [])) : []));
-    const stopAt = Date.now();
-    child.kill('SIGINT');
-    await exited;
-    const teardownMs = Date.now() - stopAt;
-    return { startMs, teardownMs, leftOver: pids.filter(alive).length };
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
-}
+import { cli, latestRunDir, readJournal, root, startAndTeardown, type Sample } from './run-sample.js';
+import { scaleRows, type BenchRuntime } from './scale.js';
+import { formatTable, median, pct, type Row } from './table.js';
 
 async function faultSkew(): Promise<number[]> {
   const out = mkdtempSync(path.join(os.tmpdir(), 'chaoslab-bench-'));
@@ -124,20 +55,25 @@ async function timeCli(args: string[]): Promise<number> {
   return performance.now() - t0;
 }
 
-/**
- * The Docker runtime: image builds cold (the four images removed first) and warm (a cache check), then the
- * DynamoDB cluster (12 containers + Toxiproxy + Prometheus) from `run` to healthy and armed, and its teardown.
- */
-async function dockerRows(reps: number): Promise<Row[]> {
+const DYNAMO = path.join(root, 'scenarios', 'dynamodb-2015-metadata-cascade.yaml');
+const DYNAMO_LABEL = 'dynamodb-2015-metadata-cascade';
+
+async function dockerEngine() {
   const { DockerEngine } = await import('../src/runtime/docker/engine.js');
-  const { IMAGES } = await import('../src/runtime/docker/images.js');
-  const { LABEL } = await import('../src/runtime/docker/labels.js');
   const engine = new DockerEngine(process.env.DOCKER_HOST ? { dockerHost: process.env.DOCKER_HOST } : {});
   try {
     await engine.ping(3000);
+    return engine;
   } catch (e) {
-    return [{ metric: 'Docker runtime', value: 'skipped', unit: '', target: '', ok: null, note: `no engine: ${(e as Error).message.split('\n')[0]}` }];
+    return `no engine: ${(e as Error).message.split('\n')[0]}`;
   }
+}
+
+/** The Docker runtime's images: built cold (the four images removed first) and warm (a cache check). */
+async function dockerImageRows(reps: number): Promise<Row[]> {
+  const { IMAGES } = await import('../src/runtime/docker/images.js');
+  const engine = await dockerEngine();
+  if (typeof engine === 'string') return [{ metric: 'Docker runtime', value: 'skipped', unit: '', target: '', ok: null, note: engine }];
   const rows: Row[] = [];
   for (const ref of [IMAGES.toys, IMAGES.toxiproxy, IMAGES.prometheus, IMAGES.node]) {
     const id = await engine.imageId(ref);
@@ -149,17 +85,53 @@ async function dockerRows(reps: number): Promise<Row[]> {
   const warm: number[] = [];
   for (let i = 0; i < reps; i++) warm.push(await timeCli(['images', 'build', '--source', 'local']));
   rows.push({ metric: 'docker: image build, warm (nothing changed)', value: median(warm) / 1000, unit: 's', target: 'seconds', ok: median(warm) < 5000, note: `${reps} checks` });
+  return rows;
+}
 
+interface Limit {
+  target: string;
+  limitMs?: number;
+}
+
+/** Start and teardown rows of one runtime's DynamoDB samples; a run that never armed or never exited fails its row. */
+function runRows(runtime: string, samples: Sample[], left: number, leftWhat: string, start: Limit & { what: string }, down: Limit & { what: string }): Row[] {
+  const armed = samples.filter((s) => Number.isFinite(s.startMs));
+  const exited = samples.filter((s) => Number.isFinite(s.teardownMs));
+  const problems = [...new Set(samples.flatMap((s) => (s.problem ? [s.problem] : [])))];
+  const startMs = median(armed.map((s) => s.startMs));
+  const downMs = median(exited.map((s) => s.teardownMs));
+  const judge = (ms: number, l: Limit) => (Number.isNaN(ms) ? false : l.limitMs === undefined ? null : ms <= l.limitMs);
+  return [
+    {
+      metric: `${runtime}: run → DynamoDB cluster healthy, armed${start.what}`,
+      value: startMs / 1000,
+      unit: 's',
+      target: start.target,
+      ok: armed.length === samples.length ? judge(startMs, start) : false,
+      note: `${armed.length} of ${samples.length} runs armed; min ${(Math.min(...armed.map((s) => s.startMs)) / 1000).toFixed(1)} s${problems.length ? `; ${problems.join(' / ')}` : ''}`,
+    },
+    {
+      metric: `${runtime}: teardown (${down.what})`,
+      value: downMs / 1000,
+      unit: 's',
+      target: down.target,
+      ok: left === 0 && exited.length === samples.length ? judge(downMs, down) : false,
+      note: `${exited.length} of ${samples.length} runs exited; ${left} ${leftWhat} left over`,
+    },
+  ];
+}
+
+/** The DynamoDB cluster (12 containers + Toxiproxy + Prometheus) from `run` to healthy and armed, and its teardown. */
+async function dockerRunRows(reps: number): Promise<Row[]> {
+  const { LABEL } = await import('../src/runtime/docker/labels.js');
+  const engine = await dockerEngine();
+  if (typeof engine === 'string') return [{ metric: 'docker: DynamoDB cluster', value: 'skipped', unit: '', target: '', ok: null, note: engine }];
   const samples = [];
-  for (let i = 0; i < reps; i++) samples.push(await startAndTeardown(path.join(root, 'scenarios', 'dynamodb-2015-metadata-cascade.yaml'), ['--runtime', 'docker']));
-  const scenarioLabel = [`${LABEL.scenario}=dynamodb-2015-metadata-cascade`];
+  for (let i = 0; i < reps; i++) samples.push(await startAndTeardown(DYNAMO, { args: ['--runtime', 'docker'], armTimeoutMs: 120_000 }));
+  const scenarioLabel = [`${LABEL.scenario}=${DYNAMO_LABEL}`];
   const [containers, networks] = await Promise.all([engine.listContainers(scenarioLabel), engine.listNetworks(scenarioLabel)]);
   const left = containers.length + networks.length + samples.reduce((n, s) => n + s.leftOver, 0);
-  const start = median(samples.map((s) => s.startMs));
-  const down = median(samples.map((s) => s.teardownMs));
-  rows.push({ metric: 'docker: run → DynamoDB cluster healthy, armed (warm images)', value: start / 1000, unit: 's', target: '≤ 10 s', ok: start <= 10_000, note: `${reps} runs; min ${(Math.min(...samples.map((s) => s.startMs)) / 1000).toFixed(1)} s` });
-  rows.push({ metric: 'docker: teardown (Ctrl-C → all removed)', value: down / 1000, unit: 's', target: '≤ 10 s', ok: down <= 10_000 && left === 0, note: `${left} container(s)/network(s)/process(es) left over` });
-  return rows;
+  return runRows('docker', samples, left, 'container(s)/network(s)/process(es)', { target: '≤ 10 s', limitMs: 10_000, what: ' (warm images)' }, { target: '≤ 10 s', limitMs: 10_000, what: 'Ctrl-C → all removed' });
 }
 
 /**
@@ -167,28 +139,22 @@ async function dockerRows(reps: number): Promise<Row[]> {
  * and teardown (Ctrl-C → the namespace gone). Needs KUBECONFIG (e.g. the local test cluster's).
  */
 async function kubernetesRows(reps: number): Promise<Row[]> {
-  const { loadKubeTarget } = await import('../src/runtime/kubernetes/cluster-api.js');
+  const { loadKubeTarget, checkKubeTarget } = await import('../src/runtime/kubernetes/cluster-api.js');
   const { LABEL } = await import('../src/runtime/docker/labels.js');
-  const target = loadKubeTarget();
+  let target;
+  try {
+    target = loadKubeTarget();
+    await checkKubeTarget(target, 5000);
+  } catch (e) {
+    return [{ metric: 'kubernetes: DynamoDB cluster', value: 'skipped', unit: '', target: '', ok: false, note: (e as Error).message.split('\n')[0]! }];
+  }
   const samples = [];
-  for (let i = 0; i < reps; i++) samples.push(await startAndTeardown(path.join(root, 'scenarios', 'dynamodb-2015-metadata-cascade.yaml'), ['--runtime', 'kubernetes']));
-  const left = (await target.core.listNamespace({ labelSelector: `${LABEL.scenario}=dynamodb-2015-metadata-cascade` })).items.length;
-  const start = median(samples.map((s) => s.startMs));
-  const down = median(samples.map((s) => s.teardownMs));
-  return [
-    { metric: `kubernetes: run → DynamoDB cluster healthy, armed (${target.context})`, value: start / 1000, unit: 's', target: '—', ok: Number.isFinite(start) ? null : false, note: `${reps} runs; min ${(Math.min(...samples.map((s) => s.startMs)) / 1000).toFixed(1)} s` },
-    { metric: 'kubernetes: teardown (Ctrl-C → namespace gone)', value: down / 1000, unit: 's', target: '—', ok: left === 0 ? null : false, note: `${left} namespace(s) left over` },
-  ];
-}
-
-function printTable(rows: Row[]): void {
-  const head = ['metric', 'median', 'target', 'ok', 'note'];
-  const cells = rows.map((r) => [r.metric, `${typeof r.value === 'number' ? +r.value.toFixed(2) : r.value} ${r.unit}`, r.target, r.ok === null ? '—' : r.ok ? 'yes' : 'NO', r.note ?? '']);
-  const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(w[i]!)).join(' | ')} |`;
-  console.log(line(head));
-  console.log(`|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`);
-  for (const c of cells) console.log(line(c));
+  // Fourteen pods on a small cluster: a minute or more; the bound only keeps a stuck run from hanging the bench.
+  for (let i = 0; i < reps; i++) samples.push(await startAndTeardown(DYNAMO, { args: ['--runtime', 'kubernetes'], armTimeoutMs: 600_000, exitTimeoutMs: 180_000 }));
+  const left = (await target.core.listNamespace({ labelSelector: `${LABEL.scenario}=${DYNAMO_LABEL}` })).items.length;
+  const rows = runRows('kubernetes', samples, left, 'namespace(s)', { target: '—', what: '' }, { target: '—', what: 'Ctrl-C → namespace gone' });
+  rows[0]!.note = `context ${target.context}; ${rows[0]!.note}`;
+  return rows;
 }
 
 async function main(): Promise<void> {
@@ -221,10 +187,17 @@ async function main(): Promise<void> {
       await backend.stop();
     }
   }
-  if (want('docker')) rows.push(...(await dockerRows(reps)));
+  if (want('docker')) rows.push(...(await dockerImageRows(reps)));
+  // `kubernetes` brings Docker's DynamoDB rows along, so the two runtimes are compared in one run.
+  if (want('docker') || only.includes('kubernetes')) rows.push(...(await dockerRunRows(reps)));
   // Opt-in: named, or a cluster in KUBECONFIG.
   if (only.includes('kubernetes') || (only.length === 0 && process.env.KUBECONFIG)) rows.push(...(await kubernetesRows(reps)));
-  printTable(rows);
+  // Cost against cluster size, per runtime: heavy (nine runs up to 30 nodes), so only when named.
+  if (only.includes('scale') || only.includes('kubernetes')) {
+    const runtimes: BenchRuntime[] = only.includes('kubernetes') || process.env.KUBECONFIG ? ['process', 'docker', 'kubernetes'] : ['process', 'docker'];
+    rows.push(...(await scaleRows(runtimes)));
+  }
+  for (const line of formatTable(rows)) console.log(line);
   process.exitCode = rows.every((r) => r.ok !== false) ? 0 : 1;
 }
 
