@@ -163,3 +163,23 @@ describe('the clock of a node in Kubernetes', () => {
     await node.stop();
   });
 });
+
+describe('a node leaving the relay', () => {
+  it('is taken out of the relay before its pod is deleted (a deleted pod\'s IP would hang the relay\'s dial)', async () => {
+    const spec = specOf('a', false);
+    const k = fakeCluster();
+    const order: string[] = [];
+    const deletePod = k.core.deleteNamespacedPod.bind(k.core);
+    (k.core as unknown as { deleteNamespacedPod: typeof deletePod }).deleteNamespacedPod = async (o) => {
+      order.push('delete pod');
+      return deletePod(o);
+    };
+    const opts: KubernetesRuntimeOptions = { ...k.runtimeOpts, onAddress: async (_n, _p, ip) => void order.push(ip ? `relay → ${ip}` : 'relay off') };
+    const node = new ManagedNode(spec, new KubeDriver(spec, opts, k.streams), healthy);
+    await node.driver.start();
+    order.length = 0;
+    await node.stop();
+    expect(order[0]).toBe('relay off');
+    expect(order.indexOf('relay off')).toBeLessThan(order.indexOf('delete pod'));
+  });
+});

@@ -284,6 +284,10 @@ export class KubeDriver implements NodeDriver {
     if (this.#exitStatus === undefined && this.#paused) await this.#signal('SIGCONT').catch(() => undefined);
     this.#paused = false;
     if (this.#exitStatus === undefined) this.#sentSignal = 'SIGTERM';
+    // Out of the relay before the pod goes: a deleted pod's IP answers nothing (no reset), and Toxiproxy dials a
+    // proxy's upstream inside its accept loop, so one connection to a gone pod would block every relay update
+    // behind it for the kernel's connect timeout (minutes). A killed pod keeps its IP until deleted: no such wait.
+    await this.opts.onAddress(this.spec.name, nodePorts(this.spec), undefined).catch((e: unknown) => this.opts.onError?.(e));
     await deletePod(this.opts.core, this.opts.namespace, this.podName, STOP_GRACE_S);
     await this.#exited;
     this.#created = false;
