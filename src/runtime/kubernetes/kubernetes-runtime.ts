@@ -17,9 +17,9 @@ import { markExit, markStart } from '../node-log.js';
 import { nodePorts } from '../node-ports.js';
 import type { ExitStatus, NodeDriver, NodeSpec, Runtime, StartedNode } from '../runtime.js';
 import { toContainerCommand } from '../docker/docker-runtime.js';
-import { IMAGES } from '../docker/images.js';
 import { LABEL } from '../docker/labels.js';
 import { reason } from './cluster-api.js';
+import type { KubeImages } from './images.js';
 import { forwardPort, type Forward, type ForwardOptions } from './port-forward.js';
 import { deletePod, execIn, followLog, kubeLabels, podManifest, podState, restrictedContext, waitRunning } from './pods.js';
 import os from 'node:os';
@@ -44,9 +44,8 @@ export interface KubernetesRuntimeOptions {
   runId: string;
   scenario: string;
   projectRoot: string;
-  image?: string;
-  /** `Never` for the local test cluster (images imported into its containerd); `IfNotPresent` with a registry. */
-  imagePullPolicy: 'Never' | 'IfNotPresent' | 'Always';
+  /** The run's images (nodes run `toys`): local names never pulled, or a registry's (images.ts). */
+  images: KubeImages;
   limits?: KubeNodeLimits;
   /** A node's pod got an IP (first start and every restart) or its main process ended (ip undefined). */
   onAddress(node: string, ports: number[], ip: string | undefined): Promise<void>;
@@ -139,8 +138,8 @@ export class KubeDriver implements NodeDriver {
     const limits = opts.limits ?? DEFAULT_KUBE_NODE_LIMITS;
     const container: V1Container = {
       name: NODE_CONTAINER,
-      image: opts.image ?? IMAGES.toys,
-      imagePullPolicy: opts.imagePullPolicy,
+      image: opts.images.toys,
+      imagePullPolicy: opts.images.pullPolicy,
       command,
       workingDir,
       env: Object.entries(spec.env).map(([name, value]) => ({ name, value })),
