@@ -16,6 +16,7 @@ export interface ClusterValues {
   out?: string;
   runtime?: string;
   'kube-context'?: string;
+  'image-registry'?: string;
   json: boolean;
   'prometheus-port'?: string;
   'toxiproxy-port'?: string;
@@ -27,6 +28,7 @@ const CLUSTER_OPTIONS: CliOptions<ClusterValues> = {
   out: { type: 'string', argument: 'dir', description: 'put the run folder under <dir> (default ./runs, or `out` of the settings file)' },
   runtime: { type: 'string', argument: 'kind', description: 'process (default): toy nodes as local processes; docker: each node in its own container; kubernetes: each node a pod (KUBECONFIG)' },
   'kube-context': { type: 'string', argument: 'name', description: "with --runtime kubernetes: the kubeconfig context to use (default: the current one)" },
+  'image-registry': { type: 'string', argument: 'registry', description: 'with --runtime kubernetes: pods pull the images from this registry, as `chaoslab images push --registry` pushed them (default: none, the images must be in the cluster already)' },
   json: { type: 'boolean', description: 'print one JSON document on stdout instead of the human view' },
   'prometheus-port': { type: 'string', argument: 'n', description: "Prometheus's port (default: a free one), e.g. to point Grafana at a known address" },
   'toxiproxy-port': { type: 'string', argument: 'n', description: "Toxiproxy's API port (default: a free one)" },
@@ -53,6 +55,7 @@ export const RUN: CommandSpec<RunValues> = {
     out: CLUSTER_OPTIONS.out,
     runtime: CLUSTER_OPTIONS.runtime,
     'kube-context': CLUSTER_OPTIONS['kube-context'],
+    'image-registry': CLUSTER_OPTIONS['image-registry'],
     json: CLUSTER_OPTIONS.json,
     'prometheus-port': CLUSTER_OPTIONS['prometheus-port'],
     'toxiproxy-port': CLUSTER_OPTIONS['toxiproxy-port'],
@@ -143,12 +146,17 @@ export interface ImagesValues {
   source?: string;
   force: boolean;
   verbose: boolean;
+  registry?: string;
 }
 
 export const IMAGES: CommandSpec<ImagesValues> = {
   name: 'images',
-  summary: "Build the Docker runtime's images (toys, Toxiproxy, Prometheus); offline from this machine's files by default.",
-  synopsis: 'build [options]',
+  summary: "Build the images of the Docker and Kubernetes runtimes (toys, Toxiproxy, Prometheus), or push them to a registry.",
+  synopsis: 'build [options] | push --registry <registry>',
+  details: [
+    "build: offline from this machine's files by default.",
+    "push: tags each built image as <registry>/<name>:<image ID> (e.g. registry.example.com/team/chaoslab-toys:a5194001e7f9) and pushes it through the Docker engine, with the Docker CLI's credentials (docker login). A changed image is a new tag. Then `run --runtime kubernetes --image-registry <registry>` has the pods pull them.",
+  ],
   options: {
     source: {
       type: 'string',
@@ -158,7 +166,9 @@ export const IMAGES: CommandSpec<ImagesValues> = {
     },
     force: { type: 'boolean', description: "rebuild even if nothing changed (the engine's layer cache still applies)" },
     verbose: { type: 'boolean', description: "print the engine's build output" },
+    registry: { type: 'string', argument: 'registry', description: 'push: the registry and path to push to, e.g. registry.example.com/team or 127.0.0.1:5000 (no scheme, no tag)' },
   },
+  examples: ['chaoslab images build', 'chaoslab images push --registry registry.example.com/team'],
   maxPositionals: 1,
   settings: true,
 };

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { LabError } from '../errors/lab-error.js';
-import { CONFIG_FILE, loadLabConfig } from './config.js';
+import { CONFIG_FILE, kubeOptions, loadLabConfig } from './config.js';
 import { main, type CliEnv } from './main.js';
 
 function folder(files: Record<string, string> = {}): string {
@@ -90,5 +90,21 @@ describe('chaoslab run with a config file', () => {
     const e = env(dir);
     expect(await main(['run', '--config', 'team.yaml', 'scenarios/none.yaml'], e)).toBe(2);
     expect(e.err()).toContain('team.yaml:1');
+  });
+});
+
+describe('--kube-context and --image-registry', () => {
+  it('pass through for the Kubernetes runtime (a trailing slash dropped)', () => {
+    expect(kubeOptions({}, 'kubernetes')).toEqual({});
+    expect(kubeOptions({ 'kube-context': 'lab', 'image-registry': 'registry.example.com/team/' }, 'kubernetes')).toEqual({ kubeContext: 'lab', imageRegistry: 'registry.example.com/team' });
+  });
+
+  it('a registry with another runtime, or a malformed one, is exit 2 before anything starts', () => {
+    const other = thrown(() => kubeOptions({ 'image-registry': '127.0.0.1:5000' }, 'docker'));
+    expect(other.exitCode).toBe(2);
+    expect(other.message).toMatch(/--image-registry is for the Kubernetes runtime \(this run's runtime is docker\)/);
+    const bad = thrown(() => kubeOptions({ 'image-registry': 'https://registry.example.com' }, 'kubernetes'));
+    expect(bad.exitCode).toBe(2);
+    expect(bad.message).toMatch(/^--image-registry "https:\/\/registry.example.com": no scheme/);
   });
 });

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
 import { RUNTIME_KINDS, type RuntimeKind } from '../runtime/cluster-runtime.js';
+import { parseRegistry } from '../runtime/docker/registry.js';
 import { loadYamlFile } from '../scenario/load-yaml.js';
 
 export const CONFIG_FILE = 'chaoslab.config.yaml';
@@ -61,6 +62,22 @@ export function chooseRuntime(flag: string | undefined, config: LabConfig | unde
   const runtime = (flag ?? config?.runtime ?? 'process') as RuntimeKind;
   if (!RUNTIME_KINDS.includes(runtime)) throw new LabError(Errors.InvalidArgument, `--runtime ${String(flag)}: expected ${RUNTIME_KINDS.join(' or ')}`, { hint: 'e.g. --runtime docker' });
   return runtime;
+}
+
+/**
+ * `--kube-context` and `--image-registry` as the runner takes them. A registry with another runtime would be
+ * silently ignored, and a malformed one would fail only after the cluster check: both are exit 2 here.
+ */
+export function kubeOptions(values: { 'kube-context'?: string; 'image-registry'?: string }, runtime: RuntimeKind): { kubeContext?: string; imageRegistry?: string } {
+  const registry = values['image-registry'];
+  if (registry !== undefined) {
+    if (runtime !== 'kubernetes') throw new LabError(Errors.InvalidArgument, `--image-registry is for the Kubernetes runtime (this run's runtime is ${runtime})`, { hint: 'add --runtime kubernetes, or leave out --image-registry' });
+    parseRegistry(registry, '--image-registry');
+  }
+  return {
+    ...(values['kube-context'] !== undefined ? { kubeContext: values['kube-context'] } : {}),
+    ...(registry !== undefined ? { imageRegistry: registry.trim().replace(/\/+$/, '') } : {}),
+  };
 }
 
 /** `--out` (relative to the working folder), else the settings file's, else ./runs. */

@@ -15,7 +15,7 @@ import { runScenario } from '../run/runner.js';
 import type { ClusterUp } from '../run/reporter.js';
 import { findKept, listKept, shownPath, type KeptRecord } from '../runtime/kept.js';
 import { stopKept } from '../runtime/cluster-runtime.js';
-import { chooseRuntime } from './config.js';
+import { chooseRuntime, kubeOptions } from './config.js';
 import { loadScenario } from '../scenario/load.js';
 import type { ScenarioPlan } from '../scenario/plan.js';
 import { DOWN, UP } from './commands.js';
@@ -63,6 +63,7 @@ export async function upCommand(args: string[], env: CliEnv): Promise<number> {
     throw new LabError(Errors.InvalidArgument, positionals.length ? `up takes one scenario, got ${positionals.length}` : 'up needs a scenario', { hint: 'chaoslab up hello-latency --variant baseline --load' });
   }
   const runtime = chooseRuntime(values.runtime, env.config);
+  const kube = kubeOptions(values, runtime);
   const prometheusPort = portOption('prometheus-port', values['prometheus-port']);
   const toxiproxyPort = portOption('toxiproxy-port', values['toxiproxy-port']);
   const load = values.load;
@@ -136,6 +137,7 @@ export async function upCommand(args: string[], env: CliEnv): Promise<number> {
       command: ['npx chaoslab up', path.relative(env.cwd, file) || file, `--variant ${variant}`, ...(load ? ['--load', ...(forText ? [`--for ${forText}`] : [])] : []), `--seed ${seed}`].join(' '),
       runtime,
       ...(env.dockerHost ? { dockerHost: env.dockerHost } : {}),
+      ...kube,
       keep: 'always',
       report: false,
     });

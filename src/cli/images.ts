@@ -1,7 +1,9 @@
 /**
- * `chaoslab images build`: the images the Docker runtime runs (toys, Toxiproxy, Prometheus). Offline by default
- * where the binaries are on this machine; `--source official` builds from the official images (needs a registry).
- * Throws LabErrors (the CLI's `main` reports them): 2 for bad arguments, 3 when no engine answers or a build fails.
+ * `chaoslab images build`: the images the Docker and Kubernetes runtimes run (toys, Toxiproxy, Prometheus).
+ * Offline by default where the binaries are on this machine; `--source official` builds from the official images
+ * (needs a registry). `chaoslab images push --registry R`: those images into R, for a cluster that pulls them.
+ * Throws LabErrors (the CLI's `main` reports them): 2 for bad arguments, 3 when no engine answers, a build fails
+ * or the registry refuses.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +11,8 @@ import { Errors } from '../errors/catalog.js';
 import { LabError } from '../errors/lab-error.js';
 import { DockerEngine } from '../runtime/docker/engine.js';
 import { ensureImages, parseImageSource, type ImageOutcome, type ImageSource } from '../runtime/docker/images.js';
-import { IMAGES } from './commands.js';
+import { parseRegistry, pushImages, registryAuth } from '../runtime/docker/registry.js';
+import { IMAGES, type ImagesValues } from './commands.js';
 import { didYouMean } from './did-you-mean.js';
 import { EXIT } from './exit-codes.js';
 import { partsOptions } from './lab-parts.js';
@@ -37,7 +40,9 @@ export async function imagesCommand(args: string[], env: ImagesEnv): Promise<num
     env.stderr.write(`${formatCommandUsage(IMAGES as CommandSpec<unknown>)}\n`);
     return EXIT.badInput;
   }
-  if (sub !== 'build') throw new LabError(Errors.InvalidArgument, `unknown images command "${sub}"${didYouMean(sub, ['build'])}`, { hint: 'chaoslab images build' });
+  if (sub === 'push') return push(values, env);
+  if (sub !== 'build') throw new LabError(Errors.InvalidArgument, `unknown images command "${sub}"${didYouMean(sub, ['build', 'push'])}`, { hint: 'chaoslab images build, or chaoslab images push --registry R' });
+  if (values.registry !== undefined) throw new LabError(Errors.InvalidArgument, '--registry is for images push', { hint: 'chaoslab images push --registry R (after images build)' });
   let source: ImageSource;
   try {
     source = parseImageSource(values.source);
@@ -60,5 +65,24 @@ export async function imagesCommand(args: string[], env: ImagesEnv): Promise<num
     env.stdout.write(`${o.status === 'built' ? 'built ' : 'cached'}  ${o.image.padEnd(28)} ${o.source.padEnd(8)} ${(o.ms / 1000).toFixed(1)}s\n`);
   }
   env.stdout.write(`images ready in ${((performance.now() - started) / 1000).toFixed(1)}s\n`);
+  return EXIT.ok;
+}
+
+/** Pushes the images as they are (no build: what is pushed is what `images build` made and a run will name). */
+async function push(values: ImagesValues, env: ImagesEnv): Promise<number> {
+  if (values.registry === undefined) throw new LabError(Errors.InvalidArgument, 'images push needs --registry', { hint: 'e.g. chaoslab images push --registry registry.example.com/team' });
+  for (const flag of ['source', 'force', 'verbose'] as const) {
+    if (values[flag] !== undefined && values[flag] !== false) throw new LabError(Errors.InvalidArgument, `--${flag} is for images build`, { hint: 'build first (chaoslab images build), then push' });
+  }
+  const registry = parseRegistry(values.registry);
+  const engine = new DockerEngine(env.dockerHost ? { dockerHost: env.dockerHost } : {});
+  const version = await engine.ping();
+  env.stdout.write(`docker engine ${version.version} at ${engine.host}\n`);
+  const started = performance.now();
+  await pushImages(engine, registry, {
+    auth: registryAuth(registry.host),
+    onPushed: (o) => env.stdout.write(`pushed  ${o.ref}${o.digest ? `  ${o.digest}` : ''}  ${(o.ms / 1000).toFixed(1)}s\n`),
+  });
+  env.stdout.write(`images pushed to ${registry.prefix} in ${((performance.now() - started) / 1000).toFixed(1)}s; run with --runtime kubernetes --image-registry ${registry.prefix}\n`);
   return EXIT.ok;
 }

@@ -20,7 +20,7 @@ import { loadYamlFile, shown } from '../scenario/load-yaml.js';
 import { ScenarioFile } from '../scenario/schema.js';
 import { cleanStale } from '../runtime/reaper.js';
 import { incidentInfo, type RunResult } from '../run/result.js';
-import { CONFIG_FILE, chooseRunsDir, chooseRuntime, loadLabConfig, type LabConfig } from './config.js';
+import { CONFIG_FILE, chooseRunsDir, chooseRuntime, kubeOptions, loadLabConfig, type LabConfig } from './config.js';
 import { imagesCommand } from './images.js';
 import { cleanDocker, cleanKubernetes } from '../runtime/cluster-runtime.js';
 import { partsOptions } from './lab-parts.js';
@@ -244,6 +244,7 @@ export function runsDirOf(out: string | undefined, env: Pick<CliEnv, 'cwd' | 'co
 async function runCommand(args: string[], env: CliEnv): Promise<number> {
   const { values, positionals } = parseCommand(RUN, args);
   const runtime = chooseRuntime(values.runtime, env.config);
+  const kube = kubeOptions(values, runtime);
   const traces = traceOptionsFromEnv(env.otel ?? {}, parseSampleRatio(values['trace-sample']));
   const prometheusPort = portOption('prometheus-port', values['prometheus-port']);
   const toxiproxyPort = portOption('toxiproxy-port', values['toxiproxy-port']);
@@ -265,7 +266,7 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
   const stillKept = listKept(env.stateDir);
   if (stillKept.length) env.stderr.write(`chaoslab: ${stillKept.length} kept run(s) still up (npx chaoslab down --all stops them):\n${stillKept.map((k) => `  ${formatKeptLine(k, env.cwd)}\n`).join('')}`);
   const rel = path.relative(env.cwd, file) || file;
-  const command = ['npx chaoslab run', rel, ...(wanted ?? []).map((v) => `--variant ${v}`), ...(values.control ? ['--control'] : []), ...values.set.map((s) => `--set ${s}`), ...(runtime === 'process' ? [] : [`--runtime ${runtime}`]), ...(values['trace-sample'] !== undefined ? [`--trace-sample ${values['trace-sample']}`] : []), `--seed ${seed}`].join(' ');
+  const command = ['npx chaoslab run', rel, ...(wanted ?? []).map((v) => `--variant ${v}`), ...(values.control ? ['--control'] : []), ...values.set.map((s) => `--set ${s}`), ...(runtime === 'process' ? [] : [`--runtime ${runtime}`]), ...(kube.imageRegistry !== undefined ? [`--image-registry ${kube.imageRegistry}`] : []), ...(values['trace-sample'] !== undefined ? [`--trace-sample ${values['trace-sample']}`] : []), `--seed ${seed}`].join(' ');
 
   // First Ctrl-C: heal, stop and report. Second: leave now; the reaper stops what is left.
   const abort = new AbortController();
@@ -304,7 +305,7 @@ async function runCommand(args: string[], env: CliEnv): Promise<number> {
       command,
       runtime,
       ...(env.dockerHost ? { dockerHost: env.dockerHost } : {}),
-      ...(values['kube-context'] !== undefined ? { kubeContext: values['kube-context'] } : {}),
+      ...kube,
       traces,
     });
   } finally {

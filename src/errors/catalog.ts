@@ -57,6 +57,7 @@ export const Errors = {
   DockerNameTaken: { code: 'CHAOSLAB_DOCKER_NAME_TAKEN', kind: 'part', title: 'A container of that name exists already.', hint: 'run `npx chaoslab clean`' },
   ImageMissing: { code: 'CHAOSLAB_IMAGE_MISSING', kind: 'part', title: 'A chaoslab image is missing.', hint: 'build the images: npx chaoslab images build' },
   ImageBuildFailed: { code: 'CHAOSLAB_IMAGE_BUILD_FAILED', kind: 'part', title: 'An image build failed.' },
+  ImagePushFailed: { code: 'CHAOSLAB_IMAGE_PUSH_FAILED', kind: 'part', title: 'A registry refused an image push, or could not be reached.' },
   // Kubernetes runtime (exit 3)
   KubernetesUnavailable: { code: 'CHAOSLAB_KUBERNETES_UNAVAILABLE', kind: 'part', title: 'The Kubernetes API server cannot be used.' },
   KubernetesFailed: { code: 'CHAOSLAB_KUBERNETES_FAILED', kind: 'part', title: 'The Kubernetes API server refused a request.' },

@@ -45,6 +45,8 @@ export interface RunOptions {
   dockerHost?: string;
   /** `--kube-context` for `runtime: kubernetes`; undefined: the kubeconfig's current context (KUBECONFIG). */
   kubeContext?: string;
+  /** `--image-registry` for `runtime: kubernetes`: pods pull the images `chaoslab images push` put there. */
+  imageRegistry?: string;
   /**
    * Leave the last variant's cluster, Toxiproxy and Prometheus up after the run, faults healed (a game day):
    * `completed` when the variant ran to its end, `always` also when interrupted (`chaoslab up`: Ctrl-C ends the

@@ -84,7 +84,12 @@ async function prepareRuntime(opts: RunOptions): Promise<PreparedRuntime & { eng
   const binaries = { ...(opts.toxiproxyBinary ? { toxiproxyBinary: opts.toxiproxyBinary } : {}), ...(opts.prometheusBinary ? { prometheusBinary: opts.prometheusBinary } : {}) };
   const prepared =
     opts.runtime === 'kubernetes'
-      ? await prepareKubernetesRuntime({ projectRoot: opts.projectRoot, ...(opts.kubeContext !== undefined ? { context: opts.kubeContext } : {}) })
+      ? await prepareKubernetesRuntime({
+          projectRoot: opts.projectRoot,
+          ...(opts.kubeContext !== undefined ? { context: opts.kubeContext } : {}),
+          ...(opts.imageRegistry !== undefined ? { imageRegistry: opts.imageRegistry } : {}),
+          ...(opts.dockerHost ? { dockerHost: opts.dockerHost } : {}),
+        })
       : opts.runtime === 'docker'
       ? await prepareDockerRuntime({ projectRoot: opts.projectRoot, envPath: opts.envPath, ...binaries, ...(opts.dockerHost ? { dockerHost: opts.dockerHost } : {}), onMessage: (m) => opts.reporter.onMessage?.(m), onProgress: (p) => opts.reporter.onProgress?.(p) })
       : prepareProcessRuntime({ projectRoot: opts.projectRoot, envPath: opts.envPath, ...binaries });

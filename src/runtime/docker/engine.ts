@@ -50,6 +50,14 @@ export interface ListedObject {
   labels: Record<string, string>;
 }
 
+/** Credentials for a registry, as the engine's X-Registry-Auth takes them; `{}` is anonymous. */
+export interface RegistryAuth {
+  username?: string;
+  password?: string;
+  identitytoken?: string;
+  serveraddress?: string;
+}
+
 /** A build's outcome and its log lines. */
 export interface BuildResult {
   imageId: string;
@@ -257,6 +265,42 @@ export class DockerEngine {
       throw new LabError(Errors.ImageBuildFailed, `building ${opts.tag} failed: ${error}`, { hint: `last lines:\n${log.slice(-10).join('\n')}` });
     }
     return { imageId, log };
+  }
+
+  /** Another name for an image (`repository:tag`); the engine keeps both until one is untagged. */
+  async tagImage(ref: string, repository: string, tag: string): Promise<void> {
+    await this.call(`tag ${ref} as ${repository}:${tag}`, () => this.docker.getImage(ref).tag({ repo: repository, tag }));
+  }
+
+  /** Drops one name of an image (never the image while another name points to it). */
+  async untagImage(ref: string): Promise<void> {
+    await this.call(`untag ${ref}`, () => this.docker.getImage(ref).remove({ noprune: true }), { ignore: [404] });
+  }
+
+  /**
+   * Pushes `repository:tag` and follows the engine's progress stream: the engine answers 200 at once and reports a
+   * refused or unreachable registry as an `error` event in the stream, which is thrown here. Returns the manifest
+   * digest the registry reported.
+   */
+  async pushImage(repository: string, tag: string, auth: RegistryAuth): Promise<string | undefined> {
+    // The header is always sent: an engine may refuse a push without one, and `{}` is anonymous.
+    const stream = (await this.call(`push ${repository}:${tag}`, () => this.docker.getImage(repository).push({ tag, authconfig: auth }))) as Readable;
+    let digest: string | undefined;
+    let error: string | undefined;
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(
+        stream,
+        (err: Error | null) => (err ? reject(err) : resolve()),
+        (ev: { error?: string; errorDetail?: { message?: string }; aux?: { Digest?: string } }) => {
+          if (ev.error) error = ev.errorDetail?.message ?? ev.error;
+          if (ev.aux?.Digest) digest = ev.aux.Digest;
+        },
+      );
+    }).catch((e: unknown) => {
+      throw this.wrap(`push ${repository}:${tag}`, e);
+    });
+    if (error) throw new Error(error);
+    return digest;
   }
 
   // --- errors

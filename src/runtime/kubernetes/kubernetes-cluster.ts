@@ -20,6 +20,7 @@ import { keptRunIds } from '../kept.js';
 import { stopFailure } from '../stop-failure.js';
 import { checkKubeTarget, isHttp, loadKubeTarget, reason, type KubeTarget, type KubeTargetOptions } from './cluster-api.js';
 import { KubernetesRuntime, type KubeNodeLimits } from './kubernetes-runtime.js';
+import { LOCAL_KUBE_IMAGES, kubeImagesFrom, type KubeImages } from './images.js';
 import { cleanKubeLeftovers, deleteNamespace, waitNamespaceGone } from './namespaces.js';
 import { forwardPort, type Forward, type ForwardOptions } from './port-forward.js';
 import { startLoadServerPod, startPrometheusPod, startToxiproxyPod, type KubeToxiproxy } from './parts.js';
@@ -29,8 +30,12 @@ import { sleep } from '../../common/time.js';
 
 export interface KubernetesRuntimeSetup extends KubeTargetOptions {
   projectRoot: string;
-  /** `Never` (default): the images are in the cluster's runtime already (the local test cluster imports them). */
-  imagePullPolicy?: 'Never' | 'IfNotPresent' | 'Always';
+  /**
+   * `--image-registry`: pods pull `R/<name>:<image ID>` (pushed by `chaoslab images push`; the IDs are read from
+   * the Docker engine at `dockerHost`). Default: the local names, never pulled (the local test cluster imports them).
+   */
+  imageRegistry?: string;
+  dockerHost?: string;
   nodeLimits?: KubeNodeLimits;
   /** A run's namespace is fair game for any sweep this long after it was made (a lab on another host died). */
   deadlineMs?: number;
@@ -40,8 +45,9 @@ export interface KubernetesRuntimeSetup extends KubeTargetOptions {
 export async function prepareKubernetesRuntime(setup: KubernetesRuntimeSetup): Promise<PreparedRuntime & { description: string }> {
   const target = loadKubeTarget(setup);
   const { nodes } = await checkKubeTarget(target);
-  const description = `kubernetes context ${target.context} at ${target.server} (${nodes.length} node${nodes.length === 1 ? '' : 's'})`;
-  return { kind: 'kubernetes', description, open: (run) => openKubernetes(target, setup, run, nodes, description) };
+  const images = setup.imageRegistry !== undefined ? await kubeImagesFrom(setup.imageRegistry, setup.dockerHost ? { dockerHost: setup.dockerHost } : {}) : LOCAL_KUBE_IMAGES;
+  const description = `kubernetes context ${target.context} at ${target.server} (${nodes.length} node${nodes.length === 1 ? '' : 's'})${setup.imageRegistry !== undefined ? `, images from ${setup.imageRegistry}` : ''}`;
+  return { kind: 'kubernetes', description, open: (run) => openKubernetes(target, setup, images, run, nodes, description) };
 }
 
 /** The first address of a pod CIDR: the bridge gateway, i.e. the node itself, with the usual CNI bridge. */
@@ -73,11 +79,10 @@ function isLocalAddress(ip: string): Promise<boolean> {
   });
 }
 
-async function openKubernetes(target: KubeTarget, setup: KubernetesRuntimeSetup, run: RunIdentity, nodes: { podCIDR?: string }[], description: string): Promise<ClusterRuntime> {
+async function openKubernetes(target: KubeTarget, setup: KubernetesRuntimeSetup, images: KubeImages, run: RunIdentity, nodes: { podCIDR?: string }[], description: string): Promise<ClusterRuntime> {
   const { core, config } = target;
   const owner = formatOwner({ host: thisHost(), pid: process.pid, startTime: readStartTime(process.pid) });
   const namespace = namespaceName(run.runId);
-  const imagePullPolicy = setup.imagePullPolicy ?? 'Never';
   const onError = (e: unknown) => run.onStopError?.(stopFailure('a Kubernetes object', e));
   const swept = await cleanKubeLeftovers(core, { exceptRunId: run.runId, keptRunIds: keptRunIds(run.stateDir) }).catch(() => []);
   if (swept.length) run.onMessage?.(`deleted ${swept.length} namespace(s) left by an earlier run`);
@@ -117,7 +122,7 @@ async function openKubernetes(target: KubeTarget, setup: KubernetesRuntimeSetup,
     }
     return f;
   };
-  const ctx = { config, core, namespace, runId: run.runId, scenario: run.scenario, imagePullPolicy, onError };
+  const ctx = { config, core, namespace, runId: run.runId, scenario: run.scenario, images, onError };
   let closing: Promise<void> | undefined;
   return {
     kind: 'kubernetes',
@@ -143,7 +148,7 @@ async function openKubernetes(target: KubeTarget, setup: KubernetesRuntimeSetup,
         runId: run.runId,
         scenario: run.scenario,
         projectRoot: setup.projectRoot,
-        imagePullPolicy,
+        images,
         ...(setup.nodeLimits ? { limits: setup.nodeLimits } : {}),
         onAddress: async (node, ports, ip) => {
           if (!toxiproxy) throw new Error('a node started before Toxiproxy');

@@ -8,6 +8,7 @@ import { ManagedNode } from '../managed-node.js';
 import type { NodeSpec } from '../runtime.js';
 import type { WaitStrategy } from '../wait/index.js';
 import { KubeDriver, nodePod, type KubeStreams, type KubernetesRuntimeOptions } from './kubernetes-runtime.js';
+import { LOCAL_KUBE_IMAGES } from './images.js';
 
 const healthy: WaitStrategy = { timeoutMs: 1, withTimeout: () => healthy, waitUntilReady: async () => {} };
 
@@ -33,7 +34,7 @@ function specOf(name: string, fakeClock: boolean): NodeSpec {
   };
 }
 
-const podOpts = { projectRoot: '/project', imagePullPolicy: 'Never' as const, runId: 'run-1', scenario: 's' };
+const podOpts = { projectRoot: '/project', images: LOCAL_KUBE_IMAGES, runId: 'run-1', scenario: 's' };
 
 describe('a node pod', () => {
   it('without a fake clock has no clock volume, init container or preload', () => {

@@ -20,7 +20,8 @@ import { markExit, markStart } from '../node-log.js';
 import { nodePorts } from '../node-ports.js';
 import type { ExitStatus, NodeDriver, NodeSpec, Runtime, StartedNode } from '../runtime.js';
 import { CLOCK_DIR, toContainerCommand } from '../docker/docker-runtime.js';
-import { IMAGES, IN_IMAGE } from '../docker/images.js';
+import { IN_IMAGE } from '../docker/images.js';
+import type { KubeImages } from './images.js';
 import { fakeClockEnv, readClockControl } from '../fake-clock.js';
 import { LABEL } from '../docker/labels.js';
 import { isHttp, reason } from './cluster-api.js';
@@ -48,9 +49,8 @@ export interface KubernetesRuntimeOptions {
   runId: string;
   scenario: string;
   projectRoot: string;
-  image?: string;
-  /** `Never` for the local test cluster (images imported into its containerd); `IfNotPresent` with a registry. */
-  imagePullPolicy: 'Never' | 'IfNotPresent' | 'Always';
+  /** The run's images (nodes run `toys`): local names never pulled, or a registry's (images.ts). */
+  images: KubeImages;
   limits?: KubeNodeLimits;
   /** A node's pod got an IP (first start and every restart) or its main process ended (ip undefined). */
   onAddress(node: string, ports: number[], ip: string | undefined): Promise<void>;
@@ -124,17 +124,17 @@ export function clockWriteCommand(node: string, spec: NodeSpec, text: string): s
  * cluster may be on another host: nothing of the lab's is mounted), an init container writes the text before the
  * node starts, and the lab's later writes are copied in (KubeDriver.syncClock).
  */
-export function nodePod(spec: NodeSpec, opts: Pick<KubernetesRuntimeOptions, 'projectRoot' | 'image' | 'imagePullPolicy' | 'limits' | 'runId' | 'scenario'>, clockText: string | undefined): { manifest: V1Pod; command: string[] } {
+export function nodePod(spec: NodeSpec, opts: Pick<KubernetesRuntimeOptions, 'projectRoot' | 'images' | 'limits' | 'runId' | 'scenario'>, clockText: string | undefined): { manifest: V1Pod; command: string[] } {
   const { command, workingDir } = toContainerCommand(spec, opts.projectRoot);
   const limits = opts.limits ?? DEFAULT_KUBE_NODE_LIMITS;
-  const image = opts.image ?? IMAGES.toys;
+  const image = opts.images.toys;
   const clock = spec.fakeClock && clockText !== undefined;
   const clockMount = { name: CLOCK_VOLUME, mountPath: CLOCK_DIR };
   const env = { ...spec.env, ...(clock ? fakeClockEnv(IN_IMAGE.libfaketime, podClockFile(spec)) : {}) };
   const container: V1Container = {
     name: NODE_CONTAINER,
     image,
-    imagePullPolicy: opts.imagePullPolicy,
+    imagePullPolicy: opts.images.pullPolicy,
     command,
     workingDir,
     env: Object.entries(env).map(([name, value]) => ({ name, value })),
@@ -149,7 +149,7 @@ export function nodePod(spec: NodeSpec, opts: Pick<KubernetesRuntimeOptions, 'pr
           // Without the preload: it only writes the file the node's libfaketime then reads from its first call.
           name: 'clock',
           image,
-          imagePullPolicy: opts.imagePullPolicy,
+          imagePullPolicy: opts.images.pullPolicy,
           command: clockWriteCommand(IN_IMAGE.node, spec, clockText),
           resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '64Mi' } },
           securityContext: restrictedContext(),

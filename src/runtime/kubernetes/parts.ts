@@ -21,7 +21,8 @@ import { toxiproxyReady, type StartedToxiproxy } from '../../fault/toxiproxy-ser
 import { PrometheusClient } from '../../observe/prometheus-client.js';
 import { renderPrometheusConfig, type PrometheusExit, type StartedPrometheus } from '../../observe/prometheus-server.js';
 import { renderTargets, validateTargets, waitForTargets, type ScrapeTarget } from '../../observe/scrape-targets.js';
-import { IMAGES, IN_IMAGE } from '../docker/images.js';
+import { IN_IMAGE } from '../docker/images.js';
+import type { KubeImages } from './images.js';
 import { Wait, WaitFailure, type WaitStrategy } from '../wait/index.js';
 import { reason } from './cluster-api.js';
 import { forwardPort, type Forward } from './port-forward.js';
@@ -45,7 +46,7 @@ export interface PartContext {
   namespace: string;
   runId: string;
   scenario: string;
-  imagePullPolicy: 'Never' | 'IfNotPresent' | 'Always';
+  images: KubeImages;
   onError?: (e: unknown) => void;
 }
 
@@ -65,10 +66,11 @@ export interface KubeToxiproxyOptions {
   readyTimeoutMs?: number;
 }
 
-function toxiproxyContainer(name: string, args: string[]): V1Container {
+function toxiproxyContainer(images: KubeImages, name: string, args: string[]): V1Container {
   return {
     name,
-    image: IMAGES.toxiproxy,
+    image: images.toxiproxy,
+    imagePullPolicy: images.pullPolicy,
     args,
     resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { cpu: '1', memory: '256Mi' } },
     securityContext: restrictedContext(),
@@ -80,9 +82,9 @@ export async function startToxiproxyPod(ctx: PartContext, opts: KubeToxiproxyOpt
     name: TOXIPROXY_POD,
     labels: kubeLabels(ctx.runId, { scenario: ctx.scenario, part: 'toxiproxy' }),
     containers: [
-      { ...toxiproxyContainer('toxiproxy', ['-host', '0.0.0.0', '-port', String(TOXIPROXY_API_PORT), '-proxy-metrics', '-seed', String(Math.trunc(opts.seed))]), imagePullPolicy: ctx.imagePullPolicy },
+      toxiproxyContainer(ctx.images, 'toxiproxy', ['-host', '0.0.0.0', '-port', String(TOXIPROXY_API_PORT), '-proxy-metrics', '-seed', String(Math.trunc(opts.seed))]),
       // Its API only on the pod's loopback: the lab reaches it through the port-forward, nothing else can.
-      { ...toxiproxyContainer('relay', ['-host', '127.0.0.1', '-port', String(RELAY_API_PORT)]), imagePullPolicy: ctx.imagePullPolicy },
+      toxiproxyContainer(ctx.images, 'relay', ['-host', '127.0.0.1', '-port', String(RELAY_API_PORT)]),
     ],
   });
   const { state, forwards, log, stop, exited } = await runPartPod(ctx, manifest, 'toxiproxy', opts.logFile, Errors.ToxiproxyFailed, [
@@ -178,8 +180,8 @@ export async function startPrometheusPod(ctx: PartContext, opts: KubePrometheusO
     initContainers: [
       {
         name: 'config',
-        image: IMAGES.toys,
-        imagePullPolicy: ctx.imagePullPolicy,
+        image: ctx.images.toys,
+        imagePullPolicy: ctx.images.pullPolicy,
         command: [IN_IMAGE.node, '-e', TARGETS_SIDECAR.replace(/http\.createServer[\s\S]*$/, '')],
         env: [
           { name: 'PROMETHEUS_YML', value: config },
@@ -193,8 +195,8 @@ export async function startPrometheusPod(ctx: PartContext, opts: KubePrometheusO
     containers: [
       {
         name: 'prometheus',
-        image: IMAGES.prometheus,
-        imagePullPolicy: ctx.imagePullPolicy,
+        image: ctx.images.prometheus,
+        imagePullPolicy: ctx.images.pullPolicy,
         args: ['--config.file=/work/prometheus.yml', '--storage.tsdb.path=/work/data', `--web.listen-address=0.0.0.0:${PROMETHEUS_PORT}`],
         resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' } },
         securityContext: restrictedContext(),
@@ -202,8 +204,8 @@ export async function startPrometheusPod(ctx: PartContext, opts: KubePrometheusO
       },
       {
         name: 'targets',
-        image: IMAGES.toys,
-        imagePullPolicy: ctx.imagePullPolicy,
+        image: ctx.images.toys,
+        imagePullPolicy: ctx.images.pullPolicy,
         command: [IN_IMAGE.node, '-e', TARGETS_SIDECAR.replace('put(process.env.INITIAL_TARGETS);', '').replace("fs.writeFileSync('/work/prometheus.yml',process.env.PROMETHEUS_YML);", '')],
         resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
         securityContext: restrictedContext(),
@@ -264,8 +266,8 @@ export async function startLoadServerPod(ctx: PartContext, opts: KubeLoadServerO
     containers: [
       {
         name: 'load',
-        image: IMAGES.toys,
-        imagePullPolicy: ctx.imagePullPolicy,
+        image: ctx.images.toys,
+        imagePullPolicy: ctx.images.pullPolicy,
         command: [IN_IMAGE.node, IN_IMAGE.loadServer, '--host', '0.0.0.0', '--port', String(LOAD_SERVER_PORT)],
         env: [{ name: 'CHAOSLAB_LOAD_TOKEN', value: opts.token }],
         ports: [{ containerPort: LOAD_SERVER_PORT, protocol: 'TCP' }],
