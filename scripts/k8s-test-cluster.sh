@@ -293,6 +293,12 @@ up() {
     ip addr add "${POD_CIDR%.0/24}.1/24" dev "$BRIDGE"
     ip link set "$BRIDGE" up
   fi
+  # Pod-to-pod traffic in the pod range, admitted once in the firewall plugin's own admin chain. The plugin's
+  # per-pod rules go with each pod's teardown, and a late teardown of a deleted pod whose IP a new pod had got
+  # took the new pod's rules too: its traffic then met Docker's FORWARD DROP (scrapes and the load timing out
+  # after a few hundred pods had come and gone). CNI-ADMIN is made here, so `down` removes it.
+  iptables -N CNI-ADMIN 2>/dev/null || true
+  iptables -C CNI-ADMIN -s "$POD_CIDR" -d "$POD_CIDR" -j ACCEPT 2>/dev/null || iptables -A CNI-ADMIN -s "$POD_CIDR" -d "$POD_CIDR" -j ACCEPT
   start containerd containerd --config "$STATE/containerd/config.toml"
   wait_for containerd 20 CTR version
   [[ $'\n'"$(CTR images ls -q)"$'\n' == *$'\n'"$PAUSE_IMAGE"$'\n'* ]] || build_pause
