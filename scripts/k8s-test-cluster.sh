@@ -177,7 +177,8 @@ state = "$STATE/containerd/state"
     bin_dir = "/usr/lib/cni"
     conf_dir = "$STATE/cni/net.d"
 EOF
-  # bridge without masquerade and with a route only to the pod range: nothing in a pod can leave the machine.
+  # bridge without masquerade and with only the pod range's own (connected) route: nothing in a pod can leave the
+  # machine, and pod-to-pod traffic stays on the bridge (a route via the gateway made it depend on the gateway's MAC).
   # firewall: Docker may have set the FORWARD policy to DROP; this plugin admits the pods' traffic.
   cat >"$STATE/cni/net.d/10-chaoslab.conflist" <<EOF
 {
@@ -186,7 +187,7 @@ EOF
   "plugins": [
     {
       "type": "bridge", "bridge": "$BRIDGE", "isGateway": true, "ipMasq": false, "hairpinMode": true,
-      "ipam": { "type": "host-local", "dataDir": "$STATE/cni/ipam", "ranges": [[{ "subnet": "$POD_CIDR" }]], "routes": [{ "dst": "$POD_CIDR" }] }
+      "ipam": { "type": "host-local", "dataDir": "$STATE/cni/ipam", "ranges": [[{ "subnet": "$POD_CIDR" }]] }
     },
     { "type": "firewall" }
   ]
@@ -290,13 +291,15 @@ up() {
   # scrapes of the lab's own metrics (the CNI bridge plugin adopts it).
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
     ip link add "$BRIDGE" type bridge
+    # A MAC of its own: a bridge without one takes its lowest port's, so it changed whenever a pod's veth came or
+    # went, and every pod's ARP entry for the gateway went stale (their traffic stopped until it was re-learnt).
+    ip link set "$BRIDGE" address 02:42:0a:da:00:01
     ip addr add "${POD_CIDR%.0/24}.1/24" dev "$BRIDGE"
     ip link set "$BRIDGE" up
   fi
-  # Pod-to-pod traffic in the pod range, admitted once in the firewall plugin's own admin chain. The plugin's
-  # per-pod rules go with each pod's teardown, and a late teardown of a deleted pod whose IP a new pod had got
-  # took the new pod's rules too: its traffic then met Docker's FORWARD DROP (scrapes and the load timing out
-  # after a few hundred pods had come and gone). CNI-ADMIN is made here, so `down` removes it.
+  # Pod-to-pod traffic in the pod range, admitted once in the firewall plugin's own admin chain, rather than only
+  # by its per-pod rules, which come and go with each pod's setup and teardown (Docker's FORWARD DROP meets any
+  # gap). CNI-ADMIN is made here, so `down` removes it.
   iptables -N CNI-ADMIN 2>/dev/null || true
   iptables -C CNI-ADMIN -s "$POD_CIDR" -d "$POD_CIDR" -j ACCEPT 2>/dev/null || iptables -A CNI-ADMIN -s "$POD_CIDR" -d "$POD_CIDR" -j ACCEPT
   start containerd containerd --config "$STATE/containerd/config.toml"

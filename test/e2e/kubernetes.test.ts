@@ -62,14 +62,16 @@ describe.runIf(cluster)('Kubernetes runtime', () => {
     return r;
   }
 
-  it('hello-latency: both variants on Kubernetes, the verdicts of the process runtime; the load runs in the cluster', async () => {
+  // The two replays run at once, each in its own namespace, as two teams' runs share a cluster: neither may
+  // disturb the other's pods, proxies or series (and the file costs the longer replay, not both).
+  it.concurrent('hello-latency: both variants on Kubernetes, the verdicts of the process runtime; the load runs in the cluster', async () => {
     const r = await replayOnKubernetes('scenarios/hello-latency.yaml', 7, 'hello-latency');
     // The mechanism, not only the outcome: the baseline's p99 while slow is the backend's latency, the fallback's is not.
     expect(assertion(variant(r, 'baseline'), 'p99 under 500ms during the slow backend').observed.max!).toBeGreaterThan(0.5);
     expect(assertion(variant(r, 'mitigated'), 'degraded (fallback) share during the slow backend').observed.mean!).toBeGreaterThan(0.5);
   });
 
-  it('spanner-2016-partition-clock-skew: both variants on Kubernetes, the verdicts of the process runtime (clock fault, partition, Porcupine)', async () => {
+  it.concurrent('spanner-2016-partition-clock-skew: both variants on Kubernetes, the verdicts of the process runtime (clock fault, partition, Porcupine)', async () => {
     const r = await replayOnKubernetes('scenarios/spanner-2016-partition-clock-skew.yaml', 1, 'spanner-2016-partition-clock-skew');
     // The checker judged a history recorded in the cluster: the baseline's stale read is a real counterexample.
     const anomalies = 'strong reads and writes are linearizable (Porcupine)';
