@@ -121,7 +121,7 @@ async function startParts(
     onStopError: (e) => events.emit({ kind: 'error', during: 'teardown', error: errorFields(e) }),
   });
   into.cluster = cluster;
-  events.emit({ kind: 'progress', progress: { label: `starting Toxiproxy (${cluster.kind === 'docker' ? 'container' : 'process'})` } });
+  events.emit({ kind: 'progress', progress: { label: `starting Toxiproxy (${({ process: 'process', docker: 'container', kubernetes: 'pod' } as const)[cluster.kind]})` } });
   const [toxiproxy, lab, tracing, loadServer] = await Promise.all([
     cluster.startToxiproxy({ logFile: path.join(runDir, 'logs', 'toxiproxy.log'), seed: opts.seed, proxyPorts: plan.links.filter((l) => l.from === CLIENT).map((l) => ports.proxies.get(l.name)!), ...(opts.toxiproxyPort !== undefined ? { port: opts.toxiproxyPort } : {}) }).then((t) => (into.toxiproxy = t)),
     startLabMetricsServer(metrics, { host: cluster.labMetricsHost }).then((l) => (into.lab = l)),
